@@ -1,0 +1,108 @@
+"""Command-line interface: parse options, call one core function per command, map the outcome to an exit code.
+
+Heavy modules (pydantic, jinja2, jsonschema) are imported inside the commands so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from mlops_gen import __version__
+from mlops_gen.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, MlopsGenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TARGETS = ("azure_devops", "github_actions", "scripts", "docker", "k8s", "docs")
+
+
+def _handled(command: F) -> F:
+    """The one error handler: user errors print their message (exit 2), bugs print where the traceback went."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            code = command(*args, **kwargs)
+        except MlopsGenError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # an mlops-gen bug, never a user's mistake
+            with tempfile.NamedTemporaryFile("w", prefix="mlops-gen-crash-", suffix=".txt", delete=False) as log:
+                traceback.print_exc(file=log)
+            click.echo(f"mlops-gen: internal error: {type(exc).__name__}: {exc} (traceback in {log.name}; "
+                       "please report it)", err=True)
+            sys.exit(EXIT_INTERNAL_ERROR)
+        sys.exit(code or 0)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="mlops-gen", message="%(prog)s %(version)s")
+def main() -> None:
+    """Validate ML model pipeline specs and generate their CI/CD pipelines, stage scripts and deployment files.
+
+    Exit codes: 0 ok, 1 differences found (check, diff) or a gate failed (run-local), 2 invalid input or usage.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def validate(paths: tuple[str, ...]) -> None:
+    """Validate spec files, or directories of *.yaml/*.yml specs."""
+    from mlops_gen.commands.validate import run_validate
+
+    _handled(run_validate)(paths)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+def schema(output: str | None) -> None:
+    """Print the spec's JSON Schema (draft 2020-12)."""
+    from mlops_gen.commands.schema import run_schema
+
+    _handled(run_schema)(output)
+
+
+@main.command()
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Spec file to write [default: NAME.yaml].")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(name: str, output: str | None, force: bool) -> None:
+    """Write an annotated starter spec for model NAME that validates as written."""
+    from mlops_gen.commands.init import run_init
+
+    _handled(run_init)(name, output, force)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
+              help="Output directory; each model gets OUTPUT/<model.name>/.")
+@click.option("--target", "targets", multiple=True, type=click.Choice(TARGETS),
+              help="Render only these targets (repeatable) [default: all the spec enables].")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="List every file.")
+def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_run: bool, verbose: bool) -> None:
+    """Render pipelines, scripts and deployment files for each spec."""
+    from mlops_gen.commands.generate import run_generate
+
+    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose)
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the CLI with `argv`; usage errors exit 2 (click's convention matches ours)."""
+    try:
+        main.main(args=list(argv), prog_name="mlops-gen", standalone_mode=True)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USER_ERROR
+    return 0

@@ -1,0 +1,83 @@
+"""The template context: the spec plus every derived value, computed once so templates stay declarative."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_gen import __version__
+from mlops_gen.spec.model import (
+    LOWER_IS_BETTER,
+    Environment,
+    ProjectSpec,
+    champion_metric,
+    endpoint_name,
+    experiment_name,
+    fairness_enabled,
+    is_production,
+    metric_gates,
+)
+
+
+@dataclass(frozen=True)
+class Gate:
+    metric: str
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class EnvView:
+    """An environment with everything templates need about it."""
+
+    env: Environment
+    index: int
+    name: str
+    ident: str  # PascalCase, for Azure DevOps stage/job names
+    job_id: str  # snake_case, for GitHub job ids
+    production: bool
+    endpoint_name: str
+    strategy: str  # the spec's rollout strategy for production-like environments, 'direct' before them
+    previous: str | None  # ident of the environment deployed before this one
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def environments(spec: ProjectSpec) -> list[EnvView]:
+    views = []
+    previous: str | None = None
+    for index, env in enumerate(spec.environments):
+        production = is_production(env)
+        view = EnvView(env=env, index=index, name=env.name, ident=_pascal(env.name),
+                       job_id=env.name.replace("-", "_"), production=production,
+                       endpoint_name=endpoint_name(spec, env),
+                       strategy=spec.rollout.strategy if production else "direct", previous=previous)
+        views.append(view)
+        previous = view.ident
+    return views
+
+
+def spec_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def build_context(spec: ProjectSpec, spec_shown: str, raw: bytes) -> dict[str, Any]:
+    gates = [Gate(metric, bound.min, bound.max) for metric, bound in metric_gates(spec).items()]
+    metric = champion_metric(spec)
+    return {
+        "spec": spec,
+        "model": spec.model,
+        "spec_path": spec_shown,
+        "spec_hash": spec_hash(raw),
+        "generator_version": __version__,
+        "gates": gates,
+        "experiment": experiment_name(spec),
+        "champion_metric": metric,
+        "champion_direction": "lower" if metric in LOWER_IS_BETTER else "higher",
+        "fairness": spec.fairness if fairness_enabled(spec) else None,
+        "environments": environments(spec),
+        "image_repository": f"{spec.azure.registry}.azurecr.io/{spec.model.name}",
+    }

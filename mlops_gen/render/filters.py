@@ -1,0 +1,78 @@
+"""The only ways a spec value reaches generated text: each filter makes a value an inert literal of one language.
+
+Spec validation already restricts names to safe alphabets and keeps pipeline-expression syntax out of free text;
+these filters are the second wall, so that no value becomes a YAML key, a shell word or Python code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from markupsafe import Markup
+
+from mlops_gen.stages import flags_of
+
+
+class ShellRaw(str):
+    """A shell fragment written by a template (e.g. "${BUILD_BUILDID}"), passed through `script_call` unquoted."""
+
+
+def yaml_str(value: Any) -> str:
+    """A YAML double-quoted scalar; JSON string syntax is valid YAML and escapes every control character."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def sh(value: Any) -> str:
+    """A single shell word."""
+    if isinstance(value, ShellRaw):
+        return str(value)
+    return shlex.quote(str(value))
+
+
+def py(value: Any) -> str:
+    """A Python literal (str, number, bool, None, list or dict of those)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py(k)}: {py(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(py(v) for v in value) + "]"
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def pascal(value: str) -> str:
+    """'prod-eu' -> 'ProdEu': an identifier for Azure DevOps stage and job names."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", value) if part)
+
+
+def snake(value: str) -> str:
+    """'prod-eu' -> 'prod_eu': an identifier for GitHub job ids and Python names."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").lower()
+
+
+def number(value: float) -> str:
+    """Shortest exact text of a threshold: 0.85 stays '0.85', 25000.0 becomes '25000'."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def script_call(script: str, args: Sequence[tuple[str, Any]] | Iterable[tuple[str, Any]], indent: int = 0,
+                python: str = "python") -> Markup:
+    """A multi-line `python <script> --flag value ...` command, refusing flags the script does not declare."""
+    declared = flags_of(script)
+    lines = [f"{python} {script}"]
+    for flag, value in args:
+        if flag not in declared:
+            raise ValueError(f"{script} declares no flag {flag}")
+        lines.append(flag if declared[flag].switch else f"{flag} {sh(value)}")
+    pad = " " * indent
+    return Markup((" \\\n" + pad + "  ").join(lines))

@@ -1,0 +1,59 @@
+"""What to render for one spec: a list of output files, contributed by one planner per target."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mlops_gen.spec.model import ProjectSpec
+
+Mode = Literal["owned", "seeded"]
+TARGETS = ("azure_devops", "github_actions", "scripts", "docker", "k8s", "docs")
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the model folder: where it goes, which template makes it, and who owns it afterwards.
+
+    `owned` files are regenerated and drift-checked; `seeded` ones are written once and then belong to the user.
+    """
+
+    path: str
+    template: str
+    target: str
+    mode: Mode = "owned"
+    executable: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # per-file context, e.g. the environment it deploys
+
+
+Planner = Callable[[ProjectSpec], list[OutputFile]]
+
+
+def _planners() -> dict[str, Planner]:
+    from mlops_gen.targets import azure_devops, docker, docs, github_actions, k8s, scripts
+
+    return {
+        "azure_devops": azure_devops.outputs,
+        "github_actions": github_actions.outputs,
+        "scripts": scripts.outputs,
+        "docker": docker.outputs,
+        "k8s": k8s.outputs,
+        "docs": docs.outputs,
+    }
+
+
+def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS) -> list[OutputFile]:
+    """Every file to render for `spec`, sorted by path; pipeline targets only for the spec's platforms."""
+    files: list[OutputFile] = []
+    for name, planner in _planners().items():
+        if name not in targets:
+            continue
+        if name in ("azure_devops", "github_actions") and name not in spec.platforms:
+            continue
+        files.extend(planner(spec))
+    paths = [f.path for f in files]
+    duplicates = sorted({p for p in paths if paths.count(p) > 1})
+    if duplicates:
+        raise RuntimeError(f"two templates plan the same output file: {', '.join(duplicates)}")
+    return sorted(files, key=lambda f: f.path)

@@ -1,0 +1,1 @@
+"""The spec: loading YAML with positions, the pydantic model, and the semantic rules."""

@@ -1,0 +1,176 @@
+"""Read one spec file into plain Python data plus the line and column of every key and value.
+
+PyYAML's composer (libyaml when available) gives nodes with marks; we convert them ourselves so that we can reject
+what a spec must never contain: duplicate keys, several documents, merge keys, non-string keys, and alias graphs
+that expand past a small bound (the "billion laughs" attack), all with positions instead of tracebacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlops_gen.errors import Problem
+
+MAX_SPEC_BYTES = 1024 * 1024  # real specs are a few KiB; this bounds time and memory on hostile input
+MAX_NODES = 20_000  # nodes after alias expansion
+MAX_DEPTH = 32
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_scalar_constructor = yaml.constructor.SafeConstructor()
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class LoadedSpec:
+    """Plain data of one spec file, and where each part of it came from."""
+
+    file: str
+    data: dict[str, Any]
+    raw: bytes = b""
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path_, *, of_key: bool = False) -> tuple[int, int]:
+        """Best position for a field path: the exact node, else its nearest ancestor, else the file start."""
+        table = self.key_positions if of_key else self.value_positions
+        for cut in range(len(path), 0, -1):
+            prefix = path[:cut]
+            if prefix in table:
+                return table[prefix]
+            if prefix in self.key_positions:
+                return self.key_positions[prefix]
+        return (1, 1)
+
+
+class _LoadFailed(Exception):
+    def __init__(self, line: int, column: int, message: str, path: Path_ = ()) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message, self.path = line, column, message, path
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+
+
+class _Converter:
+    """Turns a composed node graph into Python objects, recording positions and enforcing bounds."""
+
+    def __init__(self, spec: LoadedSpec) -> None:
+        self.spec = spec
+        self.nodes = 0
+
+    def convert(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _LoadFailed(*_mark(node), f"document expands to more than {MAX_NODES} nodes "
+                              "(anchors and aliases are limited in specs)", path)
+        if depth > MAX_DEPTH:
+            raise _LoadFailed(*_mark(node), f"nesting deeper than {MAX_DEPTH} levels", path)
+        self.spec.value_positions.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return _scalar_constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line, column = _mark(key_node)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _LoadFailed(line, column, "merge keys (<<) are not supported in specs; write the keys out", path)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
+                raise _LoadFailed(line, column, f"keys must be strings (got {shown!r}); quote the key", path)
+            key = str(key_node.value)
+            if key in result:
+                first_line = self.spec.key_positions[(*path, key)][0]
+                raise _LoadFailed(line, column, f"duplicate key {key!r} (first defined on line {first_line})",
+                                  (*path, key))
+            self.spec.key_positions[(*path, key)] = (line, column)
+            result[key] = self.convert(value_node, (*path, key), depth + 1)
+        return result
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _LoadFailed(line, column, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+    # A UTF-8 byte order mark is legal YAML and common from Windows editors: accept it, do not keep it.
+    return text.removeprefix("\ufeff")
+
+
+def _compose(text: str) -> yaml.Node:
+    loader = _Loader(text)
+    try:
+        if not loader.check_node():
+            raise _LoadFailed(1, 1, "file is empty; a spec is a mapping with apiVersion, kind, model, environments")
+        document = loader.get_node()
+        if loader.check_node():
+            second = loader.get_node()
+            line, column = _mark(second) if second is not None else (1, 1)
+            raise _LoadFailed(line, column, "several YAML documents in one file; a spec file holds exactly one")
+        return document
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        if "\t" in text and "cannot start any token" in reason:
+            reason += " (tabs cannot indent YAML; use spaces)"
+        raise _LoadFailed(line, column, f"invalid YAML: {reason}") from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position of their own
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if position is not None else 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1 if position is not None else 1
+        raise _LoadFailed(line, column, f"invalid YAML: {getattr(exc, 'reason', exc)}") from None
+    finally:
+        loader.dispose()
+
+
+def load_text(text: str, file: str) -> LoadedSpec | Problem:
+    """Parse spec text; return the data with positions, or the one problem that stops parsing."""
+    spec = LoadedSpec(file=file, data={})
+    try:
+        document = _compose(text)
+        if not isinstance(document, yaml.MappingNode):
+            kind = "a list" if isinstance(document, yaml.SequenceNode) else "a single value"
+            raise _LoadFailed(*_mark(document), f"a spec must be a YAML mapping of keys to values, not {kind}")
+        spec.data = _Converter(spec).convert(document, (), 0)
+    except _LoadFailed as failed:
+        return Problem(file, failed.line, failed.column, _dotted(failed.path), failed.message)
+    except ValueError as exc:  # scalar construction, e.g. an impossible date like 2024-13-45
+        return Problem(file, 1, 1, "", f"invalid YAML value: {exc}")
+    return spec
+
+
+def load_file(path: Path, shown_as: str | None = None) -> LoadedSpec | Problem:
+    """Read and parse one spec file, refusing oversized and undecodable input before parsing it."""
+    file = shown_as or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            return Problem(file, 1, 1, "", f"file is {size / 1024 / 1024:.1f} MiB; a spec may be at most "
+                                           f"{MAX_SPEC_BYTES // 1024} KiB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Problem(file, 1, 1, "", f"cannot read file: {exc.strerror or exc}")
+    try:
+        text = _decode(raw)
+    except _LoadFailed as failed:
+        return Problem(file, failed.line, failed.column, "", failed.message)
+    loaded = load_text(text, file)
+    if isinstance(loaded, LoadedSpec):
+        loaded.raw = raw
+    return loaded

@@ -1,0 +1,38 @@
+"""Recognise values that look like credentials so that a spec can only ever name a secret, never hold one."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("a connection string", re.compile(r"(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd)\s*=",
+                                       re.IGNORECASE)),
+    ("a webhook URL", re.compile(r"hooks\.slack\.com/|webhook\.office\.com/|/webhookb2/|logic\.azure\.com/",
+                                 re.IGNORECASE)),
+    ("a GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY")),
+    ("a URL with a password", re.compile(r"[a-z]+://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)),
+    ("an SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
+]
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
+
+
+def _entropy(text: str) -> float:
+    counts = {c: text.count(c) for c in set(text)}
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def secret_like(value: str) -> str | None:
+    """Name the kind of credential `value` resembles, or None."""
+    for kind, pattern in _PATTERNS:
+        if pattern.search(value):
+            return kind
+    for token in _TOKEN.findall(value):
+        has_digit = any(c.isdigit() for c in token)
+        has_alpha = any(c.isalpha() for c in token)
+        if has_digit and has_alpha and _entropy(token) > 4.0:
+            return "a long random key or token"
+    return None

@@ -1,0 +1,128 @@
+"""Rules that span several fields, checked after the model validated so every problem is reported at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mlops_gen.spec.model import (
+    CLASSIFICATION_METRICS,
+    RATIO_METRICS,
+    REGRESSION_METRICS,
+    ProjectSpec,
+    endpoint_name,
+    is_production,
+)
+
+FieldPath = tuple[str | int, ...]
+Finding = tuple[FieldPath, str]
+
+
+def _unit_interval(path: FieldPath, value: float) -> Iterator[Finding]:
+    if not 0.0 <= value <= 1.0:
+        yield path, f"must be within [0, 1] (got {value})"
+
+
+def _gates(spec: ProjectSpec) -> Iterator[Finding]:
+    allowed = CLASSIFICATION_METRICS if spec.model.task == "classification" else REGRESSION_METRICS
+    for metric, bound in (spec.quality_gates.metrics or {}).items():
+        path: FieldPath = ("quality_gates", "metrics", metric)
+        if metric not in allowed:
+            yield path, f"{metric!r} is not a {spec.model.task} metric; use one of {', '.join(allowed)}"
+        if bound.min is None and bound.max is None:
+            yield path, "a gate needs 'min' and/or 'max'"
+        for side in ("min", "max"):
+            value = getattr(bound, side)
+            if value is None:
+                continue
+            if metric in RATIO_METRICS:
+                yield from _unit_interval((*path, side), value)
+            elif value < 0:
+                yield (*path, side), f"must not be negative (got {value})"
+        if bound.min is not None and bound.max is not None and bound.min > bound.max:
+            yield path, f"min ({bound.min}) is greater than max ({bound.max})"
+    metric = spec.champion_challenger.metric
+    if metric is not None and metric not in allowed:
+        yield ("champion_challenger", "metric"), f"{metric!r} is not a {spec.model.task} metric"
+
+
+def _fairness(spec: ProjectSpec) -> Iterator[Finding]:
+    fairness = spec.fairness
+    if fairness is None:
+        return
+    yield from _unit_interval(("fairness", "threshold"), fairness.threshold)
+    if fairness.enabled and not fairness.sensitive_features:
+        yield ("fairness", "sensitive_features"), "the fairness gate needs at least one sensitive feature"
+    if fairness.enabled and spec.model.task != "classification":
+        yield ("fairness",), "fairness ratio metrics apply to classification models; remove the section"
+    if len(set(fairness.sensitive_features)) != len(fairness.sensitive_features):
+        yield ("fairness", "sensitive_features"), "sensitive features must be unique"
+    if spec.data.target in fairness.sensitive_features:
+        yield ("fairness", "sensitive_features"), f"{spec.data.target!r} is the target column, not a feature"
+
+
+def _environments(spec: ProjectSpec) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for index, env in enumerate(spec.environments):
+        path: FieldPath = ("environments", index)
+        if env.name in seen:
+            yield (*path, "name"), f"environment {env.name!r} is already defined as environments[{seen[env.name]}]"
+        seen.setdefault(env.name, index)
+        if is_production(env) and env.approval != "required" and not env.approval_waiver:
+            yield (*path, "approval"), (f"{env.name!r} is production-like and needs 'approval: required' "
+                                        "(or an 'approval_waiver' saying why not)")
+        if env.target == "aks" and not env.cluster:
+            yield (*path, "cluster"), "target 'aks' needs the AKS cluster name"
+        if env.replicas.min > env.replicas.max:
+            yield (*path, "replicas"), f"min ({env.replicas.min}) is greater than max ({env.replicas.max})"
+        endpoint = endpoint_name(spec, env)
+        if env.endpoint_name is None and len(endpoint) > 32:
+            yield (*path, "name"), (f"endpoint name {endpoint!r} is longer than Azure's 32 characters; "
+                                    "set 'endpoint_name'")
+        if spec.rollout.strategy in ("canary", "blue_green") and is_production(env) and env.target == "aci":
+            yield (*path, "target"), (f"rollout strategy {spec.rollout.strategy!r} needs traffic splitting: use "
+                                      "target 'aks' or 'azureml_online_endpoint', or strategy 'direct'")
+
+
+def _rollout(spec: ProjectSpec) -> Iterator[Finding]:
+    rollout = spec.rollout
+    yield from _unit_interval(("rollout", "monitor", "max_error_rate"), rollout.monitor.max_error_rate)
+    if rollout.monitor.interval_seconds > rollout.monitor.duration_seconds:
+        yield ("rollout", "monitor", "interval_seconds"), "must not exceed duration_seconds"
+    if rollout.strategy != "canary":
+        return
+    steps = rollout.increments
+    path: FieldPath = ("rollout", "increments")
+    if not steps:
+        yield path, "canary needs at least one increment"
+        return
+    for index, step in enumerate(steps):
+        if not 1 <= step <= 100:
+            yield (*path, index), f"{step} is not a percentage from 1 to 100"
+        elif index and step <= steps[index - 1]:
+            yield (*path, index), f"{step} does not increase on {steps[index - 1]}; increments must strictly increase"
+    if steps[-1] != 100:
+        yield path, f"the last increment must be 100 so the canary ends with all traffic (got {steps[-1]})"
+
+
+def _platforms(spec: ProjectSpec) -> Iterator[Finding]:
+    if not spec.platforms:
+        yield ("platforms",), "at least one platform is needed: azure_devops and/or github_actions"
+    if len(set(spec.platforms)) != len(spec.platforms):
+        yield ("platforms",), "platforms must be unique"
+
+
+def _monitoring(spec: ProjectSpec) -> Iterator[Finding]:
+    yield from _unit_interval(("monitoring", "drift", "threshold"), spec.monitoring.drift.threshold)
+
+
+def _extensions(spec: ProjectSpec) -> Iterator[Finding]:
+    for point, steps in spec.extensions:
+        for index, step in enumerate(steps):
+            if not step.script.endswith((".sh", ".py")):
+                yield ("extensions", point, index, "script"), "must end in '.sh' (run with bash) or '.py' (python)"
+
+
+def semantic_findings(spec: ProjectSpec) -> list[Finding]:
+    """Every cross-field rule violated by `spec`, as (field path, message)."""
+    rules = (_platforms, _gates, _fairness, _environments, _rollout, _monitoring, _extensions)
+    return [finding for rule in rules for finding in rule(spec)]

@@ -1,0 +1,192 @@
+"""Load, validate and check spec files, turning every problem into a positioned `Problem`."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mlops_gen.errors import Problem, SpecError, UserError
+from mlops_gen.spec.loader import LoadedSpec, load_file
+from mlops_gen.spec.model import ProjectSpec
+from mlops_gen.spec.semantic import semantic_findings
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    """A validated spec and the file it came from."""
+
+    path: Path
+    shown_as: str
+    spec: ProjectSpec
+    raw: bytes
+
+
+def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at `path`, to suggest the keys it accepts."""
+    current: Any = ProjectSpec
+    for part in path:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            current = _unwrap(current, index=isinstance(part, int))
+            if isinstance(part, int):
+                continue
+        fields = current.model_fields if isinstance(current, type) and issubclass(current, BaseModel) else {}
+        by_alias = {(f.alias or n): f for n, f in fields.items()}
+        if part not in by_alias:
+            return None
+        current = _unwrap(by_alias[part].annotation)
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any, *, index: bool = False) -> Any:
+    """Strip Optional/list/dict wrappers down to the model inside them."""
+    for _ in range(4):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        origin = typing.get_origin(annotation)
+        if origin in (list, tuple) and args:
+            annotation = args[0]
+        elif origin is dict and len(args) == 2:
+            annotation = args[1]
+        elif args and origin is not typing.Literal and origin is not typing.Annotated:
+            annotation = args[0]
+        else:
+            break
+    return annotation
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if kind in ("string_type", "int_type", "int_parsing", "float_type", "float_parsing", "bool_type",
+                "bool_parsing", "list_type", "dict_type", "model_type", "literal_error", "int_from_float",
+                "greater_than_equal", "less_than_equal", "greater_than", "less_than", "too_short", "too_long",
+                "model_attributes_type"):
+        shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__.replace("dict",
+                                                                                                    "a mapping")
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        message = f"{message} (got {shown})"
+    if kind == "literal_error" and isinstance(value, str):
+        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+    return message
+
+
+def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        # Literal/union validators add their own loc parts (e.g. 'function-after[...]'): keep real data keys.
+        loc = _data_path(loaded.data, loc)
+        dotted = _dotted(loc)
+        if error["type"] == "extra_forbidden":
+            line, column = loaded.position(loc, of_key=True)
+            model = _model_at(loc[:-1])
+            suggestion = ""
+            if model is not None:
+                close = difflib.get_close_matches(str(loc[-1]), _keys_of(model), n=1, cutoff=0.6)
+                suggestion = f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(_keys_of(model))}"
+            problems.append(Problem(loaded.file, line, column, dotted, f"unknown key {loc[-1]!r}{suggestion}"))
+        elif error["type"] == "missing":
+            line, column = loaded.position(loc[:-1], of_key=True) if loc[:-1] else (1, 1)
+            problems.append(Problem(loaded.file, line, column, dotted, "required key is missing"))
+        else:
+            line, column = loaded.position(loc)
+            problems.append(Problem(loaded.file, line, column, dotted, _message(error)))
+    return problems
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Keep the prefix of `loc` that names real nodes of the document, plus the first missing/extra key."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str):
+            path.append(part)
+            node = node.get(part)
+            if node is None:
+                break
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, int):
+            continue
+        elif node is None or not isinstance(node, (dict, list)):
+            break
+    return tuple(path)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
+    """Model validation then the semantic rules: all problems of one file, or the spec."""
+    try:
+        spec = ProjectSpec.model_validate(loaded.data)
+    except ValidationError as exc:
+        return _problems_from_validation(loaded, exc)
+    problems = []
+    for path, message in semantic_findings(spec):
+        line, column = loaded.position(path)
+        problems.append(Problem(loaded.file, line, column, _dotted(path), message))
+    return problems or spec
+
+
+def load_spec(path: Path, shown_as: str | None = None) -> SpecFile:
+    """Validate one spec file or raise SpecError with every problem in it."""
+    loaded = load_file(path, shown_as)
+    if isinstance(loaded, Problem):
+        raise SpecError([loaded])
+    result = validate_loaded(loaded)
+    if isinstance(result, list):
+        raise SpecError(result)
+    return SpecFile(path=path, shown_as=loaded.file, spec=result, raw=loaded.raw)
+
+
+def discover(paths: Iterable[str]) -> list[Path]:
+    """Expand files and directories (their *.yaml/*.yml, recursively, sorted) into spec files."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UserError(f"{name}: no such file or directory")
+    if not found:
+        raise UserError(f"no spec files (*.yaml, *.yml) found in {', '.join(paths)}")
+    return found
+
+
+def load_specs(paths: Iterable[str]) -> list[SpecFile]:
+    """Validate every spec under `paths`; raise one SpecError listing the problems of all invalid files."""
+    specs: list[SpecFile] = []
+    problems: list[Problem] = []
+    for path in discover(paths):
+        try:
+            specs.append(load_spec(path))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise SpecError(problems)
+    return specs

@@ -1,0 +1,1 @@
+"""One planner per output target: each returns the files it contributes for a spec."""
