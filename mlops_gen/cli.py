@@ -99,6 +99,40 @@ def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_
     _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
+              help="Output directory holding OUTPUT/<model.name>/.")
+def check(paths: tuple[str, ...], output: str) -> None:
+    """Exit 1 when generated files are stale, hand-edited, missing or orphaned; 0 when up to date."""
+    from mlops_gen.commands.check import run_check
+
+    _handled(run_check)(paths, output)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
+              help="Output directory holding OUTPUT/<model.name>/.")
+@click.option("--stat", is_flag=True, help="Only list changed files with added/removed line counts.")
+def diff(paths: tuple[str, ...], output: str, stat: bool) -> None:
+    """Show what generate would change as a unified diff; exit 1 when there is any change."""
+    from mlops_gen.commands.diff import run_diff
+
+    _handled(run_diff)(paths, output, stat)
+
+
+@main.command("run-local")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--workdir", default=".mlops-gen-work", show_default=True, type=click.Path(file_okay=False),
+              help="Where the model folder, venv, MLflow store and results go.")
+def run_local(spec: str, workdir: str) -> None:
+    """Run the training pipeline's stages, serve the model and test the endpoint, all on this machine."""
+    from mlops_gen.commands.run_local import run_run_local
+
+    _handled(run_run_local)(spec, workdir)
+
+
 def run(argv: Sequence[str]) -> int:
     """Run the CLI with `argv`; usage errors exit 2 (click's convention matches ours)."""
     try:
