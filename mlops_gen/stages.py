@@ -59,6 +59,9 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
     "src/documentation/generate_model_card.py": _flags(
         "--model-name!", "--version-file", "--metrics-file!", "--fairness-file", "--explainability-file",
         "--pipeline-config!", "--output!"),
+    # Puts the MLflow model into the image build context: the serving image carries its model.
+    "src/deployment/export_model.py": _flags("--model-name!", "--alias", "--version-file", "--output-dir!",
+                                             "--output"),
     "src/deployment/pre_deployment_checks.py": _flags("--model-name!", "--alias!", "--pipeline-config!"),
     "src/deployment/deploy.py": _flags(
         "--target!", "--environment!", "--model-name!", "--alias", "--version-file", "--endpoint-name!",

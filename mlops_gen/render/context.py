@@ -40,10 +40,25 @@ class EnvView:
     endpoint_name: str
     strategy: str  # the spec's rollout strategy for production-like environments, 'direct' before them
     previous: str | None  # ident of the environment deployed before this one
+    # Serving deployment names: Azure ML online deployments, Kubernetes Deployments, ACI container groups.
+    # Fixed per environment: promotion moves the verified candidate's image onto the stable deployment.
+    stable_deployment: str = "stable"
+    candidate_deployment: str = "canary"
 
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
+
+
+def deployment_names(spec: ProjectSpec, env: Environment) -> dict[str, str]:
+    """Stable and candidate (canary) deployment names, the ones deploy/monitor/rollback/promote are passed."""
+    if env.target == "aks":
+        name = spec.model.name
+        return {"stable_deployment": f"{name}-stable", "candidate_deployment": f"{name}-canary"}
+    if env.target == "aci":
+        name = endpoint_name(spec, env)
+        return {"stable_deployment": name, "candidate_deployment": f"{name}-canary"}
+    return {"stable_deployment": "stable", "candidate_deployment": "canary"}
 
 
 def environments(spec: ProjectSpec) -> list[EnvView]:
@@ -54,7 +69,8 @@ def environments(spec: ProjectSpec) -> list[EnvView]:
         view = EnvView(env=env, index=index, name=env.name, ident=_pascal(env.name),
                        job_id=env.name.replace("-", "_"), production=production,
                        endpoint_name=endpoint_name(spec, env),
-                       strategy=spec.rollout.strategy if production else "direct", previous=previous)
+                       strategy=spec.rollout.strategy if production else "direct", previous=previous,
+                       **deployment_names(spec, env))
         views.append(view)
         previous = view.ident
     return views
