@@ -72,7 +72,7 @@ class _Converter:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _LoadFailed(*_mark(node), f"document expands to more than {MAX_NODES} nodes "
-                              "(anchors and aliases are limited in specs)", path)
+                              "(anchors and aliases are limited in specs)", path[:1])
         if depth > MAX_DEPTH:
             raise _LoadFailed(*_mark(node), f"nesting deeper than {MAX_DEPTH} levels", path)
         self.spec.value_positions.setdefault(path, _mark(node))
@@ -112,16 +112,80 @@ def _decode(raw: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _event_mark(event: yaml.Event) -> tuple[int, int]:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+def _resolved_tag(loader: Any, kind: type[yaml.Node], event: yaml.Event, value: str | None) -> str:
+    tag = event.tag
+    if tag is None or tag == "!":
+        return str(loader.resolve(kind, value, event.implicit))
+    return str(tag)
+
+
+def _compose_document(loader: Any) -> yaml.Node:
+    """Build one document's node graph from parser events, refusing it as soon as it has too many nodes.
+
+    PyYAML's own composer builds the whole graph first (a 1 MiB flow list is 500 000 nodes, seconds and hundreds
+    of MiB); counting events while composing stops hostile input after MAX_NODES. The loop is iterative, so deep
+    nesting cannot exhaust the Python stack; anchors are registered when their node starts, as PyYAML does, so a
+    recursive alias still reaches the converter, which rejects it by depth.
+    """
+    anchors: dict[str, yaml.Node] = {}
+    stack: list[tuple[yaml.CollectionNode, list[yaml.Node]]] = []
+    count = 0
+    while True:
+        event = loader.get_event()
+        count += 1
+        if count > MAX_NODES:
+            raise _LoadFailed(*_event_mark(event), f"document has more than {MAX_NODES} nodes; "
+                              "a spec needs far fewer")
+        node: yaml.Node
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise _LoadFailed(*_event_mark(event), f"invalid YAML: alias *{event.anchor} refers to no anchor "
+                                  "defined before it")
+            node = anchors[event.anchor]
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = _resolved_tag(loader, yaml.ScalarNode, event, event.value)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+            collection = kind(_resolved_tag(loader, kind, event, None), [], event.start_mark, None,
+                              flow_style=event.flow_style)
+            if event.anchor is not None:
+                anchors[event.anchor] = collection
+            stack.append((collection, []))
+            continue
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            node, children = stack.pop()
+            node.end_mark = event.end_mark
+            node.value = list(zip(children[::2], children[1::2])) if isinstance(node, yaml.MappingNode) \
+                else children
+        else:  # the parser only yields node events inside a document
+            raise _LoadFailed(*_event_mark(event), f"invalid YAML: unexpected {type(event).__name__}")
+        if isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
+            anchors[event.anchor] = node
+        if not stack:
+            return node
+        stack[-1][1].append(node)
+
+
 def _compose(text: str) -> yaml.Node:
     loader = _Loader(text)
     try:
-        if not loader.check_node():
+        loader.get_event()  # StreamStartEvent
+        if loader.check_event(yaml.StreamEndEvent):
             raise _LoadFailed(1, 1, "file is empty; a spec is a mapping with apiVersion, kind, model, environments")
-        document = loader.get_node()
-        if loader.check_node():
-            second = loader.get_node()
-            line, column = _mark(second) if second is not None else (1, 1)
-            raise _LoadFailed(line, column, "several YAML documents in one file; a spec file holds exactly one")
+        loader.get_event()  # DocumentStartEvent
+        document = _compose_document(loader)
+        loader.get_event()  # DocumentEndEvent
+        if not loader.check_event(yaml.StreamEndEvent):
+            start = loader.get_event()  # the next DocumentStartEvent: point at its content when it has any
+            following = loader.peek_event()
+            where = following if isinstance(following, yaml.NodeEvent) else start
+            raise _LoadFailed(*_event_mark(where), "several YAML documents in one file; a spec file holds "
+                              "exactly one")
         return document
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

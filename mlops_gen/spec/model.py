@@ -71,7 +71,7 @@ class ModelInfo(Section):
     description: FreeText = Field("", description="One line saying what the model predicts.")
     task: Task = Field("classification", description="Learning task: decides metrics and the estimator.")
     framework: Literal["scikit-learn"] = Field("scikit-learn", description="Training framework.")
-    owners: list[Owner] = Field(default_factory=list, description="Handles or e-mails of the owning team.")
+    owners: list[Owner] = Field(default=[], description="Handles or e-mails of the owning team.")
 
 
 class Azure(Section):
@@ -98,9 +98,9 @@ class Data(Section):
 
 
 class Triggers(Section):
-    branches: list[BranchName] = Field(default_factory=lambda: ["main"], min_length=1,
+    branches: list[BranchName] = Field(default=["main"], min_length=1,
                                        description="Branches whose pushes run the training pipeline.")
-    paths: list[PathFilter] = Field(default_factory=lambda: ["src/**", "config/**", "data/**"],
+    paths: list[PathFilter] = Field(default=["src/**", "config/**", "data/**"],
                                     description="Only changes under these paths trigger a run.")
     pull_requests: bool = Field(True, description="Validate pull requests into the first branch.")
     schedule: Cron | None = Field(None, description="Retraining schedule (five-field cron, UTC).")
@@ -135,7 +135,7 @@ class ChampionChallenger(Section):
 
 class Fairness(Section):
     enabled: bool = Field(True, description="Run the fairness gate.")
-    sensitive_features: list[ColumnName] = Field(default_factory=list, description="Columns to assess.")
+    sensitive_features: list[ColumnName] = Field(default=[], description="Columns to assess.")
     metric: Literal["demographic_parity_ratio", "equalized_odds_ratio"] = Field(
         "demographic_parity_ratio", description="fairlearn ratio metric; 1.0 is perfectly fair.")
     threshold: float = Field(0.8, description="Lowest acceptable ratio, within [0, 1].")
@@ -153,8 +153,8 @@ class Aliases(Section):
 
 
 class Registry(Section):
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="Tags set on every version.")
-    aliases: Aliases = Field(default_factory=Aliases, description="MLflow aliases (not stages) used for promotion.")
+    tags: dict[TagKey, TagValue] = Field(default={}, description="Tags set on every version.")
+    aliases: Aliases = Field(default=Aliases(), description="MLflow aliases (not stages) used for promotion.")
     keep_versions: int = Field(5, ge=1, le=1000,
                                description="Versions kept when archiving; aliased versions are always kept.")
 
@@ -185,8 +185,8 @@ class Environment(Section):
     namespace: K8sName = Field("ml-models", description="Kubernetes namespace (target aks).")
     instance_type: InstanceType = Field("Standard_DS3_v2", description="VM size (target azureml_online_endpoint).")
     instance_count: int = Field(1, ge=1, le=100, description="Instances (target azureml_online_endpoint).")
-    replicas: Replicas = Field(default_factory=Replicas, description="Autoscaling bounds (target aks).")
-    resources: Resources = Field(default_factory=Resources, description="Container resources (target aks, aci).")
+    replicas: Replicas = Field(default=Replicas(), description="Autoscaling bounds (target aks).")
+    resources: Resources = Field(default=Resources(), description="Container resources (target aks, aci).")
 
 
 class Monitor(Section):
@@ -198,9 +198,9 @@ class Monitor(Section):
 
 class Rollout(Section):
     strategy: Strategy = Field("canary", description="How production receives a new version.")
-    increments: list[int] = Field(default_factory=lambda: [10, 25, 50, 100],
+    increments: list[int] = Field(default=[10, 25, 50, 100],
                                   description="Canary traffic percentages, increasing, ending at 100.")
-    monitor: Monitor = Field(default_factory=Monitor, description="Health limits checked at each step.")
+    monitor: Monitor = Field(default=Monitor(), description="Health limits checked at each step.")
     auto_rollback: bool = Field(True, description="Roll back automatically when a step fails its checks.")
 
 
@@ -212,16 +212,16 @@ class Drift(Section):
 
 
 class Alerts(Section):
-    email: list[Email] = Field(default_factory=list, description="Recipients of monitoring alerts.")
+    email: list[Email] = Field(default=[], description="Recipients of monitoring alerts.")
 
 
 class Monitoring(Section):
-    drift: Drift = Field(default_factory=Drift, description="Data drift detection.")
-    alerts: Alerts = Field(default_factory=Alerts, description="Alert recipients.")
+    drift: Drift = Field(default=Drift(), description="Data drift detection.")
+    alerts: Alerts = Field(default=Alerts(), description="Alert recipients.")
 
 
 class Notifications(Section):
-    email: list[Email] = Field(default_factory=list, description="Recipients of pipeline notifications.")
+    email: list[Email] = Field(default=[], description="Recipients of pipeline notifications.")
     channel: Literal["none", "teams", "slack"] = Field("none", description="Chat webhook to notify.")
     webhook_secret: SecretName = Field("NOTIFY_WEBHOOK_URL",
                                        description="Name of the secret variable holding the webhook URL.")
@@ -235,9 +235,9 @@ class SecurityScans(Section):
 
 class CI(Section):
     coverage_min: int = Field(80, ge=0, le=100, description="Minimum test coverage of the stage scripts, in %.")
-    linters: list[Literal["ruff", "mypy"]] = Field(default_factory=lambda: ["ruff", "mypy"],
+    linters: list[Literal["ruff", "mypy"]] = Field(default=["ruff", "mypy"],
                                                     description="Code quality checks.")
-    security_scans: SecurityScans = Field(default_factory=SecurityScans, description="Security checks.")
+    security_scans: SecurityScans = Field(default=SecurityScans(), description="Security checks.")
 
 
 class ExtensionStep(Section):
@@ -250,13 +250,13 @@ class ExtensionStep(Section):
 class Extensions(Section):
     """Named places where the pipelines run your own scripts, rendered on both platforms."""
 
-    before_training: list[ExtensionStep] = Field(default_factory=list, description="Before the training job.")
-    after_training: list[ExtensionStep] = Field(default_factory=list, description="After metrics are collected.")
-    after_validation: list[ExtensionStep] = Field(default_factory=list, description="After all gates passed.")
+    before_training: list[ExtensionStep] = Field(default=[], description="Before the training job.")
+    after_training: list[ExtensionStep] = Field(default=[], description="After metrics are collected.")
+    after_validation: list[ExtensionStep] = Field(default=[], description="After all gates passed.")
     after_staging_deployment: list[ExtensionStep] = Field(
-        default_factory=list, description="After each pre-production deployment and its tests.")
+        default=[], description="After each pre-production deployment and its tests.")
     after_production_deployment: list[ExtensionStep] = Field(
-        default_factory=list, description="After the production rollout completed.")
+        default=[], description="After the production rollout completed.")
 
 
 class ProjectSpec(Section):
@@ -268,26 +268,26 @@ class ProjectSpec(Section):
     api_version: Literal["mlops-gen/v1"] = Field(alias="apiVersion", description="Spec format version.")
     kind: Literal["ModelPipeline"] = Field(description="Document kind.")
     model: ModelInfo = Field(description="The model this spec describes.")
-    platforms: list[Platform] = Field(default_factory=lambda: ["azure_devops", "github_actions"],
-                                      description="CI/CD platforms to render.")
-    azure: Azure = Field(default_factory=Azure, description="Azure resources used by the pipelines.")
+    platforms: list[Platform] = Field(default=["azure_devops", "github_actions"], min_length=1,
+                                      description="CI/CD platforms to render (at least one).")
+    azure: Azure = Field(default=Azure(), description="Azure resources used by the pipelines.")
     python_version: Literal["3.10", "3.11", "3.12", "3.13"] = Field("3.12",
                                                                     description="Python of pipelines and image.")
-    data: Data = Field(default_factory=Data, description="Training data and its expectations.")
-    triggers: Triggers = Field(default_factory=Triggers, description="When the training pipeline runs.")
-    training: Training = Field(default_factory=Training, description="Training job settings.")
-    quality_gates: QualityGates = Field(default_factory=QualityGates, description="Metric gates.")
-    champion_challenger: ChampionChallenger = Field(default_factory=ChampionChallenger,
+    data: Data = Field(default=Data(), description="Training data and its expectations.")
+    triggers: Triggers = Field(default=Triggers(), description="When the training pipeline runs.")
+    training: Training = Field(default=Training(), description="Training job settings.")
+    quality_gates: QualityGates = Field(default=QualityGates(), description="Metric gates.")
+    champion_challenger: ChampionChallenger = Field(default=ChampionChallenger(),
                                                     description="Comparison against production.")
     fairness: Fairness | None = Field(None, description="Fairness gate; omitted means no fairness gate.")
-    explainability: Explainability = Field(default_factory=Explainability, description="Explainability report.")
-    registry: Registry = Field(default_factory=Registry, description="MLflow model registry settings.")
+    explainability: Explainability = Field(default=Explainability(), description="Explainability report.")
+    registry: Registry = Field(default=Registry(), description="MLflow model registry settings.")
     environments: list[Environment] = Field(min_length=1, description="Deployment environments, in order.")
-    rollout: Rollout = Field(default_factory=Rollout, description="Production rollout.")
-    monitoring: Monitoring = Field(default_factory=Monitoring, description="Production monitoring.")
-    notifications: Notifications = Field(default_factory=Notifications, description="Who hears about runs.")
-    ci: CI = Field(default_factory=CI, description="Code quality and security checks.")
-    extensions: Extensions = Field(default_factory=Extensions, description="Your own steps at fixed places.")
+    rollout: Rollout = Field(default=Rollout(), description="Production rollout.")
+    monitoring: Monitoring = Field(default=Monitoring(), description="Production monitoring.")
+    notifications: Notifications = Field(default=Notifications(), description="Who hears about runs.")
+    ci: CI = Field(default=CI(), description="Code quality and security checks.")
+    extensions: Extensions = Field(default=Extensions(), description="Your own steps at fixed places.")
 
 
 # ----- derived values: one definition each, used by semantic checks, planning and templates -----

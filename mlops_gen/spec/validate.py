@@ -67,18 +67,31 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
+_SHOWN_TYPES = {dict: "a mapping", list: "a list", bool: "a boolean", int: "a number", float: "a number",
+                type(None): "nothing"}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)) or value is None:
+        return _SHOWN_TYPES[type(value)]
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _message(error: Any) -> str:
     kind = error["type"]
     message = str(error["msg"]).removeprefix("Value error, ")
     value = error.get("input")
-    if kind in ("string_type", "int_type", "int_parsing", "float_type", "float_parsing", "bool_type",
-                "bool_parsing", "list_type", "dict_type", "model_type", "literal_error", "int_from_float",
-                "greater_than_equal", "less_than_equal", "greater_than", "less_than", "too_short", "too_long",
-                "model_attributes_type"):
-        shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__.replace("dict",
-                                                                                                    "a mapping")
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        message = f"{message} (got {shown})"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of keys to values (got {_shown(value)})"
+    if kind == "too_short" and isinstance(value, (list, dict)):
+        return f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
+    if kind == "list_type":
+        return f"must be a list (got {_shown(value)})"
+    if kind.endswith(("_type", "_parsing")) or kind in (
+            "literal_error", "int_from_float", "greater_than_equal", "less_than_equal", "greater_than",
+            "less_than", "too_short", "too_long"):
+        message = f"{message} (got {_shown(value)})"
     if kind == "literal_error" and isinstance(value, str):
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)

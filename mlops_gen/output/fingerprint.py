@@ -1,0 +1,48 @@
+"""Fingerprints of the inputs of a render: the template set (built-ins plus overrides) and byte hashes.
+
+When a manifest's spec hash, generator version and template fingerprint equal the current ones, the rendered bytes
+cannot differ from the recorded ones, so `check` can skip rendering. Light imports only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlops_gen.templates_dir import builtin_templates
+
+_SKIP_DIRS = {"__pycache__", ".git"}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _template_files(root: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        for name in files:
+            if name.endswith(".pyc"):
+                continue
+            path = Path(directory, name)
+            found[path.relative_to(root).as_posix()] = path
+    return found
+
+
+def template_fingerprint(override_dirs: Sequence[Path] = ()) -> str:
+    """Hash of every effective template: an override shadows the built-in file with the same relative path.
+
+    This covers more than one spec uses (templates of targets it disables): a change there only costs `check` a
+    re-render, never a wrong answer.
+    """
+    effective: dict[str, Path] = {}
+    for root in [*override_dirs, builtin_templates()]:  # jinja's search order: the first directory wins
+        for relative, path in _template_files(root).items():
+            effective.setdefault(relative, path)
+    digest = hashlib.sha256()
+    for relative in sorted(effective):
+        digest.update(relative.encode("utf-8") + b"\0" + hashlib.sha256(effective[relative].read_bytes()).digest())
+    return f"sha256:{digest.hexdigest()}"

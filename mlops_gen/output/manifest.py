@@ -1,0 +1,131 @@
+"""The ownership manifest of a model folder: what mlops-gen wrote there, from which inputs.
+
+`OUTDIR/<model>/.mlops-gen/manifest.json` records the generator version, the spec (path as shown and hash), the
+template fingerprint and, per file, its mode (`owned`: regenerated and drift-checked; `seeded`: written once, then
+the user's), its target, whether it is executable and, for owned files, the sha256 of the bytes written. Only files
+listed as owned are ever deleted, and every listed path is validated before anything is touched. The JSON is
+deterministic (sorted keys, no timestamps) so it can be committed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_gen.errors import UserError
+from mlops_gen.output.paths import read_regular, safe_target, validate_relative
+
+MANIFEST_PATH = ".mlops-gen/manifest.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    mode: str  # "owned" | "seeded"
+    target: str
+    executable: bool = False
+    sha256: str | None = None  # owned files only: the bytes mlops-gen wrote
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"mode": self.mode, "target": self.target, "executable": self.executable}
+        if self.mode == "owned":
+            data["sha256"] = self.sha256
+        return data
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model: str
+    spec_path: str
+    spec_sha256: str
+    generator_version: str
+    template_fingerprint: str
+    override_dirs: tuple[str, ...] = ()
+    complete: bool = True  # False after a --target subset rendered with changed inputs: check must re-render
+    files: dict[str, Entry] = field(default_factory=dict)
+
+    def inputs(self) -> tuple[str, str, str, str]:
+        return (self.spec_path, self.spec_sha256, self.generator_version, self.template_fingerprint)
+
+    def owned(self) -> dict[str, Entry]:
+        return {path: entry for path, entry in self.files.items() if entry.mode == "owned"}
+
+    def to_bytes(self) -> bytes:
+        data = {
+            "format": FORMAT,
+            "generator": {"name": "mlops-gen", "version": self.generator_version},
+            "model": self.model,
+            "spec": {"path": self.spec_path, "sha256": self.spec_sha256},
+            "templates": {"fingerprint": self.template_fingerprint, "override_dirs": list(self.override_dirs)},
+            "complete": self.complete,
+            "files": {path: self.files[path].to_json() for path in sorted(self.files)},
+        }
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _bad(where: str, message: str) -> UserError:
+    return UserError(f"{where}: invalid manifest: {message}. Nothing was changed; fix or delete the manifest "
+                     "(mlops-gen then treats the folder's files as not its own and deletes none of them)")
+
+
+def _string(data: Any, key: str, where: str) -> str:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, str):
+        raise _bad(where, f"{key!r} must be a string")
+    return value
+
+
+def parse_manifest(raw: bytes, where: str) -> Manifest:
+    """Parse and validate every field and path of a manifest; raise before the caller touches any file."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _bad(where, f"not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise _bad(where, f"expected a JSON object with \"format\": {FORMAT}")
+    generator, spec, templates = data.get("generator"), data.get("spec"), data.get("templates")
+    files = data.get("files")
+    if not isinstance(files, dict):
+        raise _bad(where, "'files' must be an object")
+    overrides = templates.get("override_dirs", []) if isinstance(templates, dict) else None
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise _bad(where, "'templates.override_dirs' must be a list of strings")
+    entries: dict[str, Entry] = {}
+    for path, value in files.items():
+        try:
+            validate_relative(path, where)
+        except UserError as exc:
+            raise _bad(where, str(exc).removeprefix(f"{where}: ")) from None
+        if path == MANIFEST_PATH:
+            raise _bad(where, "it lists itself")
+        if not isinstance(value, dict) or value.get("mode") not in ("owned", "seeded"):
+            raise _bad(where, f"{path!r}: 'mode' must be 'owned' or 'seeded'")
+        digest = value.get("sha256")
+        if value["mode"] == "owned" and not (isinstance(digest, str) and len(digest) == 64):
+            raise _bad(where, f"{path!r}: an owned file needs its 'sha256'")
+        entries[path] = Entry(mode=value["mode"], target=_string(value, "target", where),
+                              executable=bool(value.get("executable", False)),
+                              sha256=digest if value["mode"] == "owned" else None)
+    return Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
+                    spec_sha256=_string(spec, "sha256", where),
+                    generator_version=_string(generator, "version", where),
+                    template_fingerprint=_string(templates, "fingerprint", where),
+                    override_dirs=tuple(overrides), complete=data.get("complete") is True, files=entries)
+
+
+def manifest_file(root: Path) -> Path:
+    return safe_target(root, MANIFEST_PATH, "manifest")
+
+
+def read_manifest(root: Path) -> Manifest | None:
+    """The validated manifest of the model folder `root`, None when there is none yet."""
+    path = manifest_file(root)
+    raw = read_regular(path)
+    if raw is None:
+        return None
+    manifest = parse_manifest(raw, str(path))
+    if manifest.model != root.name:
+        raise _bad(str(path), f"it belongs to model {manifest.model!r}, not to folder {root.name!r}")
+    return manifest

@@ -1,0 +1,258 @@
+"""HTTP scoring app for {{ model.name }}: `GET /health` and `POST /predict`.
+
+Request:  POST /predict with `Content-Type: application/json` and the body
+          {"records": [{"<column>": <value>, ...}, ...]}
+          (an object rather than a bare list, so that options can be added later without breaking callers).
+Response: 200 {"predictions": [...]}, one prediction per record, in order.
+Errors:   400 malformed JSON or records, 413 body too large, 404/405 unknown route or method, 500 prediction failed,
+          503 model not loaded; always {"error": "<message>"}, never a traceback.
+
+The app is a plain WSGI callable (standard library only), so one implementation runs everywhere:
+- in the container, gunicorn serves it: `gunicorn "serving.app:create_app()"` (pre-fork workers, timeouts,
+  graceful shutdown); gunicorn is one small pure-Python dependency, and the scoring code needs no web framework;
+- locally (`python src/serving/app.py --model-uri ...`), a threaded wsgiref server on 127.0.0.1 runs it.
+
+The model comes from MLflow: `MODEL_URI` (or `--model-uri`) is a registry URI such as
+`models:/{{ model.name }}@{{ spec.registry.aliases.production }}` or `models:/{{ model.name }}/3`, or a local MLflow model
+directory (the serving image bakes one in at /app/model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+LOG = logging.getLogger("serving")
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+DEFAULT_MAX_RECORDS = 1000
+
+StartResponse = Callable[..., Any]
+
+
+class Model(Protocol):
+    def predict(self, records: list[dict[str, Any]]) -> list[Any]: ...
+
+
+class RequestError(Exception):
+    """A client error: answered with its status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 411: "Length Required",
+            413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error",
+            503: "Service Unavailable"}
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy/pandas scalars and arrays to plain JSON values; NaN becomes null."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def parse_records(body: bytes, max_records: int) -> list[dict[str, Any]]:
+    """The records of a /predict body, or a RequestError saying what is wrong with it."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict) or "records" not in payload:
+        raise RequestError(400, 'body must be a JSON object {"records": [{...}, ...]}')
+    records = payload["records"]
+    if not isinstance(records, list) or not records:
+        raise RequestError(400, '"records" must be a non-empty list of objects')
+    if len(records) > max_records:
+        raise RequestError(413, f"at most {max_records} records per request (got {len(records)})")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict) or not record:
+            raise RequestError(400, f"records[{index}] must be a non-empty JSON object")
+    return records
+
+
+class ScoringApp:
+    """The WSGI application: routes, size limits, JSON in and out, error mapping."""
+
+    def __init__(self, model: Model | None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 max_records: int = DEFAULT_MAX_RECORDS, model_info: dict[str, str] | None = None) -> None:
+        self.model = model
+        self.max_body_bytes = max_body_bytes
+        self.max_records = max_records
+        self.model_info = model_info or {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        try:
+            status, payload = self.route(method, path, environ)
+        except RequestError as exc:
+            status, payload = exc.status, {"error": exc.message}
+        except Exception:  # a model failure must answer 500, not drop the connection
+            LOG.exception("prediction failed")
+            status, payload = 500, {"error": "prediction failed; see the server log"}
+        data = json.dumps(payload).encode("utf-8")
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                   ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+        if status == 405:
+            headers.append(("Allow", "POST" if path == "/predict" else "GET"))
+        start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+        LOG.info("%s %s %d %.1fms", method, path, status, (time.perf_counter() - started) * 1000)
+        return [data]
+
+    def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if path == "/health":
+            if method not in ("GET", "HEAD"):
+                raise RequestError(405, "use GET /health")
+            if self.model is None:
+                return 503, {"status": "unavailable", "error": "model not loaded"}
+            return 200, {"status": "ok", **self.model_info}
+        if path == "/predict":
+            if method != "POST":
+                raise RequestError(405, "use POST /predict")
+            if self.model is None:
+                raise RequestError(503, "model not loaded")
+            records = parse_records(self._body(environ), self.max_records)
+            try:
+                predictions = self.model.predict(records)
+            except (KeyError, ValueError, TypeError) as exc:
+                # Schema enforcement and pandas conversion errors describe the input, not the server.
+                raise RequestError(400, f"records do not match the model's input: {exc}") from None
+            return 200, {"predictions": _jsonable(predictions)}
+        raise RequestError(404, f"no route {path}; use GET /health or POST /predict")
+
+    def _body(self, environ: dict[str, Any]) -> bytes:
+        content_type = environ.get("CONTENT_TYPE", "")
+        if content_type and not content_type.split(";")[0].strip().lower().endswith("json"):
+            raise RequestError(415, "send Content-Type: application/json")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise RequestError(400, "invalid Content-Length") from None
+        if length <= 0:
+            raise RequestError(411, "a JSON body with Content-Length is required")
+        if length > self.max_body_bytes:
+            raise RequestError(413, f"body larger than {self.max_body_bytes} bytes")
+        body: bytes = environ["wsgi.input"].read(length)
+        return body
+
+
+class MlflowModel:
+    """An MLflow pyfunc model behind the `Model` protocol: records -> DataFrame -> predictions."""
+
+    def __init__(self, uri: str) -> None:
+        import mlflow.pyfunc
+
+        self.uri = uri
+        self._model = mlflow.pyfunc.load_model(uri)
+
+    def predict(self, records: list[dict[str, Any]]) -> list[Any]:
+        import pandas as pd
+        from mlflow.exceptions import MlflowException
+
+        frame = pd.DataFrame.from_records(records)
+        try:
+            result = self._model.predict(frame)
+        except MlflowException as exc:  # input schema enforcement
+            raise ValueError(exc.message) from None
+        if hasattr(result, "iloc") and getattr(result, "ndim", 1) == 2 and result.shape[1] == 1:
+            result = result.iloc[:, 0]
+        converted: list[Any] = _jsonable(result)
+        return converted
+
+
+def find_model_dir(root: str) -> str | None:
+    """The first directory under `root` holding an MLmodel file (Azure ML mounts models a few levels deep)."""
+    for current, dirs, files in os.walk(root):
+        dirs.sort()
+        if "MLmodel" in files:
+            return current
+    return None
+
+
+def resolve_model_uri(explicit: str | None = None) -> str:
+    uri = explicit or os.environ.get("MODEL_URI", "")
+    if not uri and os.environ.get("AZUREML_MODEL_DIR"):
+        uri = find_model_dir(os.environ["AZUREML_MODEL_DIR"]) or ""
+    if not uri:
+        raise SystemExit("no model: set MODEL_URI (or --model-uri) to models:/<name>@<alias>, "
+                         "models:/<name>/<version> or an MLflow model directory")
+    return uri
+
+
+def _limits() -> dict[str, int]:
+    return {"max_body_bytes": int(os.environ.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+            "max_records": int(os.environ.get("MAX_RECORDS", DEFAULT_MAX_RECORDS))}
+
+
+def create_app(model_uri: str | None = None) -> ScoringApp:
+    """The application with its model loaded: gunicorn's entry point ("serving.app:create_app()")."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(message)s")
+    uri = resolve_model_uri(model_uri)
+    LOG.info("loading model %s", uri)
+    model = MlflowModel(uri)
+    info = {"model_uri": uri}
+    if os.environ.get("MODEL_VERSION"):
+        info["model_version"] = os.environ["MODEL_VERSION"]
+    return ScoringApp(model, model_info=info, **_limits())
+
+
+def serve(app: ScoringApp, host: str, port: int) -> None:
+    """Serve with a threaded wsgiref server (local runs; the container uses gunicorn)."""
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # the app logs every request itself
+            pass
+
+    with make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler) as server:
+        LOG.info("serving on http://%s:%d", host, server.server_port)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--model-uri", default=None,
+                        help="models:/<name>@<alias>, models:/<name>/<version> or a model directory "
+                             "(default: $MODEL_URI)")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
+                        help="address to bind (default: $HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")),
+                        help="port to bind, 0 for any free port (default: $PORT or 8080)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    app = create_app(args.model_uri)
+    serve(app, args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

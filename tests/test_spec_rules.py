@@ -1,0 +1,206 @@
+"""Every semantic rule and field constraint of the spec, one focused case each."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from mlops_gen.errors import Problem
+from mlops_gen.spec.loader import LoadedSpec
+from mlops_gen.spec.model import ProjectSpec, endpoint_name, is_production, metric_gates
+from mlops_gen.spec.types import cron_problem
+from mlops_gen.spec.validate import validate_loaded
+
+BASE: dict[str, Any] = {
+    "apiVersion": "mlops-gen/v1",
+    "kind": "ModelPipeline",
+    "model": {"name": "churn-model"},
+    "environments": [{"name": "staging"}],
+}
+
+
+def check(changes: dict[str, Any] | None = None, **top: Any) -> ProjectSpec | list[Problem]:
+    data = copy.deepcopy(BASE)
+    data.update(top)
+    for dotted, value in (changes or {}).items():
+        node = data
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        node[last] = value
+    return validate_loaded(LoadedSpec(file="spec.yaml", data=data))
+
+
+def messages(result: ProjectSpec | list[Problem]) -> list[str]:
+    assert isinstance(result, list), "expected problems, the spec validated"
+    return [f"{p.path}: {p.message}" for p in result]
+
+
+def test_minimal_spec_is_valid_with_defaults() -> None:
+    spec = check()
+    assert isinstance(spec, ProjectSpec)
+    assert spec.platforms == ["azure_devops", "github_actions"]
+    assert spec.rollout.strategy == "canary" and spec.rollout.increments == [10, 25, 50, 100]
+    assert {name: bound.min for name, bound in metric_gates(spec).items()} == {"accuracy": 0.7}
+    assert endpoint_name(spec, spec.environments[0]) == "churn-model-staging"
+
+
+def test_spec_is_frozen() -> None:
+    spec = check()
+    assert isinstance(spec, ProjectSpec)
+    with pytest.raises(Exception, match="frozen"):
+        spec.model.name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("name", "ok"), [
+    ("abc", True), ("a" * 32, True), ("ab", False), ("a" * 33, False), ("1abc", False), ("abc-", False),
+    ("Abc", False), ("a_b_c", False), ("../x", False), ("/etc/x", False), ("a.b.c", False), ("a-b-c", True),
+])
+def test_model_name_is_an_endpoint_safe_dns_label(name: str, ok: bool) -> None:
+    # An explicit endpoint name keeps this test about model.name alone ('<name>-staging' may exceed 32).
+    result = check({"model.name": name}, environments=[{"name": "staging", "endpoint_name": "ep-staging"}])
+    assert isinstance(result, ProjectSpec) is ok
+    if not ok:
+        assert messages(result)[0].startswith("model.name: ")
+
+
+def test_unique_environment_names() -> None:
+    assert "environments[1].name: environment 'staging' is already defined as environments[0]" in messages(
+        check(environments=[{"name": "staging"}, {"name": "staging"}]))
+
+
+@pytest.mark.parametrize(("increments", "expected"), [
+    ([10, 25, 50, 100], None),
+    ([100], None),
+    ([10, 10, 100], "does not increase"),
+    ([50, 20, 100], "does not increase"),
+    ([10, 50], "last increment must be 100"),
+    ([0, 100], "not a percentage"),
+    ([10, 101], "not a percentage"),
+    ([], "at least one increment"),
+])
+def test_canary_increments(increments: list[int], expected: str | None) -> None:
+    result = check({"rollout.increments": increments})
+    if expected is None:
+        assert isinstance(result, ProjectSpec)
+    else:
+        assert any(expected in m for m in messages(result))
+
+
+def test_increments_are_only_checked_for_canary() -> None:
+    assert isinstance(check({"rollout.strategy": "rolling", "rollout.increments": [5]}), ProjectSpec)
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"quality_gates.metrics": {"accuracy": {"min": 1.1}}}, "quality_gates.metrics.accuracy.min: must be within [0, 1]"),
+    ({"quality_gates.metrics": {"accuracy": {"min": 0.9, "max": 0.8}}}, "min (0.9) is greater than max (0.8)"),
+    ({"quality_gates.metrics": {"accuracy": {}}}, "needs 'min' and/or 'max'"),
+    ({"quality_gates.metrics": {"mae": {"max": 3}}}, "'mae' is not a classification metric"),
+    ({"fairness.threshold": 1.2, "fairness.sensitive_features": ["age"]}, "fairness.threshold: must be within"),
+    ({"rollout.monitor.max_error_rate": -0.1}, "rollout.monitor.max_error_rate: must be within [0, 1]"),
+    ({"monitoring.drift.threshold": 1.5}, "monitoring.drift.threshold: must be within [0, 1]"),
+])
+def test_ratio_thresholds_and_bounds(changes: dict[str, Any], expected: str) -> None:
+    assert any(expected in m for m in messages(check(changes)))
+
+
+def test_regression_error_metrics_are_not_ratios() -> None:
+    result = check({"model.task": "regression", "quality_gates.metrics": {"mae": {"max": 25000}, "r2": {"min": 0.7}}})
+    assert isinstance(result, ProjectSpec)
+    assert any("must not be negative" in m for m in messages(
+        check({"model.task": "regression", "quality_gates.metrics": {"rmse": {"max": -1}}})))
+
+
+def test_fairness_needs_a_sensitive_feature() -> None:
+    assert "fairness.sensitive_features: the fairness gate needs at least one sensitive feature" in messages(
+        check({"fairness.threshold": 0.8}))
+    assert isinstance(check({"fairness.sensitive_features": ["age"]}), ProjectSpec)
+    assert isinstance(check({"fairness.enabled": False}), ProjectSpec)
+
+
+def test_fairness_feature_cannot_be_the_target() -> None:
+    assert any("is the target column" in m for m in messages(
+        check({"fairness.sensitive_features": ["target"]})))
+
+
+@pytest.mark.parametrize("name", ["prod", "production", "prod-eu"])
+def test_production_like_environments_need_approval(name: str) -> None:
+    assert any("needs 'approval: required'" in m for m in messages(check(environments=[{"name": name}])))
+    assert isinstance(check(environments=[{"name": name, "approval": "required"}]), ProjectSpec)
+    waived = check(environments=[{"name": name, "approval_waiver": "sandbox subscription"}])
+    assert isinstance(waived, ProjectSpec)
+
+
+def test_production_flag_overrides_the_name() -> None:
+    spec = check(environments=[{"name": "live", "production": True, "approval": "required"},
+                               {"name": "prod-test", "production": False}])
+    assert isinstance(spec, ProjectSpec)
+    assert [is_production(env) for env in spec.environments] == [True, False]
+    assert any("needs 'approval: required'" in m for m in messages(
+        check(environments=[{"name": "live", "production": True}])))
+
+
+def test_platforms_must_not_be_empty() -> None:
+    assert "platforms: must have at least 1 item(s)" in messages(check(platforms=[]))
+
+
+def test_aks_needs_a_cluster_and_canary_needs_traffic_splitting() -> None:
+    assert any("needs the AKS cluster name" in m for m in messages(check(environments=[{"name": "dev",
+                                                                                         "target": "aks"}])))
+    assert any("needs traffic splitting" in m for m in messages(check(
+        environments=[{"name": "prod", "target": "aci", "approval": "required"}])))
+
+
+def test_long_endpoint_names_must_be_set_explicitly() -> None:
+    long_name = "m" * 30
+    assert any("longer than Azure's 32 characters" in m for m in messages(
+        check({"model.name": long_name})))
+    assert isinstance(check({"model.name": long_name}, environments=[{"name": "staging",
+                                                                       "endpoint_name": "m-staging"}]),
+                      ProjectSpec)
+
+
+@pytest.mark.parametrize(("expression", "ok"), [
+    ("0 3 * * 1", True), ("*/15 * * * *", True), ("0 0 1,15 * *", True), ("0 9-17/2 * * 1-5", True),
+    ("0 3 * *", False), ("60 * * * *", False), ("0 24 * * *", False), ("0 0 0 * *", False),
+    ("0 0 * 13 *", False), ("0 0 * * 7", False), ("0 0 * * MON", False), ("*/0 * * * *", False),
+    ("5-1 * * * *", False),
+])
+def test_cron_expressions(expression: str, ok: bool) -> None:
+    assert (cron_problem(expression) is None) is ok
+    result = check({"triggers.schedule": expression})
+    assert isinstance(result, ProjectSpec) is ok
+
+
+@pytest.mark.parametrize("text", [
+    "line\nbreak", "tab\there", "bell\x07", "${{ secrets.TOKEN }}", "$(System.AccessToken)", "$[ variables.x ]",
+    "nul\x00",
+])
+def test_free_text_rejects_control_characters_and_expressions(text: str) -> None:
+    (message,) = messages(check({"model.description": text}))
+    assert message.startswith("model.description: must not contain")
+
+
+@pytest.mark.parametrize("text", [
+    "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc123==",
+    "token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "https://hooks.slack.com/services/T000/B000/XXXXXXXX",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc",
+])
+def test_credentials_are_rejected_with_where_they_belong(text: str) -> None:
+    (message,) = messages(check({"model.description": text}))
+    assert "looks like a credential" in message and "secret variable" in message and "GitHub secret" in message
+
+
+def test_ordinary_text_is_fine() -> None:
+    assert isinstance(check({"model.description": "Predicts churn (monthly) — v2, 50% faster; see $HOME"}),
+                      ProjectSpec)
+
+
+def test_extension_scripts_must_be_sh_or_py() -> None:
+    assert any("must end in '.sh'" in m for m in messages(
+        check({"extensions.before_training": [{"name": "x", "script": "ci/run.rb"}]})))
+    assert any("relative path" in m for m in messages(
+        check({"extensions.before_training": [{"name": "x", "script": "../outside.sh"}]})))
