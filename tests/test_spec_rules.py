@@ -94,7 +94,8 @@ def test_increments_are_only_checked_for_canary() -> None:
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
-    ({"quality_gates.metrics": {"accuracy": {"min": 1.1}}}, "quality_gates.metrics.accuracy.min: must be within [0, 1]"),
+    ({"quality_gates.metrics": {"accuracy": {"min": 1.1}}},
+     "quality_gates.metrics.accuracy.min: must be within [0, 1]"),
     ({"quality_gates.metrics": {"accuracy": {"min": 0.9, "max": 0.8}}}, "min (0.9) is greater than max (0.8)"),
     ({"quality_gates.metrics": {"accuracy": {}}}, "needs 'min' and/or 'max'"),
     ({"quality_gates.metrics": {"mae": {"max": 3}}}, "'mae' is not a classification metric"),

@@ -75,4 +75,5 @@ def script_call(script: str, args: Sequence[tuple[str, Any]] | Iterable[tuple[st
             raise ValueError(f"{script} declares no flag {flag}")
         lines.append(flag if declared[flag].switch else f"{flag} {sh(value)}")
     pad = " " * indent
-    return Markup((" \\\n" + pad + "  ").join(lines))
+    # Markup only tells jinja the text is final; autoescape is off and every value above went through `sh`.
+    return Markup((" \\\n" + pad + "  ").join(lines))  # noqa: S704

@@ -311,7 +311,7 @@ def experiment_name(spec: ProjectSpec) -> str:
 
 def metric_gates(spec: ProjectSpec) -> dict[str, Bound]:
     if spec.quality_gates.metrics is not None:
-        return dict(spec.quality_gates.metrics)
+        return {str(name): bound for name, bound in spec.quality_gates.metrics.items()}
     return {name: Bound(min=value) for name, value in DEFAULT_GATES[spec.model.task].items()}
 
 

@@ -40,9 +40,9 @@ def _gates(spec: ProjectSpec) -> Iterator[Finding]:
                 yield (*path, side), f"must not be negative (got {value})"
         if bound.min is not None and bound.max is not None and bound.min > bound.max:
             yield path, f"min ({bound.min}) is greater than max ({bound.max})"
-    metric = spec.champion_challenger.metric
-    if metric is not None and metric not in allowed:
-        yield ("champion_challenger", "metric"), f"{metric!r} is not a {spec.model.task} metric"
+    compared = spec.champion_challenger.metric
+    if compared is not None and compared not in allowed:
+        yield ("champion_challenger", "metric"), f"{compared!r} is not a {spec.model.task} metric"
 
 
 def _fairness(spec: ProjectSpec) -> Iterator[Finding]:

@@ -113,7 +113,8 @@ def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[
             suggestion = ""
             if model is not None:
                 close = difflib.get_close_matches(str(loc[-1]), _keys_of(model), n=1, cutoff=0.6)
-                suggestion = f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(_keys_of(model))}"
+                allowed = ", ".join(_keys_of(model))
+                suggestion = f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {allowed}"
             problems.append(Problem(loaded.file, line, column, dotted, f"unknown key {loc[-1]!r}{suggestion}"))
         elif error["type"] == "missing":
             line, column = loaded.position(loc[:-1], of_key=True) if loc[:-1] else (1, 1)
