@@ -1,4 +1,8 @@
-"""`mlops-gen generate SPEC_OR_DIR...`: render every spec into OUTDIR/<model.name>/."""
+"""`mlops-gen generate SPEC_OR_DIR...`: render every spec into OUTDIR/<model.name>/, safely.
+
+Every spec is validated and rendered, and every model folder's change plan computed (manifests and paths
+validated), before the first byte is written; the whole run holds the output directory's lock.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,16 @@ from pathlib import Path
 
 import click
 
-from mlops_gen.errors import Problem, SpecError
-from mlops_gen.output.writer import write_tree
+from mlops_gen import __version__
+from mlops_gen.errors import Problem, SpecError, UserError
+from mlops_gen.output.changes import REASONS, FolderPlan, Inputs, plan_folder
+from mlops_gen.output.fingerprint import sha256, template_fingerprint
+from mlops_gen.output.lock import output_lock
+from mlops_gen.output.options import override_paths, shown_overrides
+from mlops_gen.output.paths import shown_path
+from mlops_gen.output.writer import apply_plan
 from mlops_gen.render.environment import build_env
+from mlops_gen.render.plan import ALWAYS_ON, TARGETS
 from mlops_gen.render.render import RenderedFile, render_spec
 from mlops_gen.spec.validate import SpecFile, load_specs
 
@@ -28,25 +39,58 @@ def unique_models(specs: Sequence[SpecFile]) -> None:
         raise SpecError(problems)
 
 
-def render_all(paths: Sequence[str], targets: Sequence[str]) -> list[tuple[SpecFile, dict[str, RenderedFile]]]:
+def render_all(paths: Sequence[str], targets: Sequence[str] = TARGETS,
+               override_dirs: Sequence[Path] = ()) -> list[tuple[SpecFile, dict[str, RenderedFile]]]:
     specs = load_specs(paths)
     unique_models(specs)
-    env = build_env()
+    env = build_env(override_dirs)
     return [(spec_file, render_spec(spec_file, targets, env)) for spec_file in specs]
 
 
-def run_generate(paths: Sequence[str], output: str, targets: Sequence[str], dry_run: bool, verbose: bool) -> int:
-    rendered = render_all(paths, targets)  # everything validated and rendered before the first write
+def plan_all(rendered: Sequence[tuple[SpecFile, dict[str, RenderedFile]]], output: Path,
+             targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = ()) -> list[FolderPlan]:
+    """The change plan of every model folder (read-only), with the inputs the new manifests record."""
+    fingerprint = template_fingerprint(override_dirs)
+    overrides = shown_overrides(override_dirs)
+    selected = None if set(TARGETS) <= set(targets) else {*targets, *ALWAYS_ON}
+    plans = []
     for spec_file, files in rendered:
-        root = Path(output) / spec_file.spec.model.name
-        report = write_tree(root, files, dry_run=dry_run)
-        prefix = "would write" if dry_run else "wrote"
-        click.echo(f"{root}: {prefix} {len(report.created)} created, {len(report.updated)} updated, "
-                   f"{len(report.unchanged)} unchanged, {len(report.deleted)} deleted")
-        if verbose:
-            for label, names in (("created", report.created), ("updated", report.updated),
-                                 ("unchanged", report.unchanged), ("deleted", report.deleted),
-                                 ("kept (yours)", report.kept)):
-                for name in names:
-                    click.echo(f"  {label}: {name}")
+        model = spec_file.spec.model.name
+        inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.raw),
+                        generator_version=__version__, template_fingerprint=fingerprint, override_dirs=overrides)
+        plans.append(plan_folder(output / model, files, inputs, selected))
+    return plans
+
+
+def _report(plan: FolderPlan, dry_run: bool, verbose: bool) -> None:
+    counts = (f"{plan.count('create')} created, {plan.count('update')} updated, "
+              f"{plan.count('unchanged')} unchanged, {plan.count('delete')} deleted")
+    kept = plan.count("keep")
+    suffix = f", {kept} kept (yours)" if kept else ""
+    suffix += " (dry run: nothing written)" if dry_run else ""
+    click.echo(f"{plan.root}: {counts}{suffix}")
+    if verbose:
+        labels = {"create": "created", "update": "updated", "unchanged": "unchanged", "delete": "deleted",
+                  "keep": "kept"}
+        for change in plan.changes:
+            click.echo(f"  {labels[change.action]:<9} {change.path}: {REASONS[change.reason]}")
+
+
+def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TARGETS, dry_run: bool = False,
+                 verbose: bool = False, override_dirs: Sequence[str] = ()) -> int:
+    overrides = override_paths(override_dirs)
+    rendered = render_all(paths, targets, overrides)  # every spec validated and rendered before the first write
+    outdir = Path(output)
+    if outdir.exists() and not outdir.is_dir():
+        raise UserError(f"{output}: exists and is not a directory")
+    if dry_run:
+        for plan in plan_all(rendered, outdir, targets, overrides):
+            _report(plan, dry_run, verbose)
+        return 0
+    outdir.mkdir(parents=True, exist_ok=True)
+    with output_lock(outdir):
+        plans = plan_all(rendered, outdir, targets, overrides)  # all manifests and paths validated first
+        for plan in plans:
+            apply_plan(plan)
+            _report(plan, dry_run, verbose)
     return 0

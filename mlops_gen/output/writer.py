@@ -1,36 +1,20 @@
-"""Write a rendered model folder: only files whose bytes change, each atomically (temporary file, then rename)."""
+"""Apply a folder plan: write only files whose bytes change, each atomically (temporary file, then rename), delete
+untouched orphans, and write the manifest last.
+
+The order makes an interrupted run harmless: until the new manifest lands, the old one still lists the orphans,
+and the next run finds the files already written as unchanged and finishes the job.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlops_gen.errors import UserError
-from mlops_gen.render.render import RenderedFile
-
-
-@dataclass
-class WriteReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # seeded files the user owns now
-
-
-def safe_target(root: Path, relative: str) -> Path:
-    """The path of `relative` inside `root`, refusing escapes and symlinked targets."""
-    if relative.startswith("/") or ".." in Path(relative).parts:
-        raise UserError(f"{relative}: refusing to write outside the output directory {root}")
-    target = root / relative
-    for parent in [target, *target.parents]:
-        if parent == root.parent or parent == root.parent.parent:
-            break
-        if parent.is_symlink():
-            raise UserError(f"{parent}: is a symbolic link; refusing to write through it")
-    return target
+from mlops_gen.output.changes import FolderPlan
+from mlops_gen.output.manifest import MANIFEST_PATH
+from mlops_gen.output.paths import safe_target
 
 
 def atomic_write(target: Path, data: bytes, executable: bool) -> None:
@@ -46,20 +30,27 @@ def atomic_write(target: Path, data: bytes, executable: bool) -> None:
         raise
 
 
-def write_tree(root: Path, files: dict[str, RenderedFile], *, dry_run: bool = False) -> WriteReport:
-    report = WriteReport()
-    for relative, rendered in files.items():
-        target = safe_target(root, relative)
-        if target.exists():
-            if rendered.mode == "seeded":
-                report.kept.append(relative)
-                continue
-            if target.read_bytes() == rendered.data:
-                report.unchanged.append(relative)
-                continue
-            report.updated.append(relative)
-        else:
-            report.created.append(relative)
-        if not dry_run:
-            atomic_write(target, rendered.data, rendered.executable)
-    return report
+def _prune_empty_parents(root: Path, path: Path) -> None:
+    """Remove directories the deletion left empty, up to (not including) the model folder."""
+    parent = path.parent
+    while parent != root and root in parent.parents:
+        with contextlib.suppress(OSError):  # not empty, or gone: both fine
+            parent.rmdir()
+        if parent.exists():
+            return
+        parent = parent.parent
+
+
+def apply_plan(plan: FolderPlan) -> None:
+    root = plan.root
+    for change in plan.changes:
+        if change.action in ("create", "update"):
+            assert change.new is not None
+            atomic_write(safe_target(root, change.path), change.new, change.executable)
+    for change in plan.changes:
+        if change.action == "delete":
+            target = safe_target(root, change.path)  # checked again: the plan was made before the writes
+            target.unlink(missing_ok=True)
+            _prune_empty_parents(root, target)
+    if plan.manifest is not None and plan.manifest_changed:
+        atomic_write(safe_target(root, MANIFEST_PATH), plan.manifest.to_bytes(), executable=False)

@@ -10,6 +10,7 @@ from mlops_gen.spec.model import ProjectSpec
 
 Mode = Literal["owned", "seeded"]
 TARGETS = ("azure_devops", "github_actions", "scripts", "docker", "k8s", "docs")
+ALWAYS_ON = ("repo_files",)  # planned whatever the --target selection: files about the folder itself
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ Planner = Callable[[ProjectSpec], list[OutputFile]]
 
 
 def _planners() -> dict[str, Planner]:
-    from mlops_gen.targets import azure_devops, docker, docs, github_actions, k8s, scripts
+    from mlops_gen.targets import azure_devops, docker, docs, github_actions, k8s, repo_files, scripts
 
     return {
         "azure_devops": azure_devops.outputs,
@@ -40,14 +41,15 @@ def _planners() -> dict[str, Planner]:
         "docker": docker.outputs,
         "k8s": k8s.outputs,
         "docs": docs.outputs,
+        "repo_files": repo_files.outputs,
     }
 
 
-def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS) -> list[OutputFile]:
+def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS, *, always_on: bool = True) -> list[OutputFile]:
     """Every file to render for `spec`, sorted by path; pipeline targets only for the spec's platforms."""
     files: list[OutputFile] = []
     for name, planner in _planners().items():
-        if name not in targets:
+        if name not in targets and not (always_on and name in ALWAYS_ON):
             continue
         if name in ("azure_devops", "github_actions") and name not in spec.platforms:
             continue

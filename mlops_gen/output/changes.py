@@ -1,0 +1,158 @@
+"""What `generate` would do to one model folder, computed read-only: the plan that generate applies, check reports
+and diff prints.
+
+Each planned file is compared with the disk and with the previous manifest, so a difference can be told apart as
+stale (disk still holds what mlops-gen wrote; the inputs changed), hand-edited (disk differs from what mlops-gen
+wrote), missing, or new. Files the previous manifest lists as owned but that are no longer planned are orphans:
+deleted only when untouched, otherwise kept and handed over to the user. Every path, including every manifest entry,
+goes through `safe_target` here, before anything is written or deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from mlops_gen.output.fingerprint import sha256
+from mlops_gen.output.manifest import MANIFEST_PATH, Entry, Manifest, manifest_file, read_manifest
+from mlops_gen.output.paths import is_executable, read_regular, safe_target
+
+Action = Literal["create", "update", "unchanged", "delete", "keep"]
+
+REASONS = {
+    "new": "new file",
+    "missing": "missing (deleted since it was generated)",
+    "stale": "stale (the spec, generator or templates changed)",
+    "hand-edited": "hand-edited (differs from what mlops-gen wrote)",
+    "unrecorded": "differs, and the manifest does not record mlops-gen writing it",
+    "mode": "executable bit differs",
+    "orphaned": "orphaned (no longer generated)",
+    "edited-orphan": "no longer generated, but edited by hand: kept, and no longer tracked",
+    "seeded": "user-owned (seeded: written once, never overwritten)",
+    "seeded-orphan": "user-owned (seeded, no longer planned): kept",
+    "same": "up to date",
+}
+
+
+class Rendered(Protocol):
+    """What a planned file needs to be written (mlops_gen.render.render.RenderedFile satisfies it)."""
+
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def executable(self) -> bool: ...
+    @property
+    def target(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str  # relative to the model folder, POSIX
+    action: Action
+    reason: str  # a key of REASONS
+    old: bytes | None = None  # on disk now
+    new: bytes | None = None  # what generate writes
+    executable: bool = False
+    was_executable: bool = False
+
+    @property
+    def is_difference(self) -> bool:
+        """Would generate touch the disk for this file?"""
+        return self.action in ("create", "update", "delete")
+
+
+@dataclass
+class FolderPlan:
+    root: Path
+    spec_path: str
+    changes: list[Change] = field(default_factory=list)
+    manifest: Manifest | None = None  # what generate writes
+    manifest_old: bytes | None = None  # the manifest on disk now
+
+    @property
+    def manifest_changed(self) -> bool:
+        return self.manifest is not None and self.manifest.to_bytes() != self.manifest_old
+
+    @property
+    def differences(self) -> list[Change]:
+        return [c for c in self.changes if c.is_difference]
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the rendered bytes depend on, as recorded in the manifest."""
+
+    model: str
+    spec_path: str
+    spec_sha256: str
+    generator_version: str
+    template_fingerprint: str
+    override_dirs: tuple[str, ...] = ()
+
+
+def _planned_change(root: Path, path: str, file: Rendered, previous: Entry | None) -> Change:
+    target = safe_target(root, path)
+    old = read_regular(target)
+    was_x = is_executable(target) if old is not None else False
+
+    def change(action: Action, reason: str) -> Change:
+        return Change(path, action, reason, old=old, new=file.data, executable=file.executable, was_executable=was_x)
+
+    if old is None:
+        return change("create", "missing" if previous else "new")
+    if file.mode == "seeded":
+        return change("keep", "seeded")
+    if old == file.data:
+        return change("unchanged", "same") if was_x == file.executable else change("update", "mode")
+    if previous is None or previous.mode != "owned":
+        return change("update", "unrecorded")
+    return change("update", "stale" if sha256(old) == previous.sha256 else "hand-edited")
+
+
+def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
+                selected_targets: Collection[str] | None = None) -> FolderPlan:
+    """The changes generate would make in `root`; `selected_targets` limits orphan handling to a --target subset."""
+    previous = read_manifest(root)  # validated: a bad entry raises here, before any change is planned
+    raw_manifest = read_regular(manifest_file(root))
+    plan = FolderPlan(root=root, spec_path=inputs.spec_path, manifest_old=raw_manifest)
+    entries: dict[str, Entry] = {}
+    old_files = previous.files if previous else {}
+    for path, file in files.items():
+        if path == MANIFEST_PATH:
+            raise RuntimeError(f"a planner targets {MANIFEST_PATH}, which mlops-gen reserves for itself")
+        plan.changes.append(_planned_change(root, path, file, old_files.get(path)))
+        entries[path] = Entry(mode=file.mode, target=file.target, executable=file.executable,
+                              sha256=sha256(file.data) if file.mode == "owned" else None)
+    for path, entry in old_files.items():
+        if path in files:
+            continue
+        if selected_targets is not None and entry.target not in selected_targets:
+            entries[path] = entry  # another target's file: this partial run leaves it alone
+            continue
+        target = safe_target(root, path, str(manifest_file(root)))
+        old = read_regular(target)
+        if old is None:
+            continue  # already gone: just forget it
+        was_x = is_executable(target)
+        if entry.mode == "seeded":
+            plan.changes.append(Change(path, "keep", "seeded-orphan", old=old, was_executable=was_x))
+        elif sha256(old) == entry.sha256:
+            plan.changes.append(Change(path, "delete", "orphaned", old=old, was_executable=was_x))
+        else:
+            plan.changes.append(Change(path, "keep", "edited-orphan", old=old, was_executable=was_x))
+    current = (inputs.spec_path, inputs.spec_sha256, inputs.generator_version, inputs.template_fingerprint)
+    complete = selected_targets is None or (previous is not None and previous.complete
+                                            and previous.inputs() == current)
+    plan.manifest = Manifest(model=inputs.model, spec_path=inputs.spec_path, spec_sha256=inputs.spec_sha256,
+                             generator_version=inputs.generator_version,
+                             template_fingerprint=inputs.template_fingerprint,
+                             override_dirs=inputs.override_dirs, complete=complete, files=entries)
+    plan.changes.sort(key=lambda c: c.path)
+    return plan

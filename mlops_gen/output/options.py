@@ -1,0 +1,51 @@
+"""Options shared by generate, check and diff, kept free of heavy imports for check's fast path."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from mlops_gen.errors import UserError
+from mlops_gen.output.paths import shown_path
+
+SPEC_SUFFIXES = (".yaml", ".yml")  # as mlops_gen.spec.validate.SPEC_SUFFIXES
+
+
+def discover_specs(paths: Iterable[str]) -> list[Path]:
+    """Spec files under `paths`, exactly as mlops_gen.spec.validate.discover finds them (without importing it)."""
+    names = list(paths)
+    found: list[Path] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UserError(f"{name}: no such file or directory")
+    if not found:
+        raise UserError(f"no spec files (*.yaml, *.yml) found in {', '.join(names)}")
+    return found
+
+
+def override_paths(dirs: Sequence[str]) -> list[Path]:
+    """Template override directories, searched before the built-in templates in the order given."""
+    found = []
+    for name in dirs:
+        path = Path(name)
+        if not path.is_dir():
+            raise UserError(f"--override-dir {name}: no such directory")
+        found.append(path)
+    return found
+
+
+def shown_overrides(dirs: Sequence[Path]) -> tuple[str, ...]:
+    return tuple(shown_path(d) for d in dirs)
+
+
+def fix_command(spec_shown: str, output: str, overrides: Sequence[str] = ()) -> str:
+    words = ["mlops-gen", "generate", spec_shown, "-o", output]
+    for directory in overrides:
+        words += ["--override-dir", directory]
+    return shlex.join(words)
