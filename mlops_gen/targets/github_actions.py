@@ -8,21 +8,24 @@ chain (job ids, `needs`, canary increments, rollback jobs) is computed here so t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlops_gen.render.context import EnvView, environments
+from mlops_gen.render.filters import ShellRaw, number
 from mlops_gen.render.plan import OutputFile
-from mlops_gen.spec.model import ProjectSpec
+from mlops_gen.spec.model import ProjectSpec, fairness_enabled, metric_gates
 
 WORKFLOWS = ".github/workflows"
+# Files of the model folder the workflows rely on (written by the scripts, docker and k8s targets).
+PIPELINE_CONFIG = "config/pipeline.yaml"
+SMOKE_TEST_DATA = "tests/data/smoke_test_data.json"
+MANIFESTS = "k8s"
+VERSION_FILE = "model-version.json"
+# The image built by this run: immutable per commit. Both variables are set by GitHub or the workflow's env.
+IMAGE = ShellRaw('"${IMAGE_REPOSITORY}:${GITHUB_SHA}"')
+RUN_URL = ShellRaw('"run=${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"')
 
-# Deployment names inside an endpoint (Azure ML) or Deployment suffixes (AKS), per rollout strategy.
-DEPLOYMENT_NAMES: dict[str, tuple[str, str]] = {
-    "canary": ("stable", "canary"),
-    "blue_green": ("blue", "green"),
-    "rolling": ("stable", "stable"),
-    "direct": ("stable", "stable"),
-}
-
+Flags = list[tuple[str, Any]]
 
 @dataclass(frozen=True)
 class DeployJob:
@@ -89,7 +92,10 @@ def deployment_plan(spec: ProjectSpec, first_needs: str = "build-image") -> list
     monitor_minutes = -(-spec.rollout.monitor.duration_seconds // 60)  # ceiling
     for env in environments(spec):
         jobs = _env_jobs(spec, env, needs)
-        stable, candidate = DEPLOYMENT_NAMES[env.strategy]
+        # Canary and blue-green serve the candidate next to the stable deployment; rolling and direct replace
+        # the stable deployment in place.
+        stable = env.stable_deployment
+        candidate = env.candidate_deployment if env.strategy in ("canary", "blue_green") else stable
         rollback = None
         if env.strategy in ("canary", "blue_green") and spec.rollout.auto_rollback:
             rollback = RollbackJob(id=f"rollback-{env.name}", needs=[job.id for job in jobs])
@@ -99,13 +105,131 @@ def deployment_plan(spec: ProjectSpec, first_needs: str = "build-image") -> list
     return plans
 
 
-def outputs(spec: ProjectSpec) -> list[OutputFile]:
+def _target_flags(env: EnvView) -> Flags:
+    """Where an environment's deployments live: the cluster for AKS, nothing more for endpoints."""
+    if env.env.target == "aks":
+        return [("--namespace", env.env.namespace), ("--cluster", env.env.cluster)]
+    return []
+
+
+def _deploy_flags(spec: ProjectSpec, plan: EnvPlan, job: DeployJob) -> Flags:
+    env = plan.env
+    flags: Flags = [("--target", env.env.target), ("--environment", env.name), ("--model-name", spec.model.name),
+                    ("--version-file", VERSION_FILE), ("--endpoint-name", env.endpoint_name), ("--image", IMAGE),
+                    ("--deployment-name", plan.candidate),
+                    ("--traffic-percentage", 100 if job.traffic is None else job.traffic)]
+    if env.env.target == "aks":
+        flags += [*_target_flags(env), ("--manifests", MANIFESTS)]
+    elif env.env.target == "azureml_online_endpoint":
+        flags += [("--instance-type", env.env.instance_type), ("--instance-count", env.env.instance_count)]
+    else:
+        flags += [("--location", spec.azure.location)]
+    return [*flags, ("--output", plan.endpoint_file)]
+
+
+def _monitor_flags(spec: ProjectSpec, plan: EnvPlan, job: DeployJob) -> Flags:
+    monitor = spec.rollout.monitor
+    flags: Flags = [("--endpoint-file", plan.endpoint_file), ("--deployment-name", plan.candidate),
+                    ("--duration-seconds", monitor.duration_seconds),
+                    ("--interval-seconds", monitor.interval_seconds),
+                    ("--max-error-rate", number(monitor.max_error_rate)),
+                    ("--max-latency-ms", monitor.max_latency_ms)]
+    if plan.stable != plan.candidate:
+        flags.append(("--baseline-deployment", plan.stable))
+    return [*flags, ("--output", f"monitor-{job.id}.json")]
+
+
+def _swap_flags(plan: EnvPlan) -> Flags:
+    """The flags rollback.py and promote.py share: which deployments of which endpoint."""
+    return [("--target", plan.env.env.target), ("--endpoint-name", plan.env.endpoint_name),
+            ("--stable-deployment", plan.stable), ("--candidate-deployment", plan.candidate),
+            *_target_flags(plan.env)]
+
+
+def _notify_flags(spec: ProjectSpec, event: str, status: str, details: Flags) -> Flags:
+    notifications = spec.notifications
+    return [("--event", event), ("--model-name", spec.model.name), ("--status", status), *details,
+            ("--detail", RUN_URL), ("--channel", notifications.channel),
+            ("--webhook-env", notifications.webhook_secret),
+            *(("--email", email) for email in notifications.email)]
+
+
+def _validation_flags(spec: ProjectSpec) -> dict[str, Any]:
+    gate_flags: Flags = []
+    for metric, bound in metric_gates(spec).items():
+        if bound.min is not None:
+            gate_flags.append(("--min", f"{metric}={number(bound.min)}"))
+        if bound.max is not None:
+            gate_flags.append(("--max", f"{metric}={number(bound.max)}"))
+    fairness = fairness_enabled(spec) and spec.fairness is not None
+    fairness_flags: Flags = ([("--sensitive-feature", feature) for feature in spec.fairness.sensitive_features]
+                             if fairness and spec.fairness is not None else [])
+    validation_files = ["test-results/"]
+    if spec.champion_challenger.enabled:
+        validation_files.append("champion-challenger.json")
+    if fairness:
+        validation_files.append("fairness.json")
+    if spec.explainability.enabled:
+        validation_files.append("explainability.json")
+    card: Flags = [("--model-name", spec.model.name), ("--version-file", VERSION_FILE),
+                   ("--metrics-file", "metrics.json")]
+    if fairness:
+        card.append(("--fairness-file", "fairness.json"))
+    if spec.explainability.enabled:
+        card.append(("--explainability-file", "explainability.json"))
+    card += [("--pipeline-config", PIPELINE_CONFIG), ("--output", "model-card.md")]
+    return {
+        "gate_flags": gate_flags,
+        "fairness_flags": fairness_flags,
+        "validation_files": validation_files,
+        "registry_tag_flags": [("--tag", f"{key}={value}") for key, value in spec.registry.tags.items()],
+        "model_card_flags": card,
+    }
+
+
+def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
+    """Everything ml-pipeline.yml needs beyond the shared context: the deployment chain and each call's flags."""
     plans = deployment_plan(spec)
+    monitored = _monitored(plans)
+    drift = spec.monitoring.drift
+    notify = {
+        "deployed": _notify_flags(spec, "deployment", "succeeded",
+                                  [("--detail", f"environments={','.join(p.env.name for p in plans)}")]),
+        "failed": _notify_flags(spec, "pipeline", "failed", []),
+        "drift": _notify_flags(spec, "drift", "drift_detected",
+                               [("--detail", f"endpoint={monitored.env.endpoint_name}")]),
+        **{f"rollback-{plan.env.name}": _notify_flags(spec, "rollback", "rolled_back",
+                                                      [("--detail", f"environment={plan.env.name}")])
+           for plan in plans},
+    }
+    return {
+        "deploy_plan": plans,
+        "last_deploy_job": plans[-1].last_job,
+        "monitored": monitored,
+        "pipeline_config": PIPELINE_CONFIG,
+        "smoke_test_data": SMOKE_TEST_DATA,
+        "deploy_flags": {job.id: _deploy_flags(spec, plan, job) for plan in plans for job in plan.jobs},
+        "monitor_flags": {job.id: _monitor_flags(spec, plan, job) for plan in plans for job in plan.jobs},
+        "promote_flags": {plan.env.name: [*_swap_flags(plan), ("--model-name", spec.model.name),
+                                          ("--alias", spec.registry.aliases.production),
+                                          ("--version-file", VERSION_FILE)] for plan in plans},
+        "rollback_flags": {plan.env.name: _swap_flags(plan) for plan in plans},
+        "notify_flags": notify,
+        "monitoring_flags": [("--endpoint-name", monitored.env.endpoint_name), ("--model-name", spec.model.name),
+                             ("--method", drift.method), ("--threshold", number(drift.threshold)),
+                             ("--schedule", drift.schedule),
+                             *(("--alert-email", email) for email in spec.monitoring.alerts.email)],
+        **_validation_flags(spec),
+    }
+
+
+def outputs(spec: ProjectSpec) -> list[OutputFile]:
+    context = pipeline_context(spec)
     files = [OutputFile(f"{WORKFLOWS}/ml-pipeline.yml", "github_actions/ml-pipeline.yml.j2", "github_actions",
-                        extra={"deploy_plan": plans, "last_deploy_job": plans[-1].last_job})]
+                        extra=context)]
     if spec.monitoring.drift.enabled:
         files.append(OutputFile(f"{WORKFLOWS}/drift-monitor.yml", "github_actions/drift-monitor.yml.j2",
-                                "github_actions", extra={"monitored": _monitored(plans)}))
+                                "github_actions", extra=context))
     return files
 
 
