@@ -30,6 +30,9 @@ def build_env(override_dirs: Sequence[Path] = ()) -> jinja2.Environment:
         pascal=filters.pascal,
         snake=filters.snake,
         number=filters.number,
+        md=filters.md,
+        md_code=filters.md_code,
+        mermaid=filters.mermaid,
     )
     env.globals.update(script_call=filters.script_call, shell_raw=filters.ShellRaw, uses=pins.uses,
                        trivy_version=pins.TRIVY_VERSION, kubectl_version=pins.KUBECTL_VERSION)

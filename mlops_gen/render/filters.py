@@ -65,6 +65,32 @@ def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+_MD_ESCAPES = {"\\": "\\\\", "|": "\\|", "`": "\\`", "<": "&lt;", ">": "&gt;", "&": "&amp;", "*": "\\*",
+               "_": "\\_", "[": "\\[", "]": "\\]"}
+
+
+def md(value: Any) -> str:
+    """Markdown text that stays one inert table cell: no pipes, code spans, HTML, emphasis or links."""
+    return "".join(_MD_ESCAPES.get(char, char) for char in str(value))
+
+
+def md_code(value: Any) -> str:
+    """A Markdown code span, safe in a table cell: a fence longer than any backtick run, pipes escaped."""
+    text = str(value).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# Mermaid entity codes (#<decimal>;): a quoted label cannot close its quote, open HTML, or start an entity.
+_MERMAID_ESCAPES = {'"': "#34;", "#": "#35;", "&": "#38;", "<": "#60;", ">": "#62;", "`": "#96;"}
+
+
+def mermaid(value: Any) -> str:
+    """Text for inside a double-quoted Mermaid label."""
+    return "".join(_MERMAID_ESCAPES.get(char, char) for char in str(value))
+
+
 def script_call(script: str, args: Sequence[tuple[str, Any]] | Iterable[tuple[str, Any]], indent: int = 0,
                 python: str = "python") -> Markup:
     """A multi-line `python <script> --flag value ...` command, refusing flags the script does not declare."""

@@ -1,10 +1,201 @@
-"""Planner for the docs target."""
+"""Planner for the docs target: the model folder's README.
+
+The README describes the pipelines the other planners produce, so it asks them for their file lists instead of
+repeating names, and it draws the flow (stages, gates, deployments) from the spec. The diagram is computed here as
+plain nodes and edges; the template only prints them, escaping every label with the `mermaid` filter.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from mlops_gen.render.context import environments
+from mlops_gen.render.filters import number
 from mlops_gen.render.plan import OutputFile
-from mlops_gen.spec.model import ProjectSpec
+from mlops_gen.spec.model import LOWER_IS_BETTER, ProjectSpec, champion_metric, fairness_enabled, metric_gates
+
+PLATFORM_LABELS = {"azure_devops": "Azure DevOps", "github_actions": "GitHub Actions"}
+
+# Mermaid shape delimiters; labels always go between double quotes inside them.
+SHAPES = {
+    "box": ("[", "]"),
+    "gate": ("{", "}"),
+    "approval": ("{{", "}}"),
+    "event": ("([", "])"),
+    "fail": ("[/", "/]"),
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    label: str
+    shape: str = "box"
+
+    @property
+    def open(self) -> str:
+        return SHAPES[self.shape][0]
+
+    @property
+    def close(self) -> str:
+        return SHAPES[self.shape][1]
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    label: str = ""
+    dotted: bool = False
+
+
+@dataclass(frozen=True)
+class PipelineFile:
+    platform: str  # display label
+    path: str
+    purpose: str
+
+
+def _purpose(path: str) -> str:
+    """What a pipeline file does, from its name (the planners name files by role)."""
+    name = path.rsplit("/", 1)[-1].lower()
+    if "drift" in name or "monitor" in name:
+        return "Scheduled drift check of production traffic against the training data"
+    if "train" in name:
+        return "Training: data validation, training job, model validation gates, registration"
+    if "deploy" in name or "release" in name:
+        return "Deployment: image build, deployments per environment, post-deployment checks"
+    if "template" in path.lower() or "/steps" in path.lower() or "/jobs" in path.lower():
+        return "Template included by the pipelines above"
+    if "quality" in name or name.startswith("ci"):
+        return "Code quality and security checks"
+    return "Whole pipeline: quality checks, training, validation gates, registration and deployments"
+
+
+def pipeline_files(spec: ProjectSpec) -> list[PipelineFile]:
+    from mlops_gen.targets import azure_devops, github_actions
+
+    planners = {"azure_devops": azure_devops.outputs, "github_actions": github_actions.outputs}
+    found = []
+    for platform, planner in planners.items():
+        if platform not in spec.platforms:
+            continue
+        for output in sorted(planner(spec), key=lambda f: f.path):
+            if output.path.endswith((".yml", ".yaml")):
+                found.append(PipelineFile(PLATFORM_LABELS[platform], output.path, _purpose(output.path)))
+    return found
+
+
+def _id(*parts: object) -> str:
+    """A Mermaid node id from validated names: letters, digits and '_' only."""
+    return "_".join(str(part) for part in parts).replace("-", "_")
+
+
+def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
+    """The pipeline as a graph: training stages, every gate, registration, each environment's rollout, monitoring."""
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+
+    def chain(node: Node, after: str, label: str = "") -> str:
+        nodes.append(node)
+        edges.append(Edge(after, node.id, label))
+        return node.id
+
+    def extensions(point: str, after: str) -> str:
+        for index, step in enumerate(getattr(spec.extensions, point)):
+            after = chain(Node(_id("ext", point, index), f"Your step: {step.name}"), after)
+        return after
+
+    nodes.append(Node("trigger", "Push, pull request or schedule", "event"))
+    last = chain(Node("data_validation", f"Data validation ({spec.data.expectations})"), "trigger")
+    last = extensions("before_training", last)
+    last = chain(Node("training", f"Training job on {spec.training.compute} "
+                                  f"(timeout {spec.training.timeout_minutes} min)"), last)
+    last = extensions("after_training", last)
+
+    gates: list[Node] = []
+    for metric, bound in metric_gates(spec).items():
+        parts = [f"{metric} ≥ {number(bound.min)}" if bound.min is not None else "",
+                 f"{metric} ≤ {number(bound.max)}" if bound.max is not None else ""]
+        gates.append(Node(_id("gate", metric), " and ".join(p for p in parts if p), "gate"))
+    if spec.champion_challenger.enabled:
+        metric = champion_metric(spec)
+        better = "lower" if metric in LOWER_IS_BETTER else "higher"
+        gates.append(Node("gate_champion", f"Champion/challenger: {metric} ({better} is better) vs "
+                                           f"'{spec.registry.aliases.production}' alias, improvement ≥ "
+                                           f"{number(spec.champion_challenger.min_improvement)}", "gate"))
+    if spec.fairness is not None and fairness_enabled(spec):
+        features = ", ".join(spec.fairness.sensitive_features) or "no features"
+        gates.append(Node("gate_fairness", f"Fairness: {spec.fairness.metric} ≥ {number(spec.fairness.threshold)}"
+                                           f" ({features})", "gate"))
+    nodes.append(Node("gate_failed", "Pipeline fails: nothing registered", "fail"))
+    explain = spec.explainability.enabled
+    register_after = []
+    for gate in gates:
+        nodes.append(gate)
+        edges.append(Edge(last, gate.id))
+        edges.append(Edge(gate.id, "gate_failed", "fail", dotted=True))
+        register_after.append(gate.id)
+    if explain:
+        nodes.append(Node("explainability", f"Explainability report ({spec.explainability.method})"))
+        edges.append(Edge(last, "explainability"))
+        register_after.append("explainability")
+
+    validated = "all_gates"
+    nodes.append(Node(validated, "All gates passed", "event"))
+    edges.extend(Edge(source, validated, "pass" if source.startswith("gate") else "") for source in register_after)
+    if not register_after:
+        edges.append(Edge(last, validated))
+    last = extensions("after_validation", validated)
+    last = chain(Node("registration", "Register model version with lineage tags, model card, notification"), last)
+    last = chain(Node("build_image", f"Build and push image {spec.azure.registry}.azurecr.io/{spec.model.name}"),
+                 last)
+
+    monitor = spec.rollout.monitor
+    limits = (f"{monitor.duration_seconds} s: error rate ≤ {number(monitor.max_error_rate)}, "
+              f"p95 ≤ {monitor.max_latency_ms} ms")
+    for env in environments(spec):
+        if env.env.approval == "required":
+            last = chain(Node(_id("approval", env.name), f"Approval: {env.name}", "approval"), last)
+        target = env.env.target
+        if env.strategy == "canary":
+            rollback = _id("rollback", env.name)
+            for percentage in spec.rollout.increments:
+                step = Node(_id("canary", env.name, percentage), f"{env.name}: canary {percentage} % ({target})")
+                last = chain(step, last, "" if percentage == spec.rollout.increments[0] else "healthy")
+                check = Node(_id("monitor", env.name, percentage), f"Monitor {limits}", "gate")
+                last = chain(check, last)
+                if spec.rollout.auto_rollback:
+                    edges.append(Edge(check.id, rollback, "limits exceeded", dotted=True))
+            if spec.rollout.auto_rollback:
+                nodes.append(Node(rollback, f"Roll back {env.name} to the stable deployment", "fail"))
+            last = chain(Node(_id("promote", env.name), f"{env.name}: promote canary to stable"), last, "healthy")
+        elif env.strategy == "blue_green":
+            last = chain(Node(_id("green", env.name), f"{env.name}: deploy green, no traffic ({target})"), last)
+            check = Node(_id("monitor", env.name), f"Test and monitor green {limits}", "gate")
+            last = chain(check, last)
+            if spec.rollout.auto_rollback:
+                rollback = _id("rollback", env.name)
+                nodes.append(Node(rollback, f"Remove green; blue keeps serving {env.name}", "fail"))
+                edges.append(Edge(check.id, rollback, "limits exceeded", dotted=True))
+            last = chain(Node(_id("swap", env.name), f"{env.name}: swap all traffic to green"), last, "healthy")
+        else:
+            how = "rolling update" if env.strategy == "rolling" else "deploy"
+            last = chain(Node(_id("deploy", env.name), f"{env.name}: {how} ({target})"), last)
+        last = chain(Node(_id("tests", env.name), f"{env.name}: smoke and integration tests"), last)
+        point = "after_production_deployment" if env.production else "after_staging_deployment"
+        last = extensions(point, last)
+
+    drift = spec.monitoring.drift
+    if drift.enabled:
+        last = chain(Node("drift", f"Drift monitoring: {drift.method} ≤ {number(drift.threshold)} "
+                                   f"(schedule {drift.schedule} UTC)"), last)
+    chain(Node("notify", "Deployment docs and notification"), last)
+    return nodes, edges
 
 
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
-    return []
+    nodes, edges = flow(spec)
+    return [OutputFile("README.md", "docs/README.md.j2", "docs",
+                       extra={"pipeline_files": pipeline_files(spec), "flow_nodes": nodes, "flow_edges": edges,
+                              "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))]})]
