@@ -7,6 +7,7 @@ that expand past a small bound (the "billion laughs" attack), all with positions
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,11 +77,13 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise _LoadFailed(*_mark(node), f"nesting deeper than {MAX_DEPTH} levels", path)
         self.spec.value_positions.setdefault(path, _mark(node))
+        _tag_checked(node, path)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        return _scalar_constructor.construct_object(node, deep=True)
+        assert isinstance(node, yaml.ScalarNode)
+        return _scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -92,13 +95,43 @@ class _Converter:
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
                 raise _LoadFailed(line, column, f"keys must be strings (got {shown!r}); quote the key", path)
             key = str(key_node.value)
+            key_path = (*path, key)
             if key in result:
-                first_line = self.spec.key_positions[(*path, key)][0]
+                first_line = self.spec.key_positions[key_path][0]
                 raise _LoadFailed(line, column, f"duplicate key {key!r} (first defined on line {first_line})",
                                   (*path, key))
-            self.spec.key_positions[(*path, key)] = (line, column)
+            self.spec.key_positions[key_path] = (line, column)
             result[key] = self.convert(value_node, (*path, key), depth + 1)
         return result
+
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_COLLECTION_TAGS: dict[type[yaml.Node], str] = {yaml.SequenceNode: f"{_TAG}seq", yaml.MappingNode: f"{_TAG}map"}
+
+
+def _tag_checked(node: yaml.Node, path: Path_) -> None:
+    """Specs use plain YAML data only: explicit tags like !!python/object, !!binary, !!set or !custom are refused."""
+    allowed = _SCALAR_TAGS if isinstance(node, yaml.ScalarNode) else {_COLLECTION_TAGS.get(type(node), '')}
+    if node.tag not in allowed and node.tag not in (f"{_TAG}merge", f"{_TAG}value"):
+        shown = node.tag.replace(_TAG, "!!")
+        raise _LoadFailed(*_mark(node), f"YAML tag {shown!r} is not supported in specs; remove it", path)
+
+
+def _scalar(node: yaml.ScalarNode, path: Path_) -> Any:
+    """Construct one scalar, turning every construction failure into a positioned problem."""
+    if node.tag in (f"{_TAG}merge", f"{_TAG}value"):  # a plain '<<' or '=' as a value is just text
+        return str(node.value)
+    try:
+        value = _scalar_constructor.construct_object(node, deep=True)
+    except Exception as exc:  # PyYAML raises ValueError, KeyError, AttributeError... on bad scalars
+        kind = node.tag.replace(_TAG, "")
+        reason = f": {exc}" if isinstance(exc, ValueError) and str(exc) else ""
+        shown = repr(node.value) if len(node.value) <= 40 else repr(node.value[:37]) + "..."
+        raise _LoadFailed(*_mark(node), f"{shown} is not a valid YAML {kind}{reason}", path) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _LoadFailed(*_mark(node), f"{node.value!r} is not a finite number", path)
+    return value
 
 
 def _decode(raw: bytes) -> str:
@@ -112,11 +145,15 @@ def _decode(raw: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _event_mark(event: yaml.Event) -> tuple[int, int]:
+def _event_mark(event: Any) -> tuple[int, int]:
     return event.start_mark.line + 1, event.start_mark.column + 1
 
 
-def _resolved_tag(loader: Any, kind: type[yaml.Node], event: yaml.Event, value: str | None) -> str:
+def _marks(event: Any) -> tuple[Any, Any]:
+    return event.start_mark, event.end_mark
+
+
+def _resolved_tag(loader: Any, kind: type[yaml.Node], event: Any, value: str | None) -> str:
     tag = event.tag
     if tag is None or tag == "!":
         return str(loader.resolve(kind, value, event.implicit))
@@ -135,11 +172,12 @@ def _compose_document(loader: Any) -> yaml.Node:
     stack: list[tuple[yaml.CollectionNode, list[yaml.Node]]] = []
     count = 0
     while True:
-        event = loader.get_event()
-        count += 1
-        if count > MAX_NODES:
-            raise _LoadFailed(*_event_mark(event), f"document has more than {MAX_NODES} nodes; "
-                              "a spec needs far fewer")
+        event: Any = loader.get_event()
+        if isinstance(event, yaml.NodeEvent):
+            count += 1
+            if count > MAX_NODES:
+                raise _LoadFailed(*_event_mark(event), f"document has more than {MAX_NODES} nodes; "
+                                  "a spec needs far fewer")
         node: yaml.Node
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in anchors:
@@ -148,10 +186,10 @@ def _compose_document(loader: Any) -> yaml.Node:
             node = anchors[event.anchor]
         elif isinstance(event, yaml.ScalarEvent):
             tag = _resolved_tag(loader, yaml.ScalarNode, event, event.value)
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            node = yaml.ScalarNode(tag, event.value, *_marks(event), style=event.style)
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
-            collection = kind(_resolved_tag(loader, kind, event, None), [], event.start_mark, None,
+            collection = kind(_resolved_tag(loader, kind, event, None), [], _marks(event)[0], None,
                               flow_style=event.flow_style)
             if event.anchor is not None:
                 anchors[event.anchor] = collection
@@ -160,8 +198,8 @@ def _compose_document(loader: Any) -> yaml.Node:
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             node, children = stack.pop()
             node.end_mark = event.end_mark
-            node.value = list(zip(children[::2], children[1::2])) if isinstance(node, yaml.MappingNode) \
-                else children
+            pairs = list(zip(children[::2], children[1::2], strict=True)) if isinstance(node, yaml.MappingNode) else []
+            node.value = pairs or children if isinstance(node, yaml.MappingNode) else children
         else:  # the parser only yields node events inside a document
             raise _LoadFailed(*_event_mark(event), f"invalid YAML: unexpected {type(event).__name__}")
         if isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
@@ -182,7 +220,10 @@ def _compose(text: str) -> yaml.Node:
         loader.get_event()  # DocumentEndEvent
         if not loader.check_event(yaml.StreamEndEvent):
             start = loader.get_event()  # the next DocumentStartEvent: point at its content when it has any
-            following = loader.peek_event()
+            try:
+                following = loader.peek_event()
+            except yaml.YAMLError:  # a broken second document is still a second document
+                following = None
             where = following if isinstance(following, yaml.NodeEvent) else start
             raise _LoadFailed(*_event_mark(where), "several YAML documents in one file; a spec file holds "
                               "exactly one")
@@ -214,8 +255,6 @@ def load_text(text: str, file: str) -> LoadedSpec | Problem:
         spec.data = _Converter(spec).convert(document, (), 0)
     except _LoadFailed as failed:
         return Problem(file, failed.line, failed.column, _dotted(failed.path), failed.message)
-    except ValueError as exc:  # scalar construction, e.g. an impossible date like 2024-13-45
-        return Problem(file, 1, 1, "", f"invalid YAML value: {exc}")
     return spec
 
 
