@@ -46,6 +46,12 @@ def _handled(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_override_dir = click.option(
+    "--override-dir", "override_dirs", multiple=True, type=click.Path(file_okay=False),
+    help="Directory of template overrides (same relative paths as the built-in templates), searched first; "
+         "repeatable. Pass the same directories to generate, check and diff.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="mlops-gen", message="%(prog)s %(version)s")
 def main() -> None:
@@ -92,22 +98,30 @@ def init(name: str, output: str | None, force: bool) -> None:
               help="Render only these targets (repeatable) [default: all the spec enables].")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every file.")
-def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_run: bool, verbose: bool) -> None:
-    """Render pipelines, scripts and deployment files for each spec."""
+@_override_dir
+def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_run: bool, verbose: bool,
+             override_dirs: tuple[str, ...]) -> None:
+    """Render pipelines, scripts and deployment files for each spec.
+
+    Writes only files whose bytes change, deletes files it generated before that are no longer planned, never
+    touches files it does not own, and records what it wrote in OUTPUT/<model>/.mlops-gen/manifest.json.
+    """
     from mlops_gen.commands.generate import run_generate
 
-    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose)
+    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
               help="Output directory holding OUTPUT/<model.name>/.")
-def check(paths: tuple[str, ...], output: str) -> None:
+@_override_dir
+@click.option("-v", "--verbose", is_flag=True, help="List every file, including user-owned (seeded) ones.")
+def check(paths: tuple[str, ...], output: str, override_dirs: tuple[str, ...], verbose: bool) -> None:
     """Exit 1 when generated files are stale, hand-edited, missing or orphaned; 0 when up to date."""
     from mlops_gen.commands.check import run_check
 
-    _handled(run_check)(paths, output)
+    _handled(run_check)(paths, output, override_dirs, verbose)
 
 
 @main.command()
@@ -115,11 +129,17 @@ def check(paths: tuple[str, ...], output: str) -> None:
 @click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
               help="Output directory holding OUTPUT/<model.name>/.")
 @click.option("--stat", is_flag=True, help="Only list changed files with added/removed line counts.")
-def diff(paths: tuple[str, ...], output: str, stat: bool) -> None:
-    """Show what generate would change as a unified diff; exit 1 when there is any change."""
+@_override_dir
+@click.option("--base", default="HEAD", show_default=True, metavar="REV",
+              help="Git revision whose version of each spec the semantic change summary compares against.")
+def diff(paths: tuple[str, ...], output: str, stat: bool, override_dirs: tuple[str, ...], base: str) -> None:
+    """Show what generate would change as a unified diff; exit 1 when there is any change.
+
+    When a spec's BASE version is in git, first prints a one-line summary of the spec change for PR descriptions.
+    """
     from mlops_gen.commands.diff import run_diff
 
-    _handled(run_diff)(paths, output, stat)
+    _handled(run_diff)(paths, output, stat, override_dirs, base)
 
 
 @main.command("run-local")

@@ -156,3 +156,29 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
                              override_dirs=inputs.override_dirs, complete=complete, files=entries)
     plan.changes.sort(key=lambda c: c.path)
     return plan
+
+
+def verify_folder(root: Path, manifest: Manifest) -> FolderPlan:
+    """The fast path of `check`: the inputs equal the manifest's, so only compare the disk with the manifest."""
+    where = str(manifest_file(root))
+    plan = FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest,
+                      manifest_old=manifest.to_bytes())
+    for path, entry in sorted(manifest.files.items()):
+        target = safe_target(root, path, where)
+        old = read_regular(target)
+        if old is None:
+            plan.changes.append(Change(path, "create", "missing"))
+            continue
+        was_x = is_executable(target)
+        if entry.mode == "seeded":
+            plan.changes.append(Change(path, "keep", "seeded", old=old, was_executable=was_x))
+        elif sha256(old) != entry.sha256:
+            plan.changes.append(Change(path, "update", "hand-edited", old=old, was_executable=was_x,
+                                       executable=entry.executable))
+        elif was_x != entry.executable:
+            plan.changes.append(Change(path, "update", "mode", old=old, was_executable=was_x,
+                                       executable=entry.executable))
+        else:
+            plan.changes.append(Change(path, "unchanged", "same", old=old, was_executable=was_x,
+                                       executable=entry.executable))
+    return plan
