@@ -162,3 +162,23 @@ def test_every_generated_script_help_runs_on_the_standard_library(trees: list[tu
                 problems.append(f"{tree.name}: python {script} --help exited {result.returncode}: {tail}")
     assert checked > 0, "no generated scripts found"
     assert not problems, "\n".join(problems)
+
+
+# Flags whose value a stage writes: they need not exist before the call.
+OUTPUT_FLAGS = frozenset({"--output", "--junit-output", "--report-output", "--job-file", "--output-dir"})
+
+
+def test_repository_inputs_named_by_calls_exist(trees: list[tuple[Path, Path]]) -> None:
+    """A call reading config/..., tests/..., k8s or src/... names a file the generated tree contains."""
+    problems = []
+    for spec, tree in trees:
+        top = {p.name for p in tree.iterdir()} & {"config", "tests", "k8s", "src"}
+        spec_model = load_specs([str(spec)])[0].spec
+        user_files = _extension_scripts(spec) | {spec_model.data.local_path}
+        for call in iter_calls(tree):
+            for flag, value in call.pairs():
+                if flag in OUTPUT_FLAGS or not value or value in user_files:
+                    continue
+                if value.split("/", 1)[0] in top and not (tree / value).exists():
+                    problems.append(f"{tree.name}: {_describe(call)}\n    {flag} {value}: no such file")
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,135 @@
+"""Both platforms run the same pipeline: the same scripts, gates, thresholds and environments.
+
+For every spec that renders Azure DevOps and GitHub Actions, the `python <script>` calls of both platforms' YAML are
+extracted (tests/pipeline_calls.py) and compared. A gate added, dropped or given another threshold on one platform
+only fails here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from mlops_gen.spec.validate import load_specs
+from tests.conftest import CORPUS, example_specs
+from tests.pipeline_calls import AZURE, GITHUB, PIPELINE_VARIABLE, Call, environment_names, iter_calls, render_to
+
+# Arguments that carry a gate, a threshold or a rollout limit: they must match value for value.
+GATE_FLAGS = frozenset({
+    "--min", "--max", "--threshold", "--sensitive-feature", "--metric", "--direction", "--min-improvement",
+    "--max-error-rate", "--max-latency-ms", "--duration-seconds", "--interval-seconds", "--method", "--keep",
+    "--alias", "--schedule", "--top-features",
+})
+
+
+def _both_platform_specs() -> list[Path]:
+    specs = [*example_specs(), *sorted(CORPUS.glob("*.yaml"))]
+    chosen = []
+    for spec in specs:
+        loaded = load_specs([str(spec)])[0].spec
+        if {AZURE, GITHUB} <= set(loaded.platforms):
+            chosen.append(spec)
+    return chosen
+
+
+SPECS = _both_platform_specs()
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("parity")
+    folders: dict[str, Path] = {}
+    for spec in SPECS:
+        folders[spec.stem] = next(iter(render_to([spec], out / spec.stem).values()))
+    return folders
+
+
+def _by_platform(tree: Path) -> dict[str, list[Call]]:
+    calls: dict[str, list[Call]] = {AZURE: [], GITHUB: []}
+    for call in iter_calls(tree):
+        calls[call.platform].append(call)
+    return calls
+
+
+def _gate_arguments(calls: list[Call]) -> dict[str, set[tuple[str, str | None]]]:
+    """Per script: every (flag, value) pair of a gate flag, over all of that script's calls."""
+    found: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
+    for call in calls:
+        for flag, value in call.pairs():
+            if flag in GATE_FLAGS:
+                found[call.script].add((flag, value))
+    return dict(found)
+
+
+def test_customer_churn_renders_both_platforms() -> None:
+    assert any(spec.stem == "customer-churn" for spec in SPECS)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_same_scripts_on_both_platforms(spec: Path, trees: dict[str, Path]) -> None:
+    calls = _by_platform(trees[spec.stem])
+    azure = {c.script for c in calls[AZURE]}
+    github = {c.script for c in calls[GITHUB]}
+    assert azure, "no python calls in the Azure DevOps pipelines"
+    assert github, "no python calls in the GitHub Actions workflows"
+    assert azure == github, f"Azure DevOps only: {sorted(azure - github)}; GitHub only: {sorted(github - azure)}"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_same_gates_and_thresholds_on_both_platforms(spec: Path, trees: dict[str, Path]) -> None:
+    calls = _by_platform(trees[spec.stem])
+    azure, github = _gate_arguments(calls[AZURE]), _gate_arguments(calls[GITHUB])
+    problems = []
+    for script in sorted(set(azure) | set(github)):
+        only_azure = azure.get(script, set()) - github.get(script, set())
+        only_github = github.get(script, set()) - azure.get(script, set())
+        if only_azure or only_github:
+            problems.append(f"{script}: Azure DevOps only {sorted(only_azure, key=str)}, "
+                            f"GitHub only {sorted(only_github, key=str)}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_gate_values_are_literals_from_the_spec(spec: Path, trees: dict[str, Path]) -> None:
+    """A threshold read from a pipeline variable could differ at run time without a diff in the repository."""
+    problems = []
+    for call in iter_calls(trees[spec.stem]):
+        for flag, value in call.pairs():
+            if flag in GATE_FLAGS and value is not None and PIPELINE_VARIABLE.search(value):
+                problems.append(f"{call.file}: {call.script} {flag} {value}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_metric_gates_match_the_spec(spec: Path, trees: dict[str, Path]) -> None:
+    from mlops_gen.render.filters import number
+    from mlops_gen.spec.model import metric_gates
+
+    loaded = load_specs([str(spec)])[0].spec
+    expected = set()
+    for metric, bound in metric_gates(loaded).items():
+        if bound.min is not None:
+            expected.add(("--min", f"{metric}={number(bound.min)}"))
+        if bound.max is not None:
+            expected.add(("--max", f"{metric}={number(bound.max)}"))
+    calls = _by_platform(trees[spec.stem])
+    for platform in (AZURE, GITHUB):
+        gates = _gate_arguments(calls[platform]).get("src/validation/validate_metrics.py", set())
+        assert gates == expected, platform
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_same_environments_on_both_platforms(spec: Path, trees: dict[str, Path]) -> None:
+    loaded = load_specs([str(spec)])[0].spec
+    expected = {env.name for env in loaded.environments}
+    names = environment_names(trees[spec.stem])
+    assert names[AZURE] == expected, f"Azure DevOps deployment job environments: {sorted(names[AZURE])}"
+    assert names[GITHUB] == expected, f"GitHub Actions job environments: {sorted(names[GITHUB])}"
+    calls = _by_platform(trees[spec.stem])
+    deployed = {
+        platform: {value for call in calls[platform] for flag, value in call.pairs() if flag == "--environment"}
+        for platform in (AZURE, GITHUB)
+    }
+    assert deployed[AZURE] == deployed[GITHUB], deployed
