@@ -76,9 +76,9 @@ def _env_jobs(spec: ProjectSpec, env: EnvView, needs: str) -> list[DeployJob]:
             needs = jobs[-1].id
         return jobs
     if env.strategy == "blue_green":
-        green = DeployJob(id=f"deploy-{env.name}-green", name=f"Deploy {label}: green (idle)", kind="green",
-                          needs=needs, traffic=0, first=True)
-        swap = DeployJob(id=f"swap-{env.name}", name=f"Swap {label}: green takes all traffic", kind="swap",
+        green = DeployJob(id=f"deploy-{env.name}-green", name=f"Deploy {label}: idle candidate (blue-green)",
+                          kind="green", needs=needs, traffic=0, first=True)
+        swap = DeployJob(id=f"swap-{env.name}", name=f"Swap {label}: the candidate takes all traffic", kind="swap",
                          needs=green.id, last=True)
         return [green, swap]
     return [DeployJob(id=f"deploy-{env.name}", name=f"Deploy {label}", kind=env.strategy, needs=needs,

@@ -1,0 +1,319 @@
+"""GitHub Actions target: every rendered workflow passes the referees with zero findings and keeps the standards
+(pinned actions, least privilege, OIDC, no expressions in shell code) and the seed's job structure."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops_gen import pins
+from mlops_gen.commands.generate import render_all
+from mlops_gen.spec.model import ProjectSpec, fairness_enabled, is_production, metric_gates
+from mlops_gen.spec.validate import load_specs
+from tests.conftest import CORPUS, ROOT, example_specs
+from tests.referees import assert_clean, run_tool, tool
+
+TARGET = "github_actions"
+YAMLLINT_CONFIG = ROOT / "tests" / "yamllint.yaml"
+PIPELINE = ".github/workflows/ml-pipeline.yml"
+DRIFT = ".github/workflows/drift-monitor.yml"
+
+
+def github_specs() -> list[Path]:
+    """Example specs that render GitHub Actions, plus the gha-* corpus (each rollout strategy, GitHub only)."""
+    examples = [path for path in example_specs() if TARGET in load_specs([str(path)])[0].spec.platforms]
+    return [*examples, *sorted(CORPUS.glob("gha-*.yaml"))]
+
+
+SPEC_PATHS = github_specs()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[ProjectSpec, Path]]:
+    """{spec file name: (spec, model folder)} with the GitHub workflows written to disk."""
+    out = tmp_path_factory.mktemp("gha")
+    trees = {}
+    for path in SPEC_PATHS:
+        [(spec_file, files)] = render_all([str(path)], [TARGET])
+        folder = out / spec_file.spec.model.name
+        for relative, file in files.items():
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(file.data)
+        trees[path.name] = (spec_file.spec, folder)
+    return trees
+
+
+def workflow_files(rendered: dict[str, tuple[ProjectSpec, Path]]) -> list[str]:
+    return sorted(str(p) for _, folder in rendered.values() for p in (folder / ".github/workflows").glob("*.yml"))
+
+
+def load(folder: Path, relative: str = PIPELINE) -> dict[str, Any]:
+    document = yaml.safe_load((folder / relative).read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def triggers(document: dict[str, Any]) -> dict[str, Any]:
+    on = document.get("on", document.get(True))  # PyYAML reads a bare `on` key as the boolean true
+    assert isinstance(on, dict)
+    return on
+
+
+def steps_running(job: dict[str, Any], needle: str) -> list[str]:
+    return [step["run"] for step in job["steps"] if needle in step.get("run", "")]
+
+
+def uses_of(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(action + "@")]
+
+
+def test_the_corpus_covers_every_rollout_strategy() -> None:
+    strategies = {load_specs([str(p)])[0].spec.rollout.strategy for p in SPEC_PATHS}
+    assert strategies == {"canary", "blue_green", "rolling", "direct"}
+
+
+# ----- referees: zero findings -----
+
+@pytest.mark.referee
+def test_workflows_match_the_github_workflow_schema(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    assert_clean(run_tool(["check-jsonschema", "--builtin-schema", "vendor.github-workflows",
+                           *workflow_files(rendered)]))
+
+
+@pytest.mark.referee
+def test_actionlint_with_shellcheck_is_clean(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    shellcheck = f"-shellcheck={tool('shellcheck')}"
+    assert_clean(run_tool(["actionlint", "-oneline", "-no-color", "-pyflakes=", shellcheck,
+                           *workflow_files(rendered)]))
+
+
+@pytest.mark.referee
+def test_actionlint_really_runs_shellcheck_on_run_blocks(tmp_path: Path) -> None:
+    """Control: the same invocation reports an unquoted variable, so a clean result above means shellcheck ran."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n"
+                   "    steps:\n      - run: echo $HOME\n", encoding="utf-8")
+    result = run_tool(["actionlint", "-oneline", "-no-color", "-pyflakes=", f"-shellcheck={tool('shellcheck')}",
+                       str(bad)])
+    assert result.returncode == 1 and "SC2086" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.referee
+def test_zizmor_offline_default_policy_has_no_findings(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    # --strict-collection: a workflow zizmor cannot parse fails instead of being skipped with a warning.
+    folders = [str(folder) for _, folder in rendered.values()]
+    result = run_tool(["zizmor", "--offline", "--no-progress", "--color", "never", "--strict-collection", *folders])
+    assert_clean(result)
+    assert "No findings to report" in result.stdout, result.stdout
+
+
+@pytest.mark.referee
+def test_yamllint_is_clean(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    assert_clean(run_tool(["yamllint", "-s", "-c", str(YAMLLINT_CONFIG), "-f", "parsable",
+                           *workflow_files(rendered)]))
+
+
+# ----- standards -----
+
+USES = re.compile(r"^\s*(?:- )?uses: (?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+\.\d+\.\d+)$")
+
+
+def test_every_action_is_pinned_to_a_known_sha_with_its_tag(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    for path in workflow_files(rendered):
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if "uses:" not in line:
+                continue
+            match = USES.match(line)
+            assert match, f"{path}: unpinned or uncommented action: {line.strip()}"
+            action = match["action"]
+            assert pins.ACTIONS.get(action) == (match["sha"], match["tag"]), f"{path}: {line.strip()}"
+
+
+def test_no_expression_inside_shell_code(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    for _, folder in rendered.values():
+        for relative in (PIPELINE, DRIFT):
+            if not (folder / relative).exists():
+                continue
+            for job_id, job in load(folder, relative)["jobs"].items():
+                for step in job["steps"]:
+                    assert "${{" not in step.get("run", ""), f"{folder.name} {job_id}: {step['run']}"
+
+
+def test_least_privilege_timeouts_and_oidc(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    for _, folder in rendered.values():
+        for relative in (PIPELINE, DRIFT):
+            if not (folder / relative).exists():
+                continue
+            document = load(folder, relative)
+            assert document["permissions"] == {}
+            assert document["env"]["MLOPS_BACKEND"] == "azure"
+            assert "concurrency" in document
+            for job_id, job in document["jobs"].items():
+                where = f"{folder.name}/{relative} {job_id}"
+                assert isinstance(job["timeout-minutes"], int) and job["timeout-minutes"] > 0, where
+                permissions = job["permissions"]
+                logins = uses_of(job, "azure/login")
+                assert (permissions.get("id-token") == "write") == bool(logins), where
+                for login in logins:
+                    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}, where
+                    assert login["with"]["client-id"] == "${{ vars.AZURE_CLIENT_ID }}", where
+                writes = {scope for scope, level in permissions.items() if level == "write"} - {"id-token"}
+                expected = {"release": {"contents"}, "retrain": {"actions"}}.get(job_id, set())
+                assert writes == expected, where
+                for checkout in uses_of(job, "actions/checkout"):
+                    assert checkout["with"]["persist-credentials"] is False, where
+                text = (folder / relative).read_text(encoding="utf-8")
+                assert "AZURE_CREDENTIALS" not in text and "creds:" not in text
+
+
+def test_python_version_and_linters_follow_the_spec(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    for spec, folder in rendered.values():
+        jobs = load(folder)["jobs"]
+        for job in jobs.values():
+            for step in uses_of(job, "actions/setup-python"):
+                assert step["with"]["python-version"] == spec.python_version
+        quality = jobs["code-quality"]
+        assert bool(steps_running(quality, "ruff check")) == ("ruff" in spec.ci.linters)
+        assert bool(steps_running(quality, "mypy")) == ("mypy" in spec.ci.linters)
+        [tests] = steps_running(quality, "pytest")
+        assert f"--cov-fail-under={spec.ci.coverage_min} " in tests
+        scans = spec.ci.security_scans
+        scan_job = jobs.get("security-scan", {"steps": []})
+        assert bool(steps_running(scan_job, "bandit")) == scans.bandit
+        assert bool(steps_running(scan_job, "pip-audit")) == scans.dependency_audit
+        trivy = uses_of(jobs["build-image"], "aquasecurity/trivy-action")
+        assert bool(trivy) == scans.container_scan
+        for step in trivy:
+            assert step["with"]["version"] == pins.TRIVY_VERSION and step["with"]["exit-code"] == "1"
+
+
+def test_triggers_follow_the_spec(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    for spec, folder in rendered.values():
+        on = triggers(load(folder))
+        assert on["push"]["branches"] == spec.triggers.branches
+        assert on["push"].get("paths", []) == spec.triggers.paths
+        assert ("pull_request" in on) == spec.triggers.pull_requests
+        if spec.triggers.pull_requests:
+            assert on["pull_request"]["branches"] == spec.triggers.branches[:1]
+        assert on.get("schedule") == ([{"cron": spec.triggers.schedule}] if spec.triggers.schedule else None)
+        assert "workflow_dispatch" in on
+        drift = folder / DRIFT
+        assert drift.exists() == spec.monitoring.drift.enabled
+        if drift.exists():
+            assert triggers(load(folder, DRIFT))["schedule"] == [{"cron": spec.monitoring.drift.schedule}]
+
+
+def test_gates_fairness_and_registration(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    for spec, folder in rendered.values():
+        jobs = load(folder)["jobs"]
+        [gates] = steps_running(jobs["validate-model"], "validate_metrics.py")
+        lines = [line.strip().rstrip(" \\") for line in gates.splitlines()]
+        for metric, bound in metric_gates(spec).items():
+            for side, value in (("min", bound.min), ("max", bound.max)):
+                if value is not None:
+                    assert sum(line.startswith(f"--{side} {metric}=") for line in lines) == 1, gates
+        fairness = steps_running(jobs["validate-model"], "fairness_assessment.py")
+        assert bool(fairness) == fairness_enabled(spec)
+        if fairness and spec.fairness is not None:
+            for feature in spec.fairness.sensitive_features:
+                assert f"--sensitive-feature {feature} \\" in fairness[0]
+        assert bool(steps_running(jobs["validate-model"], "explainability_analysis.py")) == spec.explainability.enabled
+        register = jobs["register-model"]
+        assert register["if"].endswith(f"github.ref == 'refs/heads/{spec.triggers.branches[0]}'")
+        [call] = steps_running(register, "register_model.py")
+        for tag in ('"build_id=${GITHUB_RUN_ID}"', '"commit=${GITHUB_SHA}"', '"branch=${GITHUB_REF_NAME}"',
+                    "spec_hash="):
+            assert f"--tag {tag}" in call
+        for key in spec.registry.tags:
+            assert f"{key}=" in call
+        assert steps_running(register, f"--alias {spec.registry.aliases.staging}")
+
+
+def _deploy_jobs(jobs: dict[str, Any], env: str) -> list[str]:
+    return [job_id for job_id, job in jobs.items()
+            if isinstance(job.get("environment"), dict) and job["environment"]["name"] == env
+            and not job_id.startswith("rollback-")]
+
+
+def test_environments_deploy_in_order_with_the_spec_strategy(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    for spec, folder in rendered.values():
+        jobs = load(folder)["jobs"]
+        previous = "build-image"
+        for env in spec.environments:
+            ids = _deploy_jobs(jobs, env.name)
+            strategy = spec.rollout.strategy if is_production(env) else "direct"
+            where = f"{folder.name} {env.name}"
+            for job_id in ids:
+                job = jobs[job_id]
+                assert job["concurrency"]["cancel-in-progress"] is False, where
+                assert job["needs"] == previous, f"{where}: {job_id} needs {job['needs']}, not {previous}"
+                previous = job_id
+            if strategy == "canary":
+                increments = spec.rollout.increments
+                assert len(ids) == len(increments), where
+                for job_id, percentage in zip(ids, increments, strict=True):
+                    [deploy] = steps_running(jobs[job_id], "deploy.py")
+                    assert f"--traffic-percentage {percentage} \\" in deploy, where
+                    assert steps_running(jobs[job_id], "monitor_deployment.py"), where
+                assert steps_running(jobs[ids[-1]], "promote.py"), where
+            elif strategy == "blue_green":
+                green, swap = ids
+                assert "--traffic-percentage 0 \\" in steps_running(jobs[green], "deploy.py")[0], where
+                assert steps_running(jobs[green], "monitor_deployment.py"), where
+                assert steps_running(jobs[swap], "promote.py") and not steps_running(jobs[swap], "deploy.py")
+            else:
+                assert len(ids) == 1, where
+            last = jobs[ids[-1]]
+            [smoke] = steps_running(last, "python tests/smoke_test.py")
+            assert "--endpoint-file" in smoke, where
+            assert steps_running(last, "pytest tests/endpoint --endpoint-file"), where
+            rollback = jobs.get(f"rollback-{env.name}")
+            wants_rollback = strategy in ("canary", "blue_green") and spec.rollout.auto_rollback
+            assert (rollback is not None) == wants_rollback, where
+            if rollback is not None:
+                assert rollback["needs"] == ids and rollback["if"].startswith("failure()"), where
+                assert steps_running(rollback, "rollback.py"), where
+        assert jobs["post-deployment"]["needs"] == previous
+        assert jobs["release"]["needs"] == "post-deployment"
+        assert steps_running(jobs["release"], "gh release create")
+
+
+def test_extension_steps_render_at_their_places(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    _, folder = rendered["gha-canary.yaml"]
+    jobs = load(folder)["jobs"]
+
+    def names(job_id: str) -> list[str]:
+        return [step.get("name", "") for step in jobs[job_id]["steps"]]
+
+    train = names("train")
+    assert train.index("Refresh features") < train.index("Submit the training job to Azure ML")
+    assert train.index("Log the training run") > train.index("Collect the training metrics")
+    assert "Compliance check: PII" in names("validate-model")
+    assert "Load test" in names("deploy-staging")
+    assert "Announce" in names("deploy-prod-eu-canary-100")
+    assert "Announce" not in names("deploy-prod-eu-canary-50")
+    assert steps_running(jobs["train"], "bash scripts/refresh_features.sh")
+
+
+def test_rendering_is_deterministic(tmp_path: Path) -> None:
+    """Same bytes in-process twice and in a fresh interpreter with another hash seed."""
+    paths = [str(p) for p in SPEC_PATHS]
+    first = {name: {k: v.data for k, v in files.items()} for name, files in
+             ((s.spec.model.name, f) for s, f in render_all(paths, [TARGET]))}
+    second = {name: {k: v.data for k, v in files.items()} for name, files in
+              ((s.spec.model.name, f) for s, f in render_all(paths, [TARGET]))}
+    assert first == second
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-m", "mlops_gen", "generate", *paths, "-o", str(tmp_path), "--target", TARGET],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    for model, files in first.items():
+        for relative, data in files.items():
+            assert (tmp_path / model / relative).read_bytes() == data, f"{model}/{relative}"
