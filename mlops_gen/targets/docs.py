@@ -198,4 +198,5 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
     nodes, edges = flow(spec)
     return [OutputFile("README.md", "docs/README.md.j2", "docs",
                        extra={"pipeline_files": pipeline_files(spec), "flow_nodes": nodes, "flow_edges": edges,
-                              "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))]})]
+                              "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))],
+                              "glob_branches": [b for b in spec.triggers.branches if "*" in b]})]
