@@ -1,10 +1,119 @@
-"""Planner for the azure_devops target."""
+"""Planner for the azure_devops target: the training and the deployment pipeline of one model.
+
+Values that need a little logic (run-time conditions, job timeouts, where files land between jobs) are computed
+here, so the templates only place them.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlops_gen.render.plan import OutputFile
-from mlops_gen.spec.model import ProjectSpec
+from mlops_gen.render.filters import number
+from mlops_gen.spec.model import ProjectSpec, fairness_enabled, metric_gates
+
+VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
+
+# Where stage outputs live in the agent's working directory; artifacts carry them between jobs and pipelines.
+PATHS = {
+    "training_dir": "outputs/training",
+    "job_file": "outputs/training/training-job.json",
+    "metrics_file": "outputs/training/metrics.json",
+    "reports_dir": "reports",
+    "registration_dir": "outputs/registration",
+    "version_file": "outputs/registration/model-version.json",
+    "model_card": "outputs/registration/model-card.md",
+    "endpoints_dir": "outputs/endpoints",
+    "docs_dir": "outputs/docs",
+    "pipeline_config": "config/pipeline.json",
+    "smoke_data": "tests/data/smoke_test_data.json",
+    "endpoint_tests": "tests/endpoint",
+    "manifests": "k8s",
+}
+
+ARTIFACTS = {
+    "training": "training",
+    "validation": "validation-reports",
+    "registered_model": "registered-model",
+    "model_card": "model-card",
+}
+
+
+def release_condition(branch: str) -> tuple[str | None, list[str]]:
+    """The `releaseBranchRef` variable value and the lines of a stage condition true on pushes and schedules of
+    `branch` (a name or a glob), never on pull requests. The branch travels as a variable, so the expression
+    itself carries no spec text."""
+    prefix = branch.split("*", 1)[0]
+    lines = ["and(succeeded(),"]
+    if prefix == branch:
+        lines.append("eq(variables['Build.SourceBranch'], variables['releaseBranchRef']),")
+    elif prefix:
+        # A glob: match its literal prefix; Azure expressions have no glob matching.
+        lines.append("startsWith(variables['Build.SourceBranch'], variables['releaseBranchRef']),")
+    else:
+        return None, [*lines, "ne(variables['Build.Reason'], 'PullRequest'))"]
+    return f"refs/heads/{prefix}", [*lines, "ne(variables['Build.Reason'], 'PullRequest'))"]
+
+
+def timeouts(spec: ProjectSpec) -> dict[str, int]:
+    """Job timeouts in minutes, each with room for setup on a fresh agent."""
+    monitor_minutes = -(-spec.rollout.monitor.duration_seconds // 60)
+    steps = len(spec.rollout.increments) if spec.rollout.strategy == "canary" else 1
+    return {
+        "setup": 30,
+        "training": spec.training.timeout_minutes + 30,
+        "validation": 60,
+        "registration": 30,
+        "build": 45,
+        "deploy": 60,
+        # Canary and blue-green hooks run as separate agent jobs; the deployment job covers all of them.
+        "rollout": 30 + steps * (monitor_minutes + 20),
+        "post": 30,
+    }
+
+
+def repeated_args(spec: ProjectSpec) -> dict[str, list[tuple[str, str]]]:
+    """Flag lists that repeat per spec item, one `(flag, value)` per gate bound, feature, tag or recipient."""
+    gates = []
+    for metric, bound in metric_gates(spec).items():
+        if bound.min is not None:
+            gates.append(("--min", f"{metric}={number(bound.min)}"))
+        if bound.max is not None:
+            gates.append(("--max", f"{metric}={number(bound.max)}"))
+    features = [("--sensitive-feature", name) for name in spec.fairness.sensitive_features] \
+        if fairness_enabled(spec) and spec.fairness else []
+    notify = [("--channel", spec.notifications.channel), ("--webhook-env", spec.notifications.webhook_secret)]
+    notify += [("--email", email) for email in spec.notifications.email]
+    return {
+        "gate_args": gates,
+        "feature_args": features,
+        "registry_tag_args": [("--tag", f"{key}={value}") for key, value in spec.registry.tags.items()],
+        "notify_args": notify,
+        "alert_args": [("--alert-email", email) for email in spec.monitoring.alerts.email],
+    }
+
+
+def _extra(spec: ProjectSpec) -> dict[str, Any]:
+    return {
+        **repeated_args(spec),
+        "vm_image": VM_IMAGE,
+        "paths": PATHS,
+        "artifacts": ARTIFACTS,
+        "timeouts": timeouts(spec),
+        "release_ref": release_condition(spec.triggers.branches[0])[0],
+        "registration_condition": release_condition(spec.triggers.branches[0])[1],
+        "release_branch": spec.triggers.branches[0],
+        # The webhook is a secret variable (pipeline settings or a variable group, never YAML): secrets reach a
+        # step only through an explicit env mapping.
+        "notify_env": ({spec.notifications.webhook_secret: f"$({spec.notifications.webhook_secret})"}
+                       if spec.notifications.channel != "none" else None),
+    }
 
 
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
-    return []
+    extra = _extra(spec)
+    return [
+        OutputFile("azure-pipelines/training.yml", "azure_devops/training.yml.j2", "azure_devops", extra=extra),
+        OutputFile("azure-pipelines/deployment.yml", "azure_devops/deployment.yml.j2", "azure_devops",
+                   extra=extra),
+    ]
