@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_gen.render.plan import OutputFile
 from mlops_gen.render.filters import number
+from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled, metric_gates
 
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
