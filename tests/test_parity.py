@@ -13,8 +13,19 @@ from pathlib import Path
 import pytest
 
 from mlops_gen.spec.validate import load_specs
-from tests.conftest import CORPUS, example_specs
-from tests.pipeline_calls import AZURE, GITHUB, PIPELINE_VARIABLE, Call, environment_names, iter_calls, render_to
+from tests.conftest import CORPUS, ROOT, example_specs
+from tests.pipeline_calls import (
+    AZURE,
+    GITHUB,
+    PIPELINE_VARIABLE,
+    Call,
+    environment_names,
+    iter_calls,
+    load_yaml,
+    pipeline_files,
+    render_to,
+    strings,
+)
 
 # Arguments that carry a gate, a threshold or a rollout limit: they must match value for value.
 GATE_FLAGS = frozenset({
@@ -34,16 +45,40 @@ def _both_platform_specs() -> list[Path]:
     return chosen
 
 
+EXTENSIONS = """
+extensions:
+  before_training: [{name: Before training, script: hooks/before_training.sh}]
+  after_training: [{name: After training, script: hooks/after_training.py}]
+  after_validation: [{name: After validation, script: hooks/after_validation.sh}]
+  after_staging_deployment: [{name: After staging, script: hooks/after_staging.py}]
+  after_production_deployment: [{name: After production, script: hooks/after_production.sh}]
+"""
+CHURN = (ROOT / "specs" / "customer-churn.yaml").read_text(encoding="utf-8")
+# Variants of customer-churn covering every rollout strategy and every extension point on both platforms.
+VARIANTS = {
+    "churn-blue-green": CHURN.replace("strategy: canary", "strategy: blue_green"),
+    "churn-rolling": CHURN.replace("strategy: canary", "strategy: rolling"),
+    "churn-direct": CHURN.replace("strategy: canary", "strategy: direct"),
+    "churn-extensions": CHURN + EXTENSIONS,
+}
 SPECS = _both_platform_specs()
+NAMES = [spec.stem for spec in SPECS] + list(VARIANTS)
 
 
 @pytest.fixture(scope="module")
-def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def spec_paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    variants = tmp_path_factory.mktemp("parity-specs")
+    paths = {spec.stem: spec for spec in SPECS}
+    for name, text in VARIANTS.items():
+        paths[name] = variants / f"{name}.yaml"
+        paths[name].write_text(text, encoding="utf-8")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory, spec_paths: dict[str, Path]) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("parity")
-    folders: dict[str, Path] = {}
-    for spec in SPECS:
-        folders[spec.stem] = next(iter(render_to([spec], out / spec.stem).values()))
-    return folders
+    return {name: next(iter(render_to([path], out / name).values())) for name, path in spec_paths.items()}
 
 
 def _by_platform(tree: Path) -> dict[str, list[Call]]:
@@ -67,9 +102,9 @@ def test_customer_churn_renders_both_platforms() -> None:
     assert any(spec.stem == "customer-churn" for spec in SPECS)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
-def test_same_scripts_on_both_platforms(spec: Path, trees: dict[str, Path]) -> None:
-    calls = _by_platform(trees[spec.stem])
+@pytest.mark.parametrize("name", NAMES)
+def test_same_scripts_on_both_platforms(name: str, trees: dict[str, Path]) -> None:
+    calls = _by_platform(trees[name])
     azure = {c.script for c in calls[AZURE]}
     github = {c.script for c in calls[GITHUB]}
     assert azure, "no python calls in the Azure DevOps pipelines"
@@ -77,9 +112,9 @@ def test_same_scripts_on_both_platforms(spec: Path, trees: dict[str, Path]) -> N
     assert azure == github, f"Azure DevOps only: {sorted(azure - github)}; GitHub only: {sorted(github - azure)}"
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
-def test_same_gates_and_thresholds_on_both_platforms(spec: Path, trees: dict[str, Path]) -> None:
-    calls = _by_platform(trees[spec.stem])
+@pytest.mark.parametrize("name", NAMES)
+def test_same_gates_and_thresholds_on_both_platforms(name: str, trees: dict[str, Path]) -> None:
+    calls = _by_platform(trees[name])
     azure, github = _gate_arguments(calls[AZURE]), _gate_arguments(calls[GITHUB])
     problems = []
     for script in sorted(set(azure) | set(github)):
@@ -91,45 +126,65 @@ def test_same_gates_and_thresholds_on_both_platforms(spec: Path, trees: dict[str
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
-def test_gate_values_are_literals_from_the_spec(spec: Path, trees: dict[str, Path]) -> None:
+@pytest.mark.parametrize("name", NAMES)
+def test_gate_values_are_literals_from_the_spec(name: str, trees: dict[str, Path]) -> None:
     """A threshold read from a pipeline variable could differ at run time without a diff in the repository."""
     problems = []
-    for call in iter_calls(trees[spec.stem]):
+    for call in iter_calls(trees[name]):
         for flag, value in call.pairs():
             if flag in GATE_FLAGS and value is not None and PIPELINE_VARIABLE.search(value):
                 problems.append(f"{call.file}: {call.script} {flag} {value}")
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
-def test_metric_gates_match_the_spec(spec: Path, trees: dict[str, Path]) -> None:
+@pytest.mark.parametrize("name", NAMES)
+def test_metric_gates_match_the_spec(name: str, trees: dict[str, Path], spec_paths: dict[str, Path]) -> None:
     from mlops_gen.render.filters import number
     from mlops_gen.spec.model import metric_gates
 
-    loaded = load_specs([str(spec)])[0].spec
+    loaded = load_specs([str(spec_paths[name])])[0].spec
     expected = set()
     for metric, bound in metric_gates(loaded).items():
         if bound.min is not None:
             expected.add(("--min", f"{metric}={number(bound.min)}"))
         if bound.max is not None:
             expected.add(("--max", f"{metric}={number(bound.max)}"))
-    calls = _by_platform(trees[spec.stem])
+    calls = _by_platform(trees[name])
     for platform in (AZURE, GITHUB):
         gates = _gate_arguments(calls[platform]).get("src/validation/validate_metrics.py", set())
         assert gates == expected, platform
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
-def test_same_environments_on_both_platforms(spec: Path, trees: dict[str, Path]) -> None:
-    loaded = load_specs([str(spec)])[0].spec
+@pytest.mark.parametrize("name", NAMES)
+def test_same_environments_on_both_platforms(name: str, trees: dict[str, Path], spec_paths: dict[str, Path]) -> None:
+    loaded = load_specs([str(spec_paths[name])])[0].spec
     expected = {env.name for env in loaded.environments}
-    names = environment_names(trees[spec.stem])
+    names = environment_names(trees[name])
     assert names[AZURE] == expected, f"Azure DevOps deployment job environments: {sorted(names[AZURE])}"
     assert names[GITHUB] == expected, f"GitHub Actions job environments: {sorted(names[GITHUB])}"
-    calls = _by_platform(trees[spec.stem])
+    calls = _by_platform(trees[name])
     deployed = {
         platform: {value for call in calls[platform] for flag, value in call.pairs() if flag == "--environment"}
         for platform in (AZURE, GITHUB)
     }
     assert deployed[AZURE] == deployed[GITHUB], deployed
+
+
+def test_extension_steps_run_on_both_platforms(trees: dict[str, Path], spec_paths: dict[str, Path]) -> None:
+    """Each extension script is invoked the same number of times on both platforms, with bash or python."""
+    tree = trees["churn-extensions"]
+    spec = load_specs([str(spec_paths["churn-extensions"])])[0].spec
+    problems = []
+    for point in type(spec.extensions).model_fields:
+        for step in getattr(spec.extensions, point):
+            runner = "bash" if step.script.endswith(".sh") else "python"
+            counts = {AZURE: 0, GITHUB: 0}
+            for relative, platform in pipeline_files(tree):
+                for document in load_yaml(tree / relative):
+                    for text in strings(document):
+                        counts[platform] += sum(line.split()[:2] == [runner, step.script]
+                                                for line in text.splitlines() if line.strip())
+            if not counts[AZURE] or counts[AZURE] != counts[GITHUB]:
+                problems.append(f"{point} {runner} {step.script}: Azure DevOps {counts[AZURE]}, "
+                                f"GitHub {counts[GITHUB]}")
+    assert not problems, "\n".join(problems)
