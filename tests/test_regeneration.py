@@ -1,0 +1,550 @@
+"""Safe regeneration: the manifest, only-changed atomic writes, orphan cleanup, ownership, overrides, the lock and
+path safety.
+
+The set of generated files grows as templates are added, so no test relies on a fixed file list: expectations are
+computed from the planner (`plan`) or from the manifest. Where a path needs files that real planners may not
+produce (a seeded file, a file only one section produces), the `extra_files` fixture adds a small test planner
+whose templates live in an --override-dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops_gen.cli import run
+from mlops_gen.output.lock import output_lock
+from mlops_gen.output.manifest import MANIFEST_PATH
+from mlops_gen.output.paths import shown_path
+from mlops_gen.render import plan as plan_module
+from mlops_gen.render.plan import OutputFile
+from mlops_gen.spec.validate import load_spec
+from tests.conftest import SPECS
+
+OUT = "out"
+
+
+# ----- helpers shared with tests/test_check_diff.py -----
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run mlops-gen in this process (so monkeypatched planners apply); exit code and stdout+stderr."""
+    capsys.readouterr()
+    code = run(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Run mlops-gen in this process and require exit 0; its output."""
+    code, output = cli(capsys, *args)
+    assert code == 0, f"mlops-gen {' '.join(args)}: exit {code}\n{output}"
+    return output
+
+
+def write_spec(folder: Path, source: str = "customer-churn.yaml", name: str = "spec.yaml", **edits: object) -> Path:
+    """Copy an example spec into `folder`, applying top-level `edits` (None removes the key)."""
+    data = yaml.safe_load((SPECS / source).read_text(encoding="utf-8"))
+    for key, value in edits.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def set_gate(spec: Path, metric: str, minimum: float) -> None:
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["quality_gates"]["metrics"][metric]["min"] = minimum
+    spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def manifest(model_dir: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((model_dir / MANIFEST_PATH).read_text(encoding="utf-8"))
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every regular file under `root` with its bytes (symlinks recorded by target)."""
+    found: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink():
+            found[path.relative_to(root).as_posix()] = b"-> " + os.readlink(path).encode()
+        elif path.is_file():
+            found[path.relative_to(root).as_posix()] = path.read_bytes()
+    return found
+
+
+def planned(spec: Path) -> dict[str, OutputFile]:
+    return {f.path: f for f in plan_module.plan(load_spec(spec).spec)}
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch repository as working directory, so spec paths in headers and manifests are relative."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+EXTRA_TEMPLATES = {
+    "regen-test/gates.txt.j2": "{% for gate in gates %}{{ gate.metric }} >= {{ gate.min | number }}\n{% endfor %}",
+    "regen-test/fairness.txt.j2": "fairness threshold {{ fairness.threshold | number }}\n",
+    "regen-test/seed.txt.j2": "starter content for {{ model.name }}\n",
+    "regen-test/run.sh.j2": "#!/usr/bin/env bash\nset -euo pipefail\necho {{ model.name | sh }}\n",
+}
+
+
+@pytest.fixture
+def extra_files(work: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A test planner added to the docs target: a gates file, a file only `fairness` produces, a seeded file and
+    an executable script. Returns the override directory holding its templates (pass it as --override-dir)."""
+    overrides = work / "overrides"
+    for relative, text in EXTRA_TEMPLATES.items():
+        (overrides / relative).parent.mkdir(parents=True, exist_ok=True)
+        (overrides / relative).write_text(text, encoding="utf-8")
+    original = plan_module._planners
+
+    def planners() -> dict[str, plan_module.Planner]:
+        table = dict(original())
+        docs = table["docs"]
+
+        def docs_and_extra(spec):  # type: ignore[no-untyped-def]
+            files = [*docs(spec),
+                     OutputFile("extra/gates.txt", "regen-test/gates.txt.j2", "docs"),
+                     OutputFile("extra/seeded.txt", "regen-test/seed.txt.j2", "docs", mode="seeded"),
+                     OutputFile("extra/bin/run.sh", "regen-test/run.sh.j2", "docs", executable=True)]
+            if spec.fairness is not None and spec.fairness.enabled:
+                files.append(OutputFile("extra/fairness/only/report.txt", "regen-test/fairness.txt.j2", "docs"))
+            return files
+
+        table["docs"] = docs_and_extra
+        return table
+
+    monkeypatch.setattr(plan_module, "_planners", planners)
+    return overrides
+
+
+# ----- the manifest -----
+
+def test_generate_writes_a_deterministic_manifest_listing_every_file(work: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work / "specs")
+    ok(capsys, "generate", "specs/spec.yaml", "-o", OUT)
+    ok(capsys, "generate", "specs/spec.yaml", "-o", "again")
+    folder = work / OUT / "customer-churn"
+    data = manifest(folder)
+    raw = (folder / MANIFEST_PATH).read_bytes()
+    assert raw == (work / "again" / "customer-churn" / MANIFEST_PATH).read_bytes()
+    assert raw == (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+    assert data["spec"]["path"] == "specs/spec.yaml"
+    assert data["model"] == "customer-churn"
+    assert data["generator"]["version"]
+    assert data["templates"]["fingerprint"].startswith("sha256:")
+    assert str(work) not in raw.decode()  # no absolute paths
+    expected = planned(spec)
+    assert set(data["files"]) == set(expected)
+    on_disk = {p for p in tree(folder) if not p.startswith(".mlops-gen/")}
+    assert on_disk == set(expected)
+    import hashlib
+
+    for path, entry in data["files"].items():
+        assert entry["mode"] == expected[path].mode
+        assert entry["executable"] == expected[path].executable
+        if entry["mode"] == "owned":
+            assert entry["sha256"] == hashlib.sha256((folder / path).read_bytes()).hexdigest()
+
+
+def test_gitattributes_marks_every_owned_file_and_only_those(work: Path, extra_files: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT, "--override-dir", "overrides")
+    folder = work / OUT / "customer-churn"
+    files = manifest(folder)["files"]
+    lines = [line for line in (folder / ".gitattributes").read_text().splitlines() if not line.startswith("#")]
+    marked = {re.match(r"/(\S+) linguist-generated=true", line).group(1) for line in lines}  # type: ignore[union-attr]
+    owned = {path for path, entry in files.items() if entry["mode"] == "owned"}
+    assert marked == owned | {MANIFEST_PATH}
+    assert "extra/seeded.txt" not in marked
+
+
+# ----- only changed bytes, atomically -----
+
+def test_second_generate_changes_nothing_on_disk(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / OUT / "customer-churn"
+    before = {p: (folder / p).stat().st_ino for p in tree(folder)}
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 0
+    assert re.search(rf"0 created, 0 updated, {len(before) - 1} unchanged, 0 deleted", output), output
+    assert {p: (folder / p).stat().st_ino for p in tree(folder)} == before  # not even rewritten in place
+    assert not [p for p in tree(work / OUT) if p.endswith(".tmp")]
+
+
+def test_verbose_lists_every_file_and_dry_run_writes_nothing(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, "--dry-run", "-v")
+    assert code == 0
+    assert not (work / OUT).exists()
+    assert "dry run" in output
+    for path in planned(spec):
+        assert f"created   {path}" in output
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    set_gate(spec, "accuracy", 0.91)
+    before = tree(work / OUT)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT, "--dry-run")
+    assert tree(work / OUT) == before
+
+
+# ----- hand edits, missing files, user files -----
+
+def test_hand_edits_are_reported_and_repaired(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / OUT / "customer-churn"
+    good = tree(folder)
+    owned = [p for p, e in manifest(folder)["files"].items() if e["mode"] == "owned"]
+    assert owned
+    for path in owned:
+        with (folder / path).open("a") as stream:
+            stream.write("# a hurried hand edit\n")
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)
+    assert code == 1
+    for path in owned:
+        assert f"{OUT}/customer-churn/{path}: hand-edited" in output
+    assert "mlops-gen generate spec.yaml -o out" in output
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 0 and f"{len(owned)} updated" in output
+    assert tree(folder) == good
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_a_deleted_file_is_missing_and_restored(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / OUT / "customer-churn"
+    good = tree(folder)
+    (folder / ".gitattributes").unlink()
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)
+    assert code == 1 and ".gitattributes: missing" in output
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert tree(folder) == good
+
+
+def test_files_the_user_added_survive_and_are_not_reported(work: Path, extra_files: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT, "--override-dir", "overrides")
+    folder = work / OUT / "customer-churn"
+    mine = {"NOTES.md": b"mine\n", "extra/fairness/only/mine.txt": b"also mine\n", "extra/local.cfg": b"x=1\n"}
+    for path, data in mine.items():
+        (folder / path).write_bytes(data)
+    ok(capsys, "check", "spec.yaml", "-o", OUT, "--override-dir", "overrides")
+    write_spec(work, fairness=None)  # orphans the fairness report, in the same folder as a user file
+    code, output = cli(capsys, "generate", str(spec.name), "-o", OUT, "--override-dir", "overrides")
+    assert code == 0 and "1 deleted" in output
+    assert not (folder / "extra/fairness/only/report.txt").exists()
+    for path, data in mine.items():
+        assert (folder / path).read_bytes() == data
+
+
+# ----- orphans -----
+
+def _owned(spec: Path) -> set[str]:
+    return {path for path, f in planned(spec).items() if f.mode == "owned"}
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param({"fairness": None}, id="fairness-removed"),
+    pytest.param({"platforms": ["github_actions"]}, id="azure-platform-removed"),
+    pytest.param({"platforms": ["azure_devops"]}, id="github-platform-removed"),
+    pytest.param({"environments": [{"name": "production", "target": "aks", "cluster": "aks-ml-prod",
+                                    "namespace": "ml-models", "approval": "required"}]},
+                 id="staging-environment-removed"),
+])
+def test_removing_a_section_deletes_exactly_the_files_only_it_produced(
+        work: Path, capsys: pytest.CaptureFixture[str], change: dict[str, object]) -> None:
+    spec = write_spec(work)
+    before = _owned(spec)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / OUT / "customer-churn"
+    write_spec(work, **change)
+    after = _owned(spec)
+    orphans = before - after  # may be empty while the templates for a section are not written yet
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 0 and f"{len(orphans)} deleted" in output, output
+    on_disk = {p for p in tree(folder) if not p.startswith(".mlops-gen/")}
+    assert on_disk == set(planned(spec))
+    assert not on_disk & orphans
+    assert set(manifest(folder)["files"]) == set(planned(spec))
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_orphans_are_deleted_with_their_empty_directories(work: Path, extra_files: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    folder = work / OUT / "customer-churn"
+    assert (folder / "extra/fairness/only/report.txt").is_file()
+    write_spec(work, fairness=None)
+    code, output = cli(capsys, "check", "spec.yaml", *args)
+    assert code == 1 and "extra/fairness/only/report.txt: orphaned" in output
+    code, output = cli(capsys, "generate", "spec.yaml", *args, "-v")
+    assert "deleted   extra/fairness/only/report.txt" in output
+    assert not (folder / "extra/fairness").exists()
+    assert (folder / "extra/gates.txt").is_file()
+    ok(capsys, "check", "spec.yaml", *args)
+
+
+def test_an_edited_orphan_is_kept_and_handed_over(work: Path, extra_files: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    report = work / OUT / "customer-churn/extra/fairness/only/report.txt"
+    report.write_text("my own notes now\n")
+    write_spec(work, fairness=None)
+    code, output = cli(capsys, "generate", "spec.yaml", *args)
+    assert code == 0 and "0 deleted" in output and "kept" in output
+    assert report.read_text() == "my own notes now\n"
+    assert "extra/fairness/only/report.txt" not in manifest(report.parents[3])["files"]
+    ok(capsys, "check", "spec.yaml", *args)
+
+
+# ----- seeded files and overrides -----
+
+def test_seeded_files_are_written_once_and_then_belong_to_the_user(work: Path, extra_files: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    seeded = work / OUT / "customer-churn/extra/seeded.txt"
+    assert "starter content for customer-churn" in seeded.read_text()
+    assert "This file is yours" in seeded.read_text()
+    assert manifest(seeded.parents[1])["files"]["extra/seeded.txt"] == {
+        "executable": False, "mode": "seeded", "target": "docs"}
+    seeded.write_text("edited by its owner\n")
+    set_gate(spec, "accuracy", 0.9)  # a spec change regenerates owned files, never the seeded one
+    code, output = cli(capsys, "generate", "spec.yaml", *args, "-v")
+    assert code == 0 and "kept      extra/seeded.txt" in output
+    assert seeded.read_text() == "edited by its owner\n"
+    code, output = cli(capsys, "check", "spec.yaml", *args, "-v")
+    assert code == 0 and "extra/seeded.txt: user-owned" in output
+    seeded.unlink()  # missing seeded files are seeded again
+    ok(capsys, "generate", "spec.yaml", *args)
+    assert "starter content" in seeded.read_text()
+
+
+def test_executable_bit_is_written_recorded_and_checked(work: Path, extra_files: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    script = work / OUT / "customer-churn/extra/bin/run.sh"
+    assert script.stat().st_mode & 0o777 == 0o755
+    assert manifest(script.parents[2])["files"]["extra/bin/run.sh"]["executable"] is True
+    script.chmod(0o644)
+    code, output = cli(capsys, "check", "spec.yaml", *args)
+    assert code == 1 and "extra/bin/run.sh: executable bit differs" in output
+    ok(capsys, "generate", "spec.yaml", *args)
+    assert script.stat().st_mode & 0o777 == 0o755
+
+
+def test_an_override_template_is_used_and_recorded(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    overrides = work / "my-templates" / "repo_files"
+    overrides.mkdir(parents=True)
+    (overrides / "gitattributes.j2").write_text("# ours: {{ generated_paths | length }} generated files\n")
+    ok(capsys, "generate", "spec.yaml", "-o", "plain")
+    code, _ = cli(capsys, "generate", "spec.yaml", "-o", OUT, "--override-dir", "my-templates")
+    assert code == 0
+    folder = work / OUT / "customer-churn"
+    assert "# ours: " in (folder / ".gitattributes").read_text()
+    assert "linguist-generated" not in (folder / ".gitattributes").read_text()
+    data, plain = manifest(folder), manifest(work / "plain" / "customer-churn")
+    assert data["templates"]["override_dirs"] == ["my-templates"]
+    assert data["templates"]["fingerprint"] != plain["templates"]["fingerprint"]
+    ok(capsys, "check", "spec.yaml", "-o", OUT, "--override-dir", "my-templates")
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)  # forgetting the override is caught
+    assert code == 1 and ".gitattributes: stale" in output
+    (overrides / "gitattributes.j2").write_text("# ours, changed\n")  # so is changing it
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT, "--override-dir", "my-templates")
+    assert code == 1 and ".gitattributes: stale" in output
+
+
+def test_missing_override_dir_is_a_usage_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, "--override-dir", "nope")
+    assert code == 2 and "nope" in output
+    assert not (work / OUT).exists()
+
+
+# ----- partial runs, many models, invalid input -----
+
+def test_a_target_subset_leaves_other_targets_files_alone(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / OUT / "customer-churn"
+    before = tree(folder)
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, "--target", "docs")
+    assert code == 0 and "0 deleted" in output
+    assert tree(folder) == before
+    set_gate(spec, "accuracy", 0.93)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT, "--target", "docs")
+    assert manifest(folder)["complete"] is False  # other targets may be stale now: check must render
+    assert set(manifest(folder)["files"]) == set(planned(spec))
+
+
+def test_a_directory_of_specs_renders_every_model(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for source in sorted(SPECS.glob("*.yaml")):
+        write_spec(work / "specs", source.name, name=source.name)
+    ok(capsys, "generate", "specs", "-o", OUT)
+    models = {load_spec(p).spec.model.name for p in (work / "specs").glob("*.yaml")}
+    assert {p.name for p in (work / OUT).iterdir()} == models
+    ok(capsys, "check", "specs", "-o", OUT)
+
+
+def test_duplicate_model_names_exit_2_naming_both_files(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work / "specs", name="a.yaml")
+    write_spec(work / "specs", name="b.yaml")
+    for command in ("generate", "check", "diff"):
+        code, output = cli(capsys, command, "specs", "-o", OUT)
+        assert code == 2, (command, output)
+        assert "specs/a.yaml" in output and "specs/b.yaml" in output
+    assert not (work / OUT).exists()
+
+
+def test_an_invalid_spec_writes_nothing(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work / "specs", name="good.yaml")
+    write_spec(work / "specs", name="bad.yaml", rollout={"strategy": "sideways"})
+    code, output = cli(capsys, "generate", "specs", "-o", OUT)
+    assert code == 2 and "bad.yaml" in output
+    assert not (work / OUT).exists()
+
+
+# ----- path safety -----
+
+def test_a_manifest_entry_outside_the_folder_is_rejected_before_anything_changes(
+        work: Path, extra_files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    folder = work / OUT / "customer-churn"
+    (work / OUT / "victim.txt").write_text("not mlops-gen's\n")
+    write_spec(work, fairness=None)  # so a run would delete the fairness orphan and rewrite gates.txt
+    for bad in ("../victim.txt", "/etc/hostname", "a/../../victim.txt", "./x", "a\\..\\b"):
+        data = manifest(folder)
+        data["files"][bad] = {"mode": "owned", "target": "docs", "executable": False, "sha256": "0" * 64}
+        (folder / MANIFEST_PATH).write_text(json.dumps(data))
+        before = tree(work / OUT)
+        code, output = cli(capsys, "generate", "spec.yaml", *args)
+        assert code == 2, (bad, output)
+        assert "invalid manifest" in output and "Nothing was changed" in output
+        assert tree(work / OUT) == before
+        assert cli(capsys, "check", "spec.yaml", *args)[0] == 2
+        del data["files"][bad]
+        (folder / MANIFEST_PATH).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def test_a_manifest_entry_through_a_symlink_is_refused(work: Path, extra_files: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    folder = work / OUT / "customer-churn"
+    outside = work / "outside"
+    (outside / "only").mkdir(parents=True)
+    (outside / "only/report.txt").write_bytes((folder / "extra/fairness/only/report.txt").read_bytes())
+    import shutil
+
+    shutil.rmtree(folder / "extra/fairness")
+    (folder / "extra/fairness").symlink_to(outside)  # the orphan now resolves outside the folder
+    write_spec(work, fairness=None)
+    before = tree(work)
+    code, output = cli(capsys, "generate", "spec.yaml", *args)
+    assert code == 2 and "symbolic link" in output
+    assert tree(work) == before
+    assert (outside / "only/report.txt").exists()
+
+
+def test_symlinked_targets_are_refused(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / OUT / "customer-churn"
+    victim = work / "victim.txt"
+    victim.write_text("precious\n")
+    (folder / ".gitattributes").unlink()
+    (folder / ".gitattributes").symlink_to(victim)
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 2 and "symbolic link" in output
+    assert victim.read_text() == "precious\n"
+    # a symlinked model folder is refused too
+    (work / "elsewhere").mkdir()
+    (work / "linked").mkdir()
+    (work / "linked" / "customer-churn").symlink_to(work / "elsewhere")
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", "linked")
+    assert code == 2 and "symbolic link" in output
+    assert not list((work / "elsewhere").iterdir())
+
+
+def test_output_dir_that_is_a_file_is_a_usage_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    (work / OUT).write_text("a file\n")
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 2 and "is a file" in output
+
+
+def test_shown_path_matches_the_renderers() -> None:
+    from mlops_gen.render.render import shown_path as renderer
+
+    for path in (Path("specs/a.yaml"), Path("/definitely/elsewhere/b.yml"), Path("./c.yaml"), Path.cwd() / "d.yaml"):
+        assert shown_path(path) == renderer(path)
+
+
+# ----- the lock -----
+
+def _generate_process(work: Path, spec: str, out: str = OUT) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "mlops_gen", "generate", spec, "-o", out], cwd=work,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_generate_waits_for_the_lock(work: Path) -> None:
+    write_spec(work)
+    (work / OUT).mkdir()
+    with output_lock(work / OUT):
+        process = _generate_process(work, "spec.yaml")
+        assert process.stderr is not None
+        first = process.stderr.readline()  # blocks until generate reports it is waiting (or exits)
+        assert "waiting for another mlops-gen run" in first, first + process.stderr.read()
+        assert process.poll() is None
+        assert not list((work / OUT).iterdir())  # nothing written while another run holds the lock
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert (work / OUT / "customer-churn" / MANIFEST_PATH).is_file()
+
+
+def test_concurrent_generate_runs_leave_a_consistent_tree(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Two specs for the same model, differing in a gate: whichever run finishes last, the tree must be exactly
+    # its output, which `check` of that spec accepts.
+    write_spec(work / "a", name="spec.yaml")
+    write_spec(work / "b", name="spec.yaml")
+    set_gate(work / "b" / "spec.yaml", "accuracy", 0.95)
+    processes = [_generate_process(work, f"{side}/spec.yaml") for side in ("a", "b", "a", "b")]
+    for process in processes:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    folder = work / OUT / "customer-churn"
+    winner = manifest(folder)["spec"]["path"]
+    assert winner in ("a/spec.yaml", "b/spec.yaml")
+    code, output = cli(capsys, "check", winner, "-o", OUT)
+    assert code == 0, output
+    assert not [p for p in tree(work / OUT) if p.endswith(".tmp")]
