@@ -1,0 +1,145 @@
+"""Azure ML managed online endpoints (azure-ai-ml v2), serving the same image as AKS and ACI.
+
+The deployment runs the serving image as a custom container (routes /health and /predict on port 8080), so
+every target answers the same request format and the same endpoint tests apply. The workspace's identity needs
+AcrPull on the registry the image lives in. The endpoint uses Entra ID tokens (auth_mode aad_token): no key is
+created, printed or stored. Deployment names are fixed (stable, canary): promotion moves the verified image
+onto the stable deployment, so the pipeline always knows which name is which.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from support import SERVING_PORT, DeployError
+
+ROUTES = {"liveness_route": {"port": SERVING_PORT, "path": "/health"},
+          "readiness_route": {"port": SERVING_PORT, "path": "/health"},
+          "scoring_route": {"port": SERVING_PORT, "path": "/predict"}}
+
+
+def _not_found() -> type[Exception]:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    return ResourceNotFoundError
+
+
+def get_endpoint(client: Any, name: str) -> Any:
+    try:
+        return client.online_endpoints.get(name)
+    except _not_found():
+        return None
+
+
+def get_deployment(client: Any, endpoint: str, name: str) -> Any:
+    try:
+        return client.online_deployments.get(name=name, endpoint_name=endpoint)
+    except _not_found():
+        return None
+
+
+def ensure_endpoint(client: Any, name: str, tags: dict[str, str]) -> Any:
+    from azure.ai.ml.entities import ManagedOnlineEndpoint
+
+    endpoint = get_endpoint(client, name)
+    if endpoint is None:
+        print(f"creating online endpoint {name}")
+        endpoint = ManagedOnlineEndpoint(name=name, auth_mode="aad_token", tags=tags)
+        endpoint = client.online_endpoints.begin_create_or_update(endpoint).result()
+    return endpoint
+
+
+def set_traffic(client: Any, name: str, traffic: dict[str, int]) -> None:
+    endpoint = client.online_endpoints.get(name)
+    endpoint.traffic = {key: value for key, value in traffic.items()}
+    client.online_endpoints.begin_create_or_update(endpoint).result()
+    print(f"traffic on {name}: {traffic}")
+
+
+def _image_of(deployment: Any) -> str | None:
+    environment = getattr(deployment, "environment", None)
+    if isinstance(environment, str):
+        environment = None
+    return getattr(environment, "image", None)
+
+
+def upsert_deployment(client: Any, endpoint: str, name: str, image: str, version: str, model_name: str,
+                      instance_type: str, instance_count: int) -> None:
+    from azure.ai.ml.entities import (
+        Environment,
+        ManagedOnlineDeployment,
+        OnlineRequestSettings,
+        ProbeSettings,
+    )
+
+    current = get_deployment(client, endpoint, name)
+    if current is not None and _image_of(current) == image and current.instance_count == instance_count:
+        print(f"deployment {name} on {endpoint} already runs {image}")
+        return
+    environment = Environment(name=f"{model_name}-serving", image=image, inference_config=ROUTES)
+    deployment = ManagedOnlineDeployment(
+        name=name, endpoint_name=endpoint, environment=environment, instance_type=instance_type,
+        instance_count=instance_count,
+        environment_variables={"MODEL_VERSION": version, "PORT": str(SERVING_PORT)},
+        tags={"model_name": model_name, "model_version": version, "image": image},
+        liveness_probe=ProbeSettings(initial_delay=30, period=10, timeout=5, failure_threshold=6),
+        readiness_probe=ProbeSettings(initial_delay=10, period=10, timeout=5, failure_threshold=3),
+        request_settings=OnlineRequestSettings(request_timeout_ms=10000, max_concurrent_requests_per_instance=4),
+    )
+    print(f"deploying {image} (model version {version}) as {name} on {endpoint}")
+    client.online_deployments.begin_create_or_update(deployment).result()
+
+
+def deploy(client: Any, endpoint_name: str, stable: str, candidate: str, deployment: str, image: str,
+           version: str, model_name: str, instance_type: str, instance_count: int, percentage: int,
+           tags: dict[str, str]) -> dict[str, Any]:
+    endpoint = ensure_endpoint(client, endpoint_name, tags)
+    has_stable = get_deployment(client, endpoint_name, stable) is not None
+    if deployment == stable or not has_stable:
+        if deployment != stable:
+            print(f"no stable deployment on {endpoint_name} yet: this first release goes to it directly")
+        upsert_deployment(client, endpoint_name, stable, image, version, model_name, instance_type, instance_count)
+        traffic = {stable: 100}
+        if get_deployment(client, endpoint_name, candidate) is not None:
+            traffic[candidate] = 0
+        set_traffic(client, endpoint_name, traffic)
+        target = stable
+    else:
+        upsert_deployment(client, endpoint_name, candidate, image, version, model_name, instance_type,
+                          instance_count)
+        traffic = {stable: 100 - percentage, candidate: percentage}
+        set_traffic(client, endpoint_name, traffic)
+        target = candidate
+    endpoint = client.online_endpoints.get(endpoint_name)
+    return {"deployment": target, "traffic": traffic, "url": endpoint.scoring_uri, "health_url": None,
+            "auth": "aad" if endpoint.auth_mode == "aad_token" else "key"}
+
+
+def rollback(client: Any, endpoint_name: str, stable: str, candidate: str) -> None:
+    if get_deployment(client, endpoint_name, stable) is None:
+        raise DeployError(f"no stable deployment {stable} on {endpoint_name} to roll back to")
+    set_traffic(client, endpoint_name, {stable: 100, candidate: 0}
+                if get_deployment(client, endpoint_name, candidate) else {stable: 100})
+    if get_deployment(client, endpoint_name, candidate) is not None:
+        client.online_deployments.begin_delete(name=candidate, endpoint_name=endpoint_name).result()
+        print(f"deleted deployment {candidate}: all traffic back on {stable}")
+
+
+def promote(client: Any, endpoint_name: str, stable: str, candidate: str, model_name: str) -> str | None:
+    """All traffic to the candidate, its image onto stable, traffic back to stable, candidate deleted."""
+    current = get_deployment(client, endpoint_name, candidate)
+    if current is None:
+        print(f"no candidate deployment {candidate}: nothing to move onto {stable}")
+        live = get_deployment(client, endpoint_name, stable)
+        return (live.tags or {}).get("model_version") if live else None
+    image = _image_of(current)
+    version = (current.tags or {}).get("model_version", "")
+    if not image:
+        raise DeployError(f"cannot tell which image {candidate} runs")
+    set_traffic(client, endpoint_name, {stable: 0, candidate: 100})
+    upsert_deployment(client, endpoint_name, stable, image, version, model_name, current.instance_type,
+                      current.instance_count)
+    set_traffic(client, endpoint_name, {stable: 100, candidate: 0})
+    client.online_deployments.begin_delete(name=candidate, endpoint_name=endpoint_name).result()
+    print(f"promoted {image} (model version {version}) onto {stable}")
+    return version or None

@@ -1,0 +1,133 @@
+"""Watch a deployment for the rollout's observation window: error rate and p95 latency against limits.
+
+Every --interval-seconds it sends a small burst of scoring requests (the smoke-test records) to the deployment,
+and to --baseline-deployment when given. Exits 1 when the candidate's error rate or p95 latency exceeds the
+limits, or when its p95 latency is more than 25 % (and 20 ms) above the baseline's; the pipeline then rolls
+back. It stops early once the error budget of the whole window is spent. Writes a JSON report to --output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support import add_common_flags, fail, guarded_main, write_json  # noqa: E402
+
+BURST = 10  # requests per sample
+LATENCY_TOLERANCE = 1.25  # candidate p95 may be this much above the baseline's ...
+LATENCY_SLACK_MS = 20.0  # ... plus this, before it counts as a regression
+TEST_DATA = ROOT / "tests" / "data" / "smoke_test_data.json"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Monitor a deployment's error rate and latency over a window.")
+    add_common_flags(parser)
+    parser.add_argument("--endpoint-file", required=True, help="JSON written by deploy.py")
+    parser.add_argument("--deployment-name", help="deployment to watch (default: the one deploy.py deployed)")
+    parser.add_argument("--duration-seconds", required=True, type=int)
+    parser.add_argument("--interval-seconds", required=True, type=int)
+    parser.add_argument("--max-error-rate", required=True, type=float)
+    parser.add_argument("--max-latency-ms", required=True, type=float)
+    parser.add_argument("--baseline-deployment", help="stable deployment to compare latency with")
+    parser.add_argument("--output", help="JSON report")
+    return parser
+
+
+class Window:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.requests = 0
+        self.errors = 0
+        self.last_error = ""
+
+    def sample(self, endpoint: Any, records: list[dict[str, Any]], offset: int) -> None:
+        for index in range(BURST):
+            record = records[(offset + index) % len(records)]
+            reply = endpoint.predict([record], timeout=10)
+            self.requests += 1
+            if reply.ok:
+                self.latencies.append(reply.latency_ms)
+            else:
+                self.errors += 1
+                self.last_error = f"{reply.status or reply.error}"
+
+    def summary(self) -> dict[str, Any]:
+        from serving.client import percentile
+
+        return {"requests": self.requests, "errors": self.errors,
+                "error_rate": round(self.errors / self.requests, 4) if self.requests else 0.0,
+                "p95_latency_ms": round(percentile(self.latencies, 0.95), 1), "last_error": self.last_error}
+
+
+def verdict(candidate: dict[str, Any], baseline: dict[str, Any] | None, args: argparse.Namespace) -> list[str]:
+    reasons = []
+    if candidate["requests"] == 0:
+        reasons.append("no requests were sent")
+    if candidate["error_rate"] > args.max_error_rate:
+        reasons.append(f"error rate {candidate['error_rate']:.2%} > {args.max_error_rate:.2%}")
+    if candidate["p95_latency_ms"] > args.max_latency_ms:
+        reasons.append(f"p95 latency {candidate['p95_latency_ms']:.0f} ms > {args.max_latency_ms:.0f} ms")
+    if baseline and baseline["requests"] and baseline["error_rate"] < 1:
+        bound = baseline["p95_latency_ms"] * LATENCY_TOLERANCE + LATENCY_SLACK_MS
+        if candidate["p95_latency_ms"] > bound:
+            reasons.append(f"p95 latency {candidate['p95_latency_ms']:.0f} ms regresses on the baseline's "
+                           f"{baseline['p95_latency_ms']:.0f} ms (bound {bound:.0f} ms)")
+    return reasons
+
+
+def _main(argv: list[str] | None) -> int:
+    from serving.client import open_endpoint
+
+    args = build_parser().parse_args(argv)
+    if args.interval_seconds <= 0 or args.duration_seconds <= 0:
+        return fail("--duration-seconds and --interval-seconds must be positive")
+    records = json.loads(TEST_DATA.read_text(encoding="utf-8"))["records"]
+    info = json.loads(Path(args.endpoint_file).read_text(encoding="utf-8"))
+    name = args.deployment_name or info.get("deployment")
+    samples = max(1, args.duration_seconds // args.interval_seconds)
+    budget = int(args.max_error_rate * samples * BURST)  # errors the whole window may have
+    candidate, baseline = Window(), Window() if args.baseline_deployment else None
+    with contextlib.ExitStack() as stack:
+        endpoint = stack.enter_context(open_endpoint(args.endpoint_file, name))
+        reference = (stack.enter_context(open_endpoint(args.endpoint_file, args.baseline_deployment))
+                     if baseline is not None else None)
+        for step in range(samples):
+            started = time.monotonic()
+            candidate.sample(endpoint, records, step * BURST)
+            if baseline is not None:
+                baseline.sample(reference, records, step * BURST)
+            print(f"[{step + 1}/{samples}] {name}: {candidate.summary()}", flush=True)
+            if candidate.errors > budget:
+                print("error budget of the window spent: stopping early")
+                break
+            if step + 1 < samples:
+                time.sleep(max(0.0, args.interval_seconds - (time.monotonic() - started)))
+    result = candidate.summary()
+    base = baseline.summary() if baseline is not None else None
+    reasons = verdict(result, base, args)
+    report = {"deployment": name, "candidate": result, "baseline": base, "passed": not reasons, "reasons": reasons,
+              "limits": {"max_error_rate": args.max_error_rate, "max_latency_ms": args.max_latency_ms,
+                         "duration_seconds": args.duration_seconds, "interval_seconds": args.interval_seconds}}
+    if args.output:
+        write_json(args.output, report)
+    for reason in reasons:
+        print(f"FAIL: {reason}", file=sys.stderr)
+    print(f"monitor {'passed' if not reasons else 'failed'}: {name} {result}")
+    return 0 if not reasons else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return guarded_main(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The scoring app and its HTTP client (standard library only)."""
