@@ -35,9 +35,14 @@ class DeployJob:
     name: str
     kind: str  # direct | rolling | canary | green | swap
     needs: str
-    traffic: int | None = None  # canary traffic percentage; 0 for the idle blue-green colour
+    traffic: int | None = None  # the candidate's traffic percentage; None: the stable deployment takes it all
     first: bool = False  # runs the pre-deployment checks
     last: bool = False  # finishes the environment: promotion, tests, extensions, endpoint artifact
+
+    @property
+    def monitors(self) -> bool:
+        """Watches live traffic against the rollout limits (an idle blue-green candidate has none)."""
+        return self.kind in ("canary", "swap", "rolling")
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,12 @@ def _env_jobs(spec: ProjectSpec, env: EnvView, needs: str) -> list[DeployJob]:
             needs = jobs[-1].id
         return jobs
     if env.strategy == "blue_green":
+        # The candidate is deployed and tested without traffic, then takes all of it while the stable deployment
+        # stays up: monitoring under real traffic decides between promote (fold into stable) and rollback.
         green = DeployJob(id=f"deploy-{env.name}-green", name=f"Deploy {label}: idle candidate (blue-green)",
                           kind="green", needs=needs, traffic=0, first=True)
         swap = DeployJob(id=f"swap-{env.name}", name=f"Swap {label}: the candidate takes all traffic", kind="swap",
-                         needs=green.id, last=True)
+                         needs=green.id, traffic=100, last=True)
         return [green, swap]
     return [DeployJob(id=f"deploy-{env.name}", name=f"Deploy {label}", kind=env.strategy, needs=needs,
                       first=True, last=True)]
