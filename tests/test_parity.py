@@ -188,3 +188,39 @@ def test_extension_steps_run_on_both_platforms(trees: dict[str, Path], spec_path
                 problems.append(f"{point} {runner} {step.script}: Azure DevOps {counts[AZURE]}, "
                                 f"GitHub {counts[GITHUB]}")
     assert not problems, "\n".join(problems)
+
+
+def _azure_canary_increments(tree: Path) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for relative, platform in pipeline_files(tree):
+        if platform != AZURE:
+            continue
+        for document in load_yaml(tree / relative):
+            for job in _deployment_jobs(document):
+                canary = (job.get("strategy") or {}).get("canary")
+                environment = job.get("environment")
+                name = environment.get("name") if isinstance(environment, dict) else environment
+                if canary and isinstance(name, str):
+                    found[name] = [int(step) for step in canary.get("increments", [])]
+    return found
+
+
+def _deployment_jobs(node: object) -> list[dict[str, object]]:
+    if isinstance(node, dict):
+        own = [node] if "deployment" in node else []
+        return own + [job for value in node.values() for job in _deployment_jobs(value)]
+    if isinstance(node, list):
+        return [job for item in node for job in _deployment_jobs(item)]
+    return []
+
+
+def test_canary_increments_on_both_platforms(trees: dict[str, Path], spec_paths: dict[str, Path]) -> None:
+    """Azure's canary strategy and GitHub's chained jobs step through the spec's increments, in order."""
+    spec = load_specs([str(spec_paths["customer-churn"])])[0].spec
+    expected = list(spec.rollout.increments)
+    tree = trees["customer-churn"]
+    assert _azure_canary_increments(tree) == {"production": expected}
+    github = [int(value) for call in iter_calls(tree) if call.platform == GITHUB
+              and call.script == "src/deployment/deploy.py" and ("--environment", "production") in call.pairs()
+              for flag, value in call.pairs() if flag == "--traffic-percentage" and value is not None]
+    assert github == expected
