@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""Benchmark mlops-gen where users feel it: cold start, validate/generate/check on 1 and N specs, the floor, copier.
+
+    python benchmarks/bench.py [--n 500] [--reps 5] [--quick] [--json out.json]
+
+Every command runs as its own process (`mlops-gen`, the console script beside this interpreter, or
+`python -m mlops_gen` when there is none), timed with time.perf_counter() around spawn and exit; each figure is
+the median of --reps runs after one untimed warm-up run. Peak memory is the child's ru_maxrss from wait4() and,
+when generate forks workers, the sampled sum of the process tree's resident memory. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import copier_alt
+import floor
+import synth
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("pydantic", "jinja2", "jsonschema")
+Hook = Callable[[], None]
+
+
+@dataclass
+class Metric:
+    key: str
+    unit: str
+    value: float | None = None
+    samples: list[float] = field(default_factory=list)
+    target: str = ""
+    ratio: float | None = None
+    ratio_to: str = ""
+    ok: bool | None = None  # None: informational, no target
+    note: str = ""
+    error: str | None = None
+
+
+class BenchError(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    seconds: float
+    maxrss_kib: int
+    code: int
+    stderr: str
+
+
+class Runner:
+    """Runs one command per process and measures wall time and the child's peak resident memory."""
+
+    def __init__(self, cli: list[str], env: dict[str, str]) -> None:
+        self.cli, self.env = cli, env
+
+    def once(self, argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Outcome:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            started = time.perf_counter()
+            proc = subprocess.Popen(list(argv), cwd=cwd, stdout=out, stderr=err, env=env or self.env)
+            _, status, usage = os.wait4(proc.pid, 0)  # per-child rusage, unlike getrusage(RUSAGE_CHILDREN)
+            seconds = time.perf_counter() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            err.seek(0)
+            stderr = err.read().decode("utf-8", "replace")
+        kib = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+        return Outcome(seconds, kib, proc.returncode, stderr)
+
+    def sample(self, argv: Sequence[str], cwd: Path, reps: int, expect: int = 0,
+               before: Hook | None = None, after: Hook | None = None) -> list[Outcome]:
+        """One untimed warm-up run, then `reps` measured runs; hooks run outside the timed region."""
+        outcomes = []
+        for rep in range(reps + 1):
+            if before:
+                before()
+            outcome = self.once(argv, cwd)
+            if after:
+                after()
+            crashed = "Traceback (most recent call last)" in outcome.stderr or "internal error" in outcome.stderr
+            if outcome.code != expect or crashed:
+                tail = outcome.stderr.strip().splitlines()[-3:]
+                raise BenchError(f"`{' '.join(argv[-4:])}` exited {outcome.code}, expected {expect}: "
+                                 + " | ".join(tail))
+            if rep:
+                outcomes.append(outcome)
+        return outcomes
+
+
+def tree_peak_rss_mib(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    """Run once, sampling the summed VmRSS of the process and its descendants every 10 ms (Linux /proc)."""
+    proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0]
+
+    def descendants(pid: int) -> list[int]:
+        found, stack = [], [pid]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            try:
+                for task in os.listdir(f"/proc/{current}/task"):
+                    text = Path(f"/proc/{current}/task/{task}/children").read_text()
+                    stack.extend(int(child) for child in text.split())
+            except OSError:
+                continue
+        return found
+
+    def rss_kib(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def poll() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], sum(rss_kib(pid) for pid in descendants(proc.pid)))
+            time.sleep(0.01)
+
+    if Path("/proc/self/status").exists():
+        watcher = threading.Thread(target=poll, daemon=True)
+        watcher.start()
+        proc.wait()
+        watcher.join()
+    else:
+        proc.wait()
+    return peak[0] / 1024, proc.returncode
+
+
+def heavy_imports(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> list[str]:
+    """Top-level packages among HEAVY that a command imports (PYTHONPROFILEIMPORTTIME works for any launcher)."""
+    proc = subprocess.run(list(argv), cwd=cwd, env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+                          capture_output=True, text=True, check=False)
+    names = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+             if line.startswith("import time:")}
+    return sorted(names.intersection(HEAVY))
+
+
+def compare_trees(expected: Path, actual: Path) -> dict[str, object]:
+    """Byte comparison of every file under two directories (empty directories ignored)."""
+    def files(root: Path) -> dict[str, Path]:
+        return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()} if root.exists() else {}
+
+    want, got = files(expected), files(actual)
+    differing = sorted(k for k in want.keys() & got.keys() if want[k].read_bytes() != got[k].read_bytes())
+    return {"files": len(want), "identical": len(want.keys() & got.keys()) - len(differing),
+            "differing": differing[:10], "differing_count": len(differing),
+            "missing": sorted(want.keys() - got.keys())[:10], "missing_count": len(want.keys() - got.keys()),
+            "extra": sorted(got.keys() - want.keys())[:10], "extra_count": len(got.keys() - want.keys())}
+
+
+def first_line(path: str) -> str:
+    try:
+        return Path(path).read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def machine() -> dict[str, object]:
+    def first(path: str, prefix: str) -> str:
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(prefix):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "unknown"
+
+    versions: dict[str, str | None] = {}
+    for package in ("mlops-gen", "jinja2", "pydantic", "pyyaml", "copier"):
+        try:
+            from importlib.metadata import version
+
+            versions[package] = version(package)
+        except Exception:  # not installed: recorded as such
+            versions[package] = None
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "nproc": affinity, "cpu_count": os.cpu_count(), "cpu_model": first("/proc/cpuinfo", "model name"),
+        "memory_total": first("/proc/meminfo", "MemTotal"), "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(), "platform": platform.platform(),
+        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "versions": versions,
+        "loadavg": first_line("/proc/loadavg"),
+    }
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args, self.work = args, work
+        self.metrics: dict[str, Metric] = {}
+        self.fidelity: dict[str, object] = {}
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPROFILEIMPORTTIME"}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        script = Path(sys.executable).parent / "mlops-gen"
+        if args.invoke == "script" and script.exists():
+            cli, self.invocation = [str(script)], f"{script} (console script)"
+        else:
+            cli, self.invocation = [sys.executable, "-m", "mlops_gen"], f"{sys.executable} -m mlops_gen"
+        self.runner = Runner(cli, env)
+        self.cli, self.env = cli, env
+
+    # ----- helpers -----
+    def metric(self, key: str, unit: str = "s") -> Metric:
+        return self.metrics.setdefault(key, Metric(key, unit))
+
+    def timed(self, key: str, argv: Sequence[str], cwd: Path, expect: int = 0, before: Hook | None = None,
+              after: Hook | None = None, reps: int | None = None) -> list[Outcome]:
+        metric = self.metric(key)
+        try:
+            outcomes = self.runner.sample(argv, cwd, reps or self.args.reps, expect, before, after)
+        except BenchError as exc:
+            metric.error = str(exc)
+            return []
+        metric.samples = [round(o.seconds, 4) for o in outcomes]
+        metric.value = round(median(metric.samples), 4)
+        return outcomes
+
+    def ratio(self, numerator: str, denominator: str, limit: float | None) -> None:
+        """Attach numerator/denominator to the numerator's row; with a limit, that ratio decides pass or fail."""
+        metric, bottom = self.metric(numerator), self.metrics.get(denominator)
+        metric.ratio_to = denominator
+        metric.target = f"<= {limit:g}x {denominator}" if limit is not None else f"ratio to {denominator}"
+        if metric.value is None or not bottom or not bottom.value:
+            return
+        metric.ratio = round(metric.value / bottom.value, 3)
+        metric.ok = None if limit is None else metric.ratio <= limit
+
+    def ratios(self) -> None:
+        self.ratio("version", "python_startup", 2.0)
+        self.ratio("generate_N", "floor_N", 1.3)
+        self.ratio("check_N", "generate_N", 0.15)
+        self.ratio("check_N_one_changed", "generate_N", None)
+        for key in ("generate_N_jobs1", "generate_N_noop"):
+            if key in self.metrics:
+                self.ratio(key, "generate_N", None)
+        for key in ("copier_cli_N", "copier_api_N"):
+            self.ratio(key, "generate_N", None)
+
+    @staticmethod
+    def fresh(path: Path) -> Hook:
+        return lambda: shutil.rmtree(path, ignore_errors=True)
+
+    # ----- scenarios -----
+    def cold_start(self) -> None:
+        self.timed("python_startup", [sys.executable, "-c", "pass"], self.work)
+        self.timed("version", [*self.cli, "--version"], self.work)
+        self.timed("help", [*self.cli, "--help"], self.work)
+        for command in ("--version", "--help"):
+            found = heavy_imports([*self.cli, command], self.work, self.env)
+            metric = self.metric(f"heavy_imports{command.replace('--', '_')}", "modules")
+            metric.value, metric.target, metric.ok = len(found), "0 of " + ", ".join(HEAVY), not found
+            metric.note = ", ".join(found)
+
+    def one_spec(self) -> None:
+        root = self.work / "one"
+        synth.build_monorepo(root, 1)
+        self.timed("validate_1", [*self.cli, "validate", "specs"], root)
+        self.timed("generate_1", [*self.cli, "generate", "specs", "-o", "generated"], root,
+                   before=self.fresh(root / "generated"))
+        self.timed("check_1", [*self.cli, "check", "specs", "-o", "generated"], root)
+        metric = self.metric("check_1")
+        metric.target = "<= 0.3 s"
+        metric.ok = None if metric.value is None else metric.value <= 0.3
+
+    def many_specs(self) -> None:
+        root, n = self.work / "mono", self.args.n
+        paths = synth.build_monorepo(root, n)
+        out = root / "generated"
+        generate = [*self.cli, "generate", "specs", "-o", "generated"]
+        self.timed("validate_N", [*self.cli, "validate", "specs"], root)
+        if self.generate_has_jobs():
+            self.timed("generate_N_jobs1", [*generate, "--jobs", "1"], root, before=self.fresh(out))
+            self.metric("generate_N_jobs1").note = "generate --jobs 1 (one process)"
+        outcomes = self.timed("generate_N", generate, root, before=self.fresh(out))
+        self.timed("generate_N_noop", generate, root)
+        self.metric("generate_N_noop").note = "generate again over an up-to-date output"
+        self.timed("check_N", [*self.cli, "check", "specs", "-o", "generated"], root)
+
+        if self.metric("check_N").value is None:
+            self.metric("check_N_one_changed").error = "needs a working check of N unchanged specs"
+        else:
+            self.one_changed(root, paths[0], n)
+
+        peak = self.metric("peak_rss_generate_N", "MiB")
+        peak.target = "<= 300 MiB"
+        if outcomes:
+            self.fresh(out)()  # a full generate, like the timed ones
+            tree, code = tree_peak_rss_mib(generate, root, self.env)
+            if code != 0:
+                peak.error = f"generate N exited {code} while its memory was sampled"
+            largest = max(o.maxrss_kib for o in outcomes) / 1024
+            peak.value = round(max(largest, tree), 1)
+            peak.samples = [round(o.maxrss_kib / 1024, 1) for o in outcomes]
+            peak.ok = peak.value <= 300
+            peak.note = (f"largest single process {largest:.1f} MiB (wait4 ru_maxrss); "
+                         f"process tree sampled {tree:.1f} MiB")
+        else:
+            peak.error = "generate_N failed"
+        self.generated = out
+
+    def one_changed(self, root: Path, changed: Path, n: int) -> None:
+        """Edit one spec's threshold before each run (check must exit 1), restore it after."""
+        original, tweak = changed.read_bytes(), iter(range(1, 1000))
+
+        def edit() -> None:
+            changed.write_text(synth.variant(0, max(4, len(str(n - 1))), tweak=next(tweak))[1], encoding="utf-8")
+
+        check = [*self.cli, "check", "specs", "-o", "generated"]
+        def restore() -> None:
+            changed.write_bytes(original)
+
+        self.timed("check_N_one_changed", check, root, expect=1, before=edit, after=restore)
+        self.metric("check_N_one_changed").note = "one spec's threshold edited: check must exit 1"
+        final = self.runner.once(check, root)
+        if final.code != 0:
+            self.metric("check_N").error = f"check after restoring the edited spec exited {final.code}"
+
+    def generate_has_jobs(self) -> bool:
+        proc = subprocess.run([*self.cli, "generate", "--help"], capture_output=True, text=True, env=self.env,
+                              check=False)
+        return "--jobs" in proc.stdout
+
+    def floor(self) -> None:
+        root = self.work / "mono"
+        metric = self.metric("floor_N")
+        metric.note = "in-process: bare pre-built jinja2 Environment render + header + write, one core"
+        try:
+            jobs = floor.prepare(root, ["specs"])
+        except Exception as exc:  # the project's internals moved: report, keep benchmarking
+            metric.error = f"cannot plan specs in-process: {type(exc).__name__}: {exc}"
+            return
+        self.jobs = jobs
+        out = self.work / "floor-out"
+        samples = []
+        for rep in range(self.args.reps + 1):
+            shutil.rmtree(out, ignore_errors=True)
+            try:
+                seconds = floor.render(jobs, out)
+            except Exception as exc:  # a template the plan names is missing or broken
+                metric.error = f"floor render failed: {type(exc).__name__}: {exc}"
+                return
+            if rep:
+                samples.append(round(seconds, 4))
+        metric.samples, metric.value = samples, round(median(samples), 4)
+        metric.note += f"; {len(jobs)} files"
+        self.fidelity["floor_vs_generate"] = compare_trees(self.work / "mono" / "generated", out)
+
+    def copier(self) -> None:
+        keys = ("copier_cli_N", "copier_api_N")
+        copier = copier_alt.copier_executable()
+        jobs = getattr(self, "jobs", None)
+        if copier is None:  # an optional comparison, not a dependency of mlops-gen
+            for key in keys:
+                self.metric(key).note = "skipped: copier not installed"
+            return
+        if jobs is None or self.metric("floor_N").error:
+            for key in keys:
+                self.metric(key).error = "floor failed: nothing to compare"
+            return
+        work = self.work / "copier"
+        shutil.rmtree(work, ignore_errors=True)
+        from mlops_gen.templates_dir import builtin_templates
+
+        template, ext, runs = copier_alt.build(work, jobs, builtin_templates())
+        self.fidelity["copier_version"] = subprocess.run([copier, "--version"], capture_output=True, text=True,
+                                                         check=False).stdout.strip()
+        def cli(out: Path) -> float:
+            return copier_alt.run_cli(copier, template, ext, runs, out)
+
+        def api(out: Path) -> float:
+            return copier_alt.run_api(template, ext, runs, out, work)
+
+        for key, render in (("copier_cli_N", cli), ("copier_api_N", api)):
+            metric, out = self.metric(key), work / f"out-{key}"
+            samples = []
+            try:
+                for _ in range(self.args.copier_reps):
+                    shutil.rmtree(out, ignore_errors=True)
+                    samples.append(round(render(out), 4))
+            except subprocess.CalledProcessError as exc:
+                tail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
+                metric.error = f"copier exited {exc.returncode}: {' '.join(tail)}"
+                continue
+            metric.samples, metric.value = samples, round(median(samples), 4)
+            self.fidelity[f"{key}_vs_floor"] = compare_trees(self.work / "floor-out", out)
+        self.metric("copier_cli_N").note = "one `copier copy --defaults --trust --data-file` process per model"
+        self.metric("copier_api_N").note = "copier.run_copy for every model in one Python process"
+
+
+ORDER = (
+    "python_startup", "version", "help", "heavy_imports_version", "heavy_imports_help", "validate_1",
+    "generate_1", "check_1", "validate_N", "floor_N", "generate_N", "generate_N_jobs1", "generate_N_noop",
+    "check_N", "check_N_one_changed", "peak_rss_generate_N", "copier_cli_N", "copier_api_N",
+)
+
+
+def table(metrics: dict[str, Metric]) -> str:
+    """The results as a Markdown table, readable in a terminal too."""
+    rows = [("metric", "value", "target", "ratio", "result")]
+    for key in [k for k in ORDER if k in metrics] + [k for k in metrics if k not in ORDER]:
+        m = metrics[key]
+        if m.error:
+            value, result = "-", "ERROR"
+        elif m.value is None:
+            value, result = "-", "skipped"
+        else:
+            value = f"{m.value:.3f} {m.unit}" if isinstance(m.value, float) else f"{m.value} {m.unit}"
+            result = {True: "pass", False: "FAIL", None: ""}[m.ok]
+        rows.append((key, value, m.target, "" if m.ratio is None else f"{m.ratio:.3f}", result))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
+
+
+def markdown(result: dict[str, Any], metrics: dict[str, Metric]) -> str:
+    """Machine, configuration, table, notes and fidelity: the section docs/benchmarks.md records."""
+    info, config = result["machine"], result["config"]
+    lines = [f"Run {info['date_utc']} UTC: N={config['n']}, median of {config['reps']} runs "
+             f"(copier: {config['copier_reps']}), via `{config['invocation']}`, {config['bench_seconds']} s in all.",
+             "", f"- Machine: {info['nproc']} cores ({info['cpu_model']}), {info['memory_total']} memory",
+             f"- {info['platform']}, {info['python_implementation']} {info['python']}",
+             f"- Load average (1/5/15 min) before the run: {info['loadavg_before']}; after: {info['loadavg']}",
+             "- Versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()), "", table(metrics), ""]
+    lines += [f"- `{m.key}`: {m.note}" for m in metrics.values() if m.note]
+    lines += [f"- `{m.key}` error: {m.error}" for m in metrics.values() if m.error]
+    for name, report in result["fidelity"].items():
+        lines.append(f"- fidelity `{name}`: {report}")
+    return "\n".join(lines) + "\n"
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=500, help="specs in the synthetic monorepo [500]")
+    parser.add_argument("--reps", type=int, default=5, help="measured repetitions per figure [5]")
+    parser.add_argument("--copier-reps", type=int, default=1, help="repetitions of the copier runs [1]")
+    parser.add_argument("--quick", action="store_true", help="smoke mode: N=3, one repetition")
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--markdown", type=Path, help="write machine, table and notes as Markdown here")
+    parser.add_argument("--invoke", choices=("script", "module"), default="script",
+                        help="run the console script beside this interpreter, or python -m mlops_gen [script]")
+    parser.add_argument("--no-copier", action="store_true", help="skip the copier comparison")
+    parser.add_argument("--keep", type=Path, help="build the repos in this directory and keep them")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.reps, args.copier_reps = 3, 1, 1
+    if args.n < 1 or args.reps < 1 or args.copier_reps < 1:
+        parser.error("--n, --reps and --copier-reps must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.keep)).resolve()
+    else:
+        work = Path(tempfile.mkdtemp(prefix="mlops-gen-bench-")).resolve()
+    bench = Bench(args, work)
+    load_before = first_line("/proc/loadavg")  # other work on the machine skews every figure: record it
+    try:
+        started = time.perf_counter()
+        bench.cold_start()
+        bench.one_spec()
+        bench.many_specs()
+        bench.floor()
+        if not args.no_copier:
+            bench.copier()
+        bench.ratios()
+        elapsed = time.perf_counter() - started
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    result = {
+        "machine": {**machine(), "loadavg_before": load_before},
+        "config": {"n": args.n, "reps": args.reps, "copier_reps": args.copier_reps, "quick": args.quick,
+                   "invocation": bench.invocation, "statistic": "median", "bench_seconds": round(elapsed, 1)},
+        "metrics": {key: asdict(metric) for key, metric in bench.metrics.items()},
+        "fidelity": bench.fidelity,
+    }
+    print(table(bench.metrics))
+    print(f"\nN={args.n} reps={args.reps} via {bench.invocation}; {elapsed:.0f} s in all")
+    for name, report in bench.fidelity.items():
+        print(f"fidelity {name}: {report}")
+    for metric in bench.metrics.values():
+        if metric.error:
+            print(f"error {metric.key}: {metric.error}", file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text(markdown(result, bench.metrics), encoding="utf-8")
+    failed = any(m.error for m in bench.metrics.values())
+    missed = any(m.ok is False for m in bench.metrics.values())
+    return 1 if failed or (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
