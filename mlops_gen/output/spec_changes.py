@@ -71,7 +71,9 @@ def changes(old: Any, new: Any, path: str = "") -> list[str]:
             if not parts and old != new:
                 parts = ["reordered"]
             return [f"{where}: {'; '.join(parts)}"] if parts else []
-    if old != new or type(old) is not type(new):
+    if type(old) is not type(new) and not {type(old), type(new)} <= {int, float}:
+        return [f"{where}: {json.dumps(old, default=str)} → {json.dumps(new, default=str)}"]  # show the types
+    if old != new:
         return [f"{where}: {_show(old)} → {_show(new)}"]
     return []
 

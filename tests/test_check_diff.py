@@ -1,0 +1,264 @@
+"""`check` and `diff`: what they report, their exit codes, check's fast path, git-applicable diffs, the spec change
+summary from git, and the pre-commit hook definition."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops_gen.commands.generate import render_all
+from mlops_gen.output.manifest import MANIFEST_PATH
+from mlops_gen.output.spec_changes import changes
+from tests.conftest import ROOT
+from tests.test_regeneration import OUT, cli, extra_files, ok, set_gate, tree, work, write_spec
+
+__all__ = ["extra_files", "work"]  # fixtures shared with test_regeneration
+
+FOLDER = f"{OUT}/customer-churn"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    result = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd,
+                            env=env, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+# ----- check -----
+
+def test_check_needs_a_generate_first(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)
+    assert code == 1
+    assert f"{FOLDER}/.gitattributes: missing (not generated yet)" in output
+    assert "to fix: mlops-gen generate spec.yaml -o out" in output
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert "up to date" in ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_fast_check_imports_neither_jinja2_nor_pydantic(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    probe = ("import sys\nfrom mlops_gen.cli import run\ncode = run(['check', 'spec.yaml', '-o', 'out'])\n"
+             "print('RESULT', code, 'jinja2' in sys.modules, 'pydantic' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=work, capture_output=True, text=True, check=False)
+    assert "RESULT 0 False False" in result.stdout, result.stdout + result.stderr
+    set_gate(work / "spec.yaml", "accuracy", 0.9)  # inputs changed: the full path renders, and says so
+    result = subprocess.run([sys.executable, "-c", probe], cwd=work, capture_output=True, text=True, check=False)
+    assert "RESULT 1 True True" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_spec_change_is_reported_stale(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    before = {path: f.data for path, f in render_all(["spec.yaml"])[0][1].items()}
+    set_gate(spec, "accuracy", 0.91)
+    after = {path: f.data for path, f in render_all(["spec.yaml"])[0][1].items()}
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)
+    assert code == 1
+    for path in sorted(p for p in after if after[p] != before.get(p)):
+        assert f"{FOLDER}/{path}: stale" in output
+    if after == before:  # no template shows this gate yet: the manifest still records the old spec
+        assert f"{FOLDER}/{MANIFEST_PATH}: stale" in output
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_stale_and_hand_edited_are_told_apart(work: Path, extra_files: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    set_gate(spec, "accuracy", 0.9)
+    with (work / FOLDER / "extra/bin/run.sh").open("a") as stream:
+        stream.write("echo extra\n")
+    code, output = cli(capsys, "check", "spec.yaml", *args)
+    assert code == 1
+    assert f"{FOLDER}/extra/gates.txt: stale" in output
+    assert f"{FOLDER}/extra/bin/run.sh: hand-edited" in output
+    assert "to fix: mlops-gen generate spec.yaml -o out --override-dir overrides" in output
+    assert "generate overwrites hand edits" in output
+
+
+def test_a_spec_edit_that_changes_no_output_still_needs_generate(work: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    spec.write_text(spec.read_text() + "# a comment changes the spec's hash, maybe nothing else\n")
+    assert cli(capsys, "check", "spec.yaml", "-o", OUT)[0] == 1
+    assert cli(capsys, "diff", "spec.yaml", "-o", OUT)[0] == 1
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_a_corrupt_manifest_is_a_clear_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    (work / FOLDER / MANIFEST_PATH).write_text("{not json")
+    for command in ("check", "diff", "generate"):
+        code, output = cli(capsys, command, "spec.yaml", "-o", OUT)
+        assert code == 2 and "invalid manifest" in output, (command, output)
+
+
+def test_a_renamed_spec_file_is_checked_in_full(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    (work / "spec.yaml").rename(work / "renamed.yaml")  # headers name the spec: a rename changes the output
+    code, output = cli(capsys, "check", "renamed.yaml", "-o", OUT)
+    assert code == 1 and "stale" in output
+
+
+# ----- diff -----
+
+def test_diff_is_empty_and_exits_0_when_up_to_date(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert ok(capsys, "diff", "spec.yaml", "-o", OUT) == ""
+    assert ok(capsys, "diff", "--stat", "spec.yaml", "-o", OUT) == ""
+
+
+def test_diff_after_a_threshold_change_shows_old_and_new_lines(work: Path, extra_files: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    before = tree(work / OUT)
+    set_gate(spec, "accuracy", 0.9)
+    code, output = cli(capsys, "diff", "spec.yaml", *args)
+    assert code == 1
+    lines = output.splitlines()
+    assert "diff --git a/customer-churn/extra/gates.txt b/customer-churn/extra/gates.txt" in lines
+    assert "--- a/customer-churn/extra/gates.txt" in lines and "+++ b/customer-churn/extra/gates.txt" in lines
+    assert "-accuracy >= 0.85" in lines and "+accuracy >= 0.9" in lines
+    code, output = cli(capsys, "diff", "--stat", "spec.yaml", *args)
+    assert code == 1
+    assert any(line.startswith(" customer-churn/extra/gates.txt") and "| " in line for line in output.splitlines())
+    assert "files changed" in output
+    assert tree(work / OUT) == before  # diff writes nothing
+
+
+def test_diff_shows_every_file_a_threshold_change_touches(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    old = {path: f.text for path, f in render_all(["spec.yaml"])[0][1].items()}
+    set_gate(spec, "accuracy", 0.91)
+    new = {path: f.text for path, f in render_all(["spec.yaml"])[0][1].items()}
+    code, output = cli(capsys, "diff", "spec.yaml", "-o", OUT)
+    assert code == 1
+    lines = output.splitlines()
+    changed = sorted(p for p in new if new[p] != old.get(p))
+    for path in changed:
+        assert f"diff --git a/customer-churn/{path} b/customer-churn/{path}" in lines
+    headers = ("--- a/", "--- /dev/null", "+++ b/", "+++ /dev/null")
+    removed = {line[1:] for line in lines if line.startswith("-") and not line.startswith(headers)}
+    added = {line[1:] for line in lines if line.startswith("+") and not line.startswith(headers)}
+    for path in changed:  # every line the change touched shows up, old and new
+        old_lines, new_lines = set(old[path].splitlines()), set(new[path].splitlines())
+        assert old_lines - new_lines <= removed
+        assert new_lines - old_lines <= added
+
+
+def test_diff_marks_created_deleted_and_mode_changes_like_git(work: Path, extra_files: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    code, output = cli(capsys, "diff", "spec.yaml", *args)
+    assert code == 1 and "new file mode 100755" in output and "--- /dev/null" in output
+    ok(capsys, "generate", "spec.yaml", *args)
+    (work / FOLDER / "extra/bin/run.sh").chmod(0o644)
+    write_spec(work, fairness=None)
+    code, output = cli(capsys, "diff", "spec.yaml", *args)
+    assert code == 1
+    assert "deleted file mode 100644" in output and "+++ /dev/null" in output
+    assert "old mode 100644\nnew mode 100755" in output
+
+
+def test_the_diff_applies_with_git_and_leaves_an_up_to_date_tree(work: Path, extra_files: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    set_gate(spec, "recall", 0.7)
+    with (work / FOLDER / ".gitattributes").open("a") as stream:
+        stream.write("a hand edit without a final newline")
+    write_spec(work, fairness=None, quality_gates={"metrics": {"accuracy": {"min": 0.8}}})
+    code, patch = cli(capsys, "diff", "spec.yaml", *args)
+    assert code == 1 and "\\ No newline at end of file" in patch
+    (work / "change.patch").write_text(patch)
+    git(work / OUT, "apply", str(work / "change.patch"))
+    ok(capsys, "check", "spec.yaml", *args)
+
+
+# ----- the spec change summary -----
+
+def test_diff_summarizes_the_spec_change_since_the_last_commit(work: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work / "specs")
+    git(work, "init", "-q")
+    git(work, "add", "specs/spec.yaml")
+    git(work, "commit", "-qm", "spec")
+    ok(capsys, "generate", "specs", "-o", OUT)
+    assert "# spec change" not in ok(capsys, "diff", "specs", "-o", OUT)
+    data = yaml.safe_load(spec.read_text())
+    data["quality_gates"]["metrics"]["accuracy"]["min"] = 0.9
+    data["rollout"]["increments"] = [10, 25, 50, 75, 100]
+    data.pop("fairness")
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    _, output = cli(capsys, "diff", "specs", "-o", OUT)
+    summary = output.splitlines()[0]
+    assert summary.startswith("# spec change: specs/spec.yaml since HEAD: ")
+    assert "quality_gates.metrics.accuracy.min: 0.85 → 0.9" in summary
+    assert "rollout.increments: 75 added" in summary
+    assert "fairness: removed" in summary
+    git(work, "commit", "-qam", "tighter")
+    _, output = cli(capsys, "diff", "specs", "-o", OUT, "--base", "HEAD~1")
+    assert "quality_gates.metrics.accuracy.min: 0.85 → 0.9" in output
+
+
+def test_no_summary_outside_git(work: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    set_gate(spec, "accuracy", 0.9)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(work.parent))  # tmp dirs might sit inside a work tree
+    _, output = cli(capsys, "diff", "spec.yaml", "-o", OUT)
+    assert "# spec change" not in output
+    assert "-accuracy" not in output or "+accuracy" in output
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ({"a": {"b": 1}}, {"a": {"b": 2}}, ["a.b: 1 → 2"]),
+    ({"a": 1}, {"a": 1, "c": "x"}, ["c: added (x)"]),
+    ({"a": 1, "c": [1]}, {"a": 1}, ["c: removed (was [1])"]),
+    ({"r": [10, 50, 100]}, {"r": [10, 25, 100]}, ["r: 25 added; 50 removed"]),
+    ({"r": [1, 2]}, {"r": [2, 1]}, ["r: reordered"]),
+    ({"e": [{"name": "staging", "x": 1}, {"name": "prod", "x": 2}]},
+     {"e": [{"name": "staging", "x": 1}, {"name": "prod", "x": 3}, {"name": "dr"}]},
+     ["e[prod].x: 2 → 3", "e[dr]: added"]),
+    ({"flag": True}, {"flag": False}, ["flag: true → false"]),
+    ({"t": 1}, {"t": "1"}, ['t: 1 → "1"']),
+    ({"same": [1, {"a": 1}]}, {"same": [1, {"a": 1}]}, []),
+])
+def test_spec_changes_walks_old_and_new_data(old: object, new: object, expected: list[str]) -> None:
+    assert changes(old, new) == expected
+
+
+# ----- pre-commit -----
+
+def test_pre_commit_hook_runs_check_on_the_specs() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "mlops-gen-check")
+    assert hook["entry"].split() == ["mlops-gen", "check"]
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    assert hook["args"] == ["specs"]
+    assert "specs/" in hook["files"] and "generated/" in hook["files"]
+    assert set(hook) <= {"id", "name", "description", "entry", "language", "files", "pass_filenames", "args",
+                         "require_serial", "types_or", "minimum_pre_commit_version"}
+    assert json.dumps(hook)  # plain data only
