@@ -76,16 +76,6 @@ def environments(spec: ProjectSpec) -> list[EnvView]:
     return views
 
 
-# Fixed deployment names per rollout strategy, shared by both platforms and the deployment scripts: the candidate
-# serves next to the stable deployment until promote.py folds it into the stable one (or rollback.py removes it).
-ROLLOUT_DEPLOYMENTS: dict[str, dict[str, str]] = {
-    "canary": {"stable": "stable", "candidate": "canary"},
-    "blue_green": {"stable": "blue", "candidate": "green"},
-    "rolling": {"stable": "stable", "candidate": "stable"},
-    "direct": {"stable": "stable", "candidate": "stable"},
-}
-
-
 def azure_pipelines(spec: ProjectSpec) -> dict[str, str]:
     """Names under which the README tells users to create the Azure DevOps pipelines; the deployment pipeline's
     `resources.pipelines` trigger refers to the training pipeline by this name."""
@@ -117,6 +107,5 @@ def build_context(spec: ProjectSpec, spec_shown: str, raw: bytes) -> dict[str, A
         "fairness": spec.fairness if fairness_enabled(spec) else None,
         "environments": environments(spec),
         "image_repository": f"{spec.azure.registry}.azurecr.io/{spec.model.name}",
-        "rollout_deployments": ROLLOUT_DEPLOYMENTS[spec.rollout.strategy],
         "azure_pipelines": azure_pipelines(spec),
     }

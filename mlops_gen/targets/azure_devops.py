@@ -25,10 +25,10 @@ PATHS = {
     "model_card": "outputs/registration/model-card.md",
     "endpoints_dir": "outputs/endpoints",
     "docs_dir": "outputs/docs",
-    "pipeline_config": "config/pipeline.json",
+    "pipeline_config": "config/pipeline.yaml",
     "smoke_data": "tests/data/smoke_test_data.json",
     "endpoint_tests": "tests/endpoint",
-    "manifests": "k8s",
+    "image_dir": "outputs/image",
 }
 
 ARTIFACTS = {
