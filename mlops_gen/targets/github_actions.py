@@ -19,7 +19,7 @@ WORKFLOWS = ".github/workflows"
 # Files of the model folder the workflows rely on (written by the scripts, docker and k8s targets).
 PIPELINE_CONFIG = "config/pipeline.yaml"
 SMOKE_TEST_DATA = "tests/data/smoke_test_data.json"
-MANIFESTS = "k8s"
+MANIFESTS = "k8s"  # one folder of manifests per AKS environment: k8s/<environment>/
 VERSION_FILE = "model-version.json"
 # The image built by this run: immutable per commit. Both variables are set by GitHub or the workflow's env.
 IMAGE = ShellRaw('"${IMAGE_REPOSITORY}:${GITHUB_SHA}"')
@@ -126,7 +126,7 @@ def _deploy_flags(spec: ProjectSpec, plan: EnvPlan, job: DeployJob) -> Flags:
                     ("--deployment-name", plan.candidate),
                     ("--traffic-percentage", 100 if job.traffic is None else job.traffic)]
     if env.env.target == "aks":
-        flags += [*_target_flags(env), ("--manifests", MANIFESTS)]
+        flags += [*_target_flags(env), ("--manifests", f"{MANIFESTS}/{env.name}")]
     elif env.env.target == "azureml_online_endpoint":
         flags += [("--instance-type", env.env.instance_type), ("--instance-count", env.env.instance_count)]
     else:
