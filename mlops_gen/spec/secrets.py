@@ -16,6 +16,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY")),
     ("a URL with a password", re.compile(r"[a-z]+://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)),
     ("an SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
+    ("an AWS access key", re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")),
+    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("an Azure AD client secret", re.compile(r"\b[A-Za-z0-9_-]{3}\dQ~[A-Za-z0-9_.~-]{31,}")),
+    ("a credential assignment", re.compile(r"\b(password|passwd|secret|api[_-]?key|access[_-]?key|client[_-]?secret"
+                                           r"|token)\s*[:=]\s*[^\s:=]{4,}", re.IGNORECASE)),
 ]
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
 

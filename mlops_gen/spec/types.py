@@ -7,6 +7,7 @@ that a value is either rejected here with a precise message or is inert wherever
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -16,7 +17,11 @@ from mlops_gen.spec.secrets import secret_like
 
 # Pipeline expression syntax of GitHub (${{ }}) and Azure DevOps ($( ), $[ ], ${{ }}): never allowed in free text.
 _EXPRESSION = re.compile(r"\$\{\{|\$\(|\$\[")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+# Log lines are commands on both platforms: Azure DevOps acts on '##vso[...]' anywhere in a line, GitHub on
+# '::name ...::' at its start. A value a script prints must not set variables, masks or outputs.
+_LOG_COMMAND = re.compile(r"##vso\[|##\[|^\s*::|::[A-Za-z-]+(\s[^:]*)?::", re.IGNORECASE)
+FREE_TEXT_MAX = 500
 
 
 def _checked(pattern: str, what: str, *, min_length: int = 1, max_length: int = 255,
@@ -37,8 +42,15 @@ def _checked(pattern: str, what: str, *, min_length: int = 1, max_length: int = 
 
 
 def check_free_text(value: str) -> str:
+    if len(value) > FREE_TEXT_MAX:
+        raise ValueError(f"must be at most {FREE_TEXT_MAX} characters long (got {len(value)})")
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters or line breaks")
+    if any(unicodedata.category(c) == "Cf" for c in value):
+        raise ValueError("must not contain invisible formatting characters (zero-width or bidirectional "
+                         "overrides hide what the text says)")
+    if _LOG_COMMAND.search(value):
+        raise ValueError("must not contain pipeline logging commands ('##vso[', '##[' or '::command::')")
     if _EXPRESSION.search(value):
         raise ValueError("must not contain pipeline expression syntax ('${{', '$(' or '$[')")
     _no_secret(value)
@@ -58,7 +70,7 @@ def _no_dot_segments(value: str) -> None:
 
 
 FreeText = Annotated[str, AfterValidator(check_free_text),
-                     WithJsonSchema({"type": "string", "maxLength": 500})]
+                     WithJsonSchema({"type": "string", "maxLength": FREE_TEXT_MAX})]
 
 # Azure ML online endpoint names: 3-32 characters, a letter first; DNS-1123 so it also serves k8s and images.
 ModelName = _checked(r"[a-z]([a-z0-9-]*[a-z0-9])?", "a lowercase DNS-1123 label starting with a letter "
