@@ -10,7 +10,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -35,15 +35,32 @@ def _handled(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:
+            if exc.filename is None:
+                _internal_error(exc)
+            # A path the user gave cannot be read or written (missing parent, a file where a folder should be,
+            # permissions, disk full): their environment, not our bug.
+            click.echo(f"mlops-gen: {exc.filename}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USER_ERROR)
         except Exception as exc:  # an mlops-gen bug, never a user's mistake
-            with tempfile.NamedTemporaryFile("w", prefix="mlops-gen-crash-", suffix=".txt", delete=False) as log:
-                traceback.print_exc(file=log)
-            click.echo(f"mlops-gen: internal error: {type(exc).__name__}: {exc} (traceback in {log.name}; "
-                       "please report it)", err=True)
-            sys.exit(EXIT_INTERNAL_ERROR)
+            _internal_error(exc)
         sys.exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    """One short line on stderr; the full traceback goes to a private file in the system temporary directory."""
+    summary = " ".join(str(exc).split())
+    summary = summary if len(summary) <= 160 else summary[:157] + "..."
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="mlops-gen-crash-", suffix=".txt", delete=False) as log:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=log)
+        where = f"traceback in {log.name}"
+    except OSError as log_error:  # nowhere to write it: say so rather than crash in the crash handler
+        where = f"traceback not saved: {log_error.strerror or log_error}"
+    click.echo(f"mlops-gen: internal error: {type(exc).__name__}: {summary} ({where}; please report it)", err=True)
+    sys.exit(EXIT_INTERNAL_ERROR)
 
 
 _override_dir = click.option(
