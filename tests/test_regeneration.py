@@ -320,6 +320,42 @@ def test_an_edited_orphan_is_kept_and_handed_over(work: Path, extra_files: Path,
     ok(capsys, "check", "spec.yaml", *args)
 
 
+def test_a_renamed_model_retires_its_old_folder(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    old = work / OUT / "customer-churn"
+    (old / "NOTES.md").write_text("mine\n")
+    data = yaml.safe_load(spec.read_text())
+    data["model"]["name"] = "churn-v2"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)
+    assert code == 1 and "orphaned model folder" in output and "now defines model 'churn-v2'" in output
+    code, output = cli(capsys, "diff", "spec.yaml", "-o", OUT)
+    assert code == 1 and "+++ /dev/null" in output
+    output = ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert "model folder retired" in output
+    assert tree(old) == {"NOTES.md": b"mine\n"}  # generated files and manifest gone, the user's file kept
+    assert (work / OUT / "churn-v2" / MANIFEST_PATH).is_file()
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_a_deleted_spec_retires_its_folder_when_its_directory_is_generated(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work / "specs", "customer-churn.yaml", name="churn.yaml")
+    write_spec(work / "specs", "house-prices.yaml", name="prices.yaml")
+    ok(capsys, "generate", "specs", "-o", OUT)
+    (work / "specs" / "prices.yaml").unlink()
+    before = tree(work / OUT)
+    ok(capsys, "generate", "specs/churn.yaml", "-o", OUT)  # a single spec says nothing about the others
+    assert tree(work / OUT) == before
+    code, output = cli(capsys, "check", "specs", "-o", OUT)
+    assert code == 1 and "specs/prices.yaml no longer exists" in output
+    assert "to fix: mlops-gen generate specs -o out" in output
+    ok(capsys, "generate", "specs", "-o", OUT)
+    assert not (work / OUT / "house-prices").exists()
+    ok(capsys, "check", "specs", "-o", OUT)
+
+
 # ----- seeded files and overrides -----
 
 def test_seeded_files_are_written_once_and_then_belong_to_the_user(work: Path, extra_files: Path,

@@ -15,11 +15,11 @@ import click
 
 from mlops_gen import __version__
 from mlops_gen.errors import EXIT_DIFFERENCES, Problem, SpecError, UserError
-from mlops_gen.output.changes import Change, FolderPlan, verify_folder
+from mlops_gen.output.changes import Change, FolderPlan, retired_folders, verify_folder
 from mlops_gen.output.fingerprint import sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
-from mlops_gen.output.manifest import MANIFEST_PATH, Manifest, read_manifest
-from mlops_gen.output.options import discover_specs, fix_command, override_paths, shown_overrides
+from mlops_gen.output.manifest import MANIFEST_PATH, Manifest, all_manifests, parse_manifest
+from mlops_gen.output.options import discover_specs, fix_command, override_paths, scanned_dirs, shown_overrides
 from mlops_gen.output.paths import shown_path
 
 LABELS = {
@@ -40,17 +40,29 @@ LABELS = {
 def manifest_index(outdir: Path) -> dict[str, list[tuple[Path, Manifest]]]:
     """Manifests of OUTDIR/*/ by the spec path they record; unreadable ones are left to the full path."""
     index: dict[str, list[tuple[Path, Manifest]]] = {}
-    if not outdir.is_dir():
-        return index
-    for manifest_path in sorted(outdir.glob(f"*/{MANIFEST_PATH}")):
-        root = manifest_path.parent.parent
-        try:
-            manifest = read_manifest(root)
-        except (UserError, OSError):
-            continue
-        if manifest is not None:
-            index.setdefault(manifest.spec_path, []).append((root, manifest))
+    for root, manifest in all_manifests(outdir):
+        index.setdefault(manifest.spec_path, []).append((root, manifest))
     return index
+
+
+def _manifest_drift(plan: FolderPlan) -> str:
+    """Which recorded input differs, in words."""
+    if plan.manifest_old is None or plan.manifest is None:
+        return "not written yet"
+    try:
+        old = parse_manifest(plan.manifest_old, str(plan.root / MANIFEST_PATH))
+    except UserError:
+        return "unreadable"
+    new = plan.manifest
+    found = []
+    if (old.spec_path, old.spec_sha256) != (new.spec_path, new.spec_sha256):
+        found.append("the spec changed" if old.spec_path == new.spec_path else
+                     f"the spec is now {new.spec_path}, was {old.spec_path}")
+    if old.generator_version != new.generator_version:
+        found.append(f"mlops-gen {new.generator_version} differs from {old.generator_version}")
+    if old.template_fingerprint != new.template_fingerprint or old.override_dirs != new.override_dirs:
+        found.append("the templates changed")
+    return "; ".join(found) or "its recorded file list differs"
 
 
 def _failures(plan: FolderPlan) -> list[Change]:
@@ -61,11 +73,13 @@ def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bo
     """Print the folder's findings; True when it is up to date."""
     failures = _failures(plan)
     manifest_only = not failures and plan.manifest_changed
+    if plan.retired:
+        click.echo(f"{plan.root}: orphaned model folder: no spec generates it any more ({plan.retired})")
     for change in plan.changes if verbose else failures:
         click.echo(f"{plan.root / change.path}: {LABELS[(change.action, change.reason)]}")
-    if manifest_only:
-        click.echo(f"{plan.root / MANIFEST_PATH}: stale (records other inputs: spec, generator version or "
-                   "templates; the generated files are unchanged)")
+    if manifest_only and not plan.retired:
+        click.echo(f"{plan.root / MANIFEST_PATH}: stale ({_manifest_drift(plan)}; the generated files are "
+                   "unchanged)")
     if not failures and not manifest_only:
         owned = sum(1 for c in plan.changes if c.action != "keep")
         seeded = sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))
@@ -90,7 +104,7 @@ def _full_plans(paths: Sequence[Path], output: Path, overrides: Sequence[Path],
                 for spec_file, _ in rendered if spec_file.spec.model.name in known]
     if problems:
         raise SpecError(problems)
-    return plan_all(rendered, output, override_dirs=overrides)
+    return plan_all(rendered, output, override_dirs=overrides, retire=False)
 
 
 def check_plans(paths: Sequence[str], output: str, override_dirs: Sequence[Path]) -> list[FolderPlan]:
@@ -122,7 +136,8 @@ def check_plans(paths: Sequence[str], output: str, override_dirs: Sequence[Path]
     if slow:
         for path, plan in zip(slow, _full_plans(slow, outdir, override_dirs, known), strict=True):
             plans[path] = plan
-    return [plans[path] for path in specs]
+    models = {plan.spec_path: plan.root.name for plan in plans.values()}
+    return [plans[path] for path in specs] + retired_folders(outdir, models, scanned_dirs(paths))
 
 
 def run_check(paths: Sequence[str], output: str, override_dirs: Sequence[str] = (), verbose: bool = False) -> int:

@@ -60,7 +60,10 @@ def file_diff(name: str, change: Change) -> Iterator[str]:
 def _entries(plan: FolderPlan, outdir: Path) -> list[tuple[str, Change]]:
     prefix = plan.root.relative_to(outdir).as_posix()
     entries = [(f"{prefix}/{c.path}", c) for c in plan.differences]
-    if plan.manifest is not None and plan.manifest_changed:
+    if plan.retired and plan.manifest_old is not None:
+        entries.append((f"{prefix}/{MANIFEST_PATH}", Change(MANIFEST_PATH, "delete", "orphaned",
+                                                            old=plan.manifest_old)))
+    elif plan.manifest is not None and plan.manifest_changed:
         action: Action = "create" if plan.manifest_old is None else "update"
         entries.append((f"{prefix}/{MANIFEST_PATH}",
                         Change(MANIFEST_PATH, action, "stale", old=plan.manifest_old, new=plan.manifest.to_bytes())))
@@ -95,13 +98,17 @@ def run_diff(paths: Sequence[str], output: str, stat: bool = False, override_dir
     rendered = render_all(paths, override_dirs=overrides)
     outdir = Path(output)
     with output_lock(outdir, shared=True):
-        plans = plan_all(rendered, outdir, override_dirs=overrides)
+        plans = plan_all(rendered, outdir, override_dirs=overrides, paths=paths)
     for spec_file, _ in rendered:
         loaded = load_text(spec_file.raw.decode("utf-8").removeprefix("\ufeff"), spec_file.shown_as)
         if isinstance(loaded, LoadedSpec):
             line = summary(spec_file.path, shown_path(spec_file.path), loaded.data, base)
             if line:
                 click.echo(f"# spec change: {line}")
+    for plan in plans:
+        if plan.retired:
+            click.echo(f"# {plan.root.relative_to(outdir).as_posix()}: no spec generates this model folder any more "
+                       f"({plan.retired})")
     entries = [entry for plan in plans for entry in _entries(plan, outdir)]
     if stat and entries:
         _stat(entries)

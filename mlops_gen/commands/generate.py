@@ -13,10 +13,10 @@ import click
 
 from mlops_gen import __version__
 from mlops_gen.errors import Problem, SpecError, UserError
-from mlops_gen.output.changes import REASONS, FolderPlan, Inputs, plan_folder
+from mlops_gen.output.changes import REASONS, FolderPlan, Inputs, plan_folder, retired_folders
 from mlops_gen.output.fingerprint import sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
-from mlops_gen.output.options import override_paths, shown_overrides
+from mlops_gen.output.options import override_paths, scanned_dirs, shown_overrides
 from mlops_gen.output.paths import shown_path
 from mlops_gen.output.writer import apply_plan
 from mlops_gen.render.environment import build_env
@@ -48,8 +48,10 @@ def render_all(paths: Sequence[str], targets: Sequence[str] = TARGETS,
 
 
 def plan_all(rendered: Sequence[tuple[SpecFile, dict[str, RenderedFile]]], output: Path,
-             targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = ()) -> list[FolderPlan]:
-    """The change plan of every model folder (read-only), with the inputs the new manifests record."""
+             targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = (),
+             paths: Sequence[str] = (), *, retire: bool = True) -> list[FolderPlan]:
+    """The change plan of every model folder (read-only), with the inputs the new manifests record; on a full
+    run also of folders no spec generates any more (model renamed, spec deleted from a directory in `paths`)."""
     fingerprint = template_fingerprint(override_dirs)
     overrides = shown_overrides(override_dirs)
     selected = None if set(TARGETS) <= set(targets) else {*targets, *ALWAYS_ON}
@@ -59,6 +61,9 @@ def plan_all(rendered: Sequence[tuple[SpecFile, dict[str, RenderedFile]]], outpu
         inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.raw),
                         generator_version=__version__, template_fingerprint=fingerprint, override_dirs=overrides)
         plans.append(plan_folder(output / model, files, inputs, selected))
+    if retire and selected is None:
+        current = {shown_path(spec_file.path): spec_file.spec.model.name for spec_file, _ in rendered}
+        plans.extend(retired_folders(output, current, scanned_dirs(paths)))
     return plans
 
 
@@ -67,6 +72,7 @@ def _report(plan: FolderPlan, dry_run: bool, verbose: bool) -> None:
               f"{plan.count('unchanged')} unchanged, {plan.count('delete')} deleted")
     kept = plan.count("keep")
     suffix = f", {kept} kept (yours)" if kept else ""
+    suffix += f"; model folder retired: {plan.retired}" if plan.retired else ""
     suffix += " (dry run: nothing written)" if dry_run else ""
     click.echo(f"{plan.root}: {counts}{suffix}")
     if verbose:
@@ -84,12 +90,12 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"{output}: exists and is not a directory")
     if dry_run:
-        for plan in plan_all(rendered, outdir, targets, overrides):
+        for plan in plan_all(rendered, outdir, targets, overrides, paths):
             _report(plan, dry_run, verbose)
         return 0
     outdir.mkdir(parents=True, exist_ok=True)
     with output_lock(outdir):
-        plans = plan_all(rendered, outdir, targets, overrides)  # all manifests and paths validated first
+        plans = plan_all(rendered, outdir, targets, overrides, paths)  # all manifests and paths validated first
         for plan in plans:
             apply_plan(plan)
             _report(plan, dry_run, verbose)

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from mlops_gen.output.fingerprint import sha256
-from mlops_gen.output.manifest import MANIFEST_PATH, Entry, Manifest, manifest_file, read_manifest
+from mlops_gen.output.manifest import (
+    MANIFEST_PATH,
+    Entry,
+    Manifest,
+    all_manifests,
+    manifest_file,
+    read_manifest,
+)
 from mlops_gen.output.paths import is_executable, read_regular, safe_target
 
 Action = Literal["create", "update", "unchanged", "delete", "keep"]
@@ -72,9 +79,12 @@ class FolderPlan:
     changes: list[Change] = field(default_factory=list)
     manifest: Manifest | None = None  # what generate writes
     manifest_old: bytes | None = None  # the manifest on disk now
+    retired: str = ""  # why the whole folder is no longer generated (its manifest is then deleted)
 
     @property
     def manifest_changed(self) -> bool:
+        if self.retired:
+            return self.manifest_old is not None
         return self.manifest is not None and self.manifest.to_bytes() != self.manifest_old
 
     @property
@@ -116,6 +126,50 @@ def _planned_change(root: Path, path: str, file: Rendered, previous: Entry | Non
     return change("update", "stale" if sha256(old) == previous.sha256 else "hand-edited")
 
 
+def _orphan(root: Path, path: str, entry: Entry) -> list[Change]:
+    """An owned file is deleted only when untouched since mlops-gen wrote it; anything else stays, as the user's."""
+    target = safe_target(root, path, str(manifest_file(root)))
+    old = read_regular(target)
+    if old is None:
+        return []  # already gone: just forget it
+    was_x = is_executable(target)
+    if entry.mode == "seeded":
+        return [Change(path, "keep", "seeded-orphan", old=old, was_executable=was_x)]
+    if sha256(old) == entry.sha256:
+        return [Change(path, "delete", "orphaned", old=old, was_executable=was_x)]
+    return [Change(path, "keep", "edited-orphan", old=old, was_executable=was_x)]
+
+
+def plan_retirement(root: Path, manifest: Manifest, reason: str) -> FolderPlan:
+    """A model folder no spec generates any more: its untouched owned files and its manifest go."""
+    plan = FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest,
+                      manifest_old=read_regular(manifest_file(root)), retired=reason)
+    for path, entry in sorted(manifest.files.items()):
+        plan.changes.extend(_orphan(root, path, entry))
+    return plan
+
+
+def retired_folders(outdir: Path, current: Mapping[str, str], scanned_dirs: Collection[str]) -> list[FolderPlan]:
+    """Folders whose manifest names a spec that now defines another model, or a spec that was deleted from a
+    directory being rendered; `current` maps each rendered spec's shown path to its model."""
+    plans = []
+    models = set(current.values())
+    for root, manifest in all_manifests(outdir):
+        if manifest.model in models:
+            continue  # some spec still generates this folder
+        spec = manifest.spec_path
+        scanned = [d for d in scanned_dirs if d == "." or spec.startswith(f"{d}/")]
+        if spec in current:
+            plan = plan_retirement(root, manifest, f"{spec} now defines model {current[spec]!r}")
+        elif scanned and not Path(spec).exists():
+            plan = plan_retirement(root, manifest, f"{spec} no longer exists")
+            plan.spec_path = scanned[0]  # what to generate to clean it up
+        else:
+            continue
+        plans.append(plan)
+    return plans
+
+
 def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
                 selected_targets: Collection[str] | None = None) -> FolderPlan:
     """The changes generate would make in `root`; `selected_targets` limits orphan handling to a --target subset."""
@@ -136,17 +190,7 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
         if selected_targets is not None and entry.target not in selected_targets:
             entries[path] = entry  # another target's file: this partial run leaves it alone
             continue
-        target = safe_target(root, path, str(manifest_file(root)))
-        old = read_regular(target)
-        if old is None:
-            continue  # already gone: just forget it
-        was_x = is_executable(target)
-        if entry.mode == "seeded":
-            plan.changes.append(Change(path, "keep", "seeded-orphan", old=old, was_executable=was_x))
-        elif sha256(old) == entry.sha256:
-            plan.changes.append(Change(path, "delete", "orphaned", old=old, was_executable=was_x))
-        else:
-            plan.changes.append(Change(path, "keep", "edited-orphan", old=old, was_executable=was_x))
+        plan.changes.extend(_orphan(root, path, entry))
     current = (inputs.spec_path, inputs.spec_sha256, inputs.generator_version, inputs.template_fingerprint)
     complete = selected_targets is None or (previous is not None and previous.complete
                                             and previous.inputs() == current)

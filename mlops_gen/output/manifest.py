@@ -129,3 +129,19 @@ def read_manifest(root: Path) -> Manifest | None:
     if manifest.model != root.name:
         raise _bad(str(path), f"it belongs to model {manifest.model!r}, not to folder {root.name!r}")
     return manifest
+
+
+def all_manifests(outdir: Path) -> list[tuple[Path, Manifest]]:
+    """Every valid manifest of OUTDIR/*/; invalid ones are skipped (never a reason to delete anything)."""
+    found: list[tuple[Path, Manifest]] = []
+    if not outdir.is_dir():
+        return found
+    for path in sorted(outdir.glob(f"*/{MANIFEST_PATH}")):
+        root = path.parent.parent
+        try:
+            manifest = read_manifest(root)
+        except (UserError, OSError):
+            continue
+        if manifest is not None:
+            found.append((root, manifest))
+    return found

@@ -29,6 +29,20 @@ def discover_specs(paths: Iterable[str]) -> list[Path]:
     return found
 
 
+def scanned_dirs(paths: Iterable[str]) -> list[str]:
+    """Directory arguments as manifests record spec paths (relative to the working directory); directories
+    outside it are left out, so a deleted spec is only ever recognised by an exact relative path."""
+    found = []
+    cwd = Path.cwd().resolve()
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            resolved = path.resolve()
+            if resolved == cwd or cwd in resolved.parents:
+                found.append(shown_path(path))
+    return found
+
+
 def override_paths(dirs: Sequence[str]) -> list[Path]:
     """Template override directories, searched before the built-in templates in the order given."""
     found = []
@@ -44,8 +58,8 @@ def shown_overrides(dirs: Sequence[Path]) -> tuple[str, ...]:
     return tuple(shown_path(d) for d in dirs)
 
 
-def fix_command(spec_shown: str, output: str, overrides: Sequence[str] = ()) -> str:
-    words = ["mlops-gen", "generate", spec_shown, "-o", output]
+def fix_command(spec_or_dir: str, output: str, overrides: Sequence[str] = ()) -> str:
+    words = ["mlops-gen", "generate", spec_or_dir, "-o", output]
     for directory in overrides:
         words += ["--override-dir", directory]
     return shlex.join(words)

@@ -52,5 +52,11 @@ def apply_plan(plan: FolderPlan) -> None:
             target = safe_target(root, change.path)  # checked again: the plan was made before the writes
             target.unlink(missing_ok=True)
             _prune_empty_parents(root, target)
-    if plan.manifest is not None and plan.manifest_changed:
+    if plan.retired:
+        manifest = safe_target(root, MANIFEST_PATH)
+        manifest.unlink(missing_ok=True)
+        _prune_empty_parents(root, manifest)
+        with contextlib.suppress(OSError):  # the folder stays when the user's files are left in it
+            root.rmdir()
+    elif plan.manifest is not None and plan.manifest_changed:
         atomic_write(safe_target(root, MANIFEST_PATH), plan.manifest.to_bytes(), executable=False)
