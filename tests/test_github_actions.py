@@ -17,6 +17,7 @@ from mlops_gen import pins
 from mlops_gen.commands.generate import render_all
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled, is_production, metric_gates
 from mlops_gen.spec.validate import load_specs
+from mlops_gen.targets.github_actions import release_condition
 from tests.conftest import CORPUS, ROOT, example_specs
 from tests.referees import assert_clean, run_tool, tool
 
@@ -227,7 +228,9 @@ def test_gates_fairness_and_registration(rendered: dict[str, tuple[ProjectSpec, 
                 assert f"--sensitive-feature {feature} \\" in fairness[0]
         assert bool(steps_running(jobs["validate-model"], "explainability_analysis.py")) == spec.explainability.enabled
         register = jobs["register-model"]
-        assert register["if"].endswith(f"github.ref == 'refs/heads/{spec.triggers.branches[0]}'")
+        branch = spec.triggers.branches[0]
+        assert register["if"] == release_condition(branch)
+        assert "github.event_name != 'pull_request'" in register["if"]
         [call] = steps_running(register, "register_model.py")
         for tag in ('"build_id=${GITHUB_RUN_ID}"', '"commit=${GITHUB_SHA}"', '"branch=${GITHUB_REF_NAME}"',
                     "spec_hash="):
@@ -235,6 +238,15 @@ def test_gates_fairness_and_registration(rendered: dict[str, tuple[ProjectSpec, 
         for key in spec.registry.tags:
             assert f"{key}=" in call
         assert steps_running(register, f"--alias {spec.registry.aliases.staging}")
+
+
+@pytest.mark.parametrize(("branch", "expected"), [
+    ("main", "github.event_name != 'pull_request' && github.ref == 'refs/heads/main'"),
+    ("release/*", "github.event_name != 'pull_request' && startsWith(github.ref, 'refs/heads/release/')"),
+    ("*", "github.event_name != 'pull_request'"),
+])
+def test_registration_runs_on_the_release_branch_only(branch: str, expected: str) -> None:
+    assert release_condition(branch) == expected
 
 
 def _deploy_jobs(jobs: dict[str, Any], env: str) -> list[str]:

@@ -194,6 +194,21 @@ def _validation_flags(spec: ProjectSpec) -> dict[str, Any]:
     }
 
 
+def release_condition(branch: str) -> str:
+    """The `if:` of the registration job: pushes, schedules and dispatches of the release branch, never PRs.
+
+    A glob branch matches by its literal prefix (expressions have no glob matching); the branch name's alphabet
+    (spec.types.BranchName) holds no quote, so it sits safely inside the expression's string literal.
+    """
+    prefix = branch.split("*", 1)[0]
+    condition = "github.event_name != 'pull_request'"
+    if prefix == branch:
+        return f"{condition} && github.ref == 'refs/heads/{branch}'"
+    if prefix:
+        return f"{condition} && startsWith(github.ref, 'refs/heads/{prefix}')"
+    return condition
+
+
 def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
     """Everything ml-pipeline.yml needs beyond the shared context: the deployment chain and each call's flags."""
     plans = deployment_plan(spec)
@@ -211,6 +226,8 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
     }
     return {
         "deploy_plan": plans,
+        "release_branch": spec.triggers.branches[0],
+        "release_condition": release_condition(spec.triggers.branches[0]),
         "last_deploy_job": plans[-1].last_job,
         "monitored": monitored,
         "pipeline_config": PIPELINE_CONFIG,
