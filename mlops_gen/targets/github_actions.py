@@ -58,7 +58,6 @@ class EnvPlan:
     candidate: str
     jobs: list[DeployJob]
     rollback: RollbackJob | None
-    timeout_minutes: int
     endpoint_file: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,11 +91,20 @@ def _env_jobs(spec: ProjectSpec, env: EnvView, needs: str) -> list[DeployJob]:
                       first=True, last=True)]
 
 
+# Creating or updating an Azure ML online deployment alone can take 15-20 minutes.
+DEPLOY_MINUTES = 60
+
+
+def job_timeout(spec: ProjectSpec, job: DeployJob) -> int:
+    """Minutes for one rollout job: the deployment, plus the observation window when the job monitors."""
+    monitor_minutes = -(-spec.rollout.monitor.duration_seconds // 60)  # ceiling
+    return DEPLOY_MINUTES + (monitor_minutes if job.monitors else 0)
+
+
 def deployment_plan(spec: ProjectSpec, first_needs: str = "build-image") -> list[EnvPlan]:
     """Environments in order, each needing the previous one's last job."""
     plans = []
     needs = first_needs
-    monitor_minutes = -(-spec.rollout.monitor.duration_seconds // 60)  # ceiling
     for env in environments(spec):
         jobs = _env_jobs(spec, env, needs)
         # Canary and blue-green serve the candidate next to the stable deployment; rolling and direct replace
@@ -106,8 +114,7 @@ def deployment_plan(spec: ProjectSpec, first_needs: str = "build-image") -> list
         rollback = None
         if env.strategy in ("canary", "blue_green") and spec.rollout.auto_rollback:
             rollback = RollbackJob(id=f"rollback-{env.name}", needs=[job.id for job in jobs])
-        plans.append(EnvPlan(env=env, stable=stable, candidate=candidate, jobs=jobs, rollback=rollback,
-                             timeout_minutes=30 + monitor_minutes))
+        plans.append(EnvPlan(env=env, stable=stable, candidate=candidate, jobs=jobs, rollback=rollback))
         needs = jobs[-1].id
     return plans
 
@@ -232,6 +239,7 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
         "monitored": monitored,
         "pipeline_config": PIPELINE_CONFIG,
         "smoke_test_data": SMOKE_TEST_DATA,
+        "job_timeouts": {job.id: job_timeout(spec, job) for plan in plans for job in plan.jobs},
         "deploy_flags": {job.id: _deploy_flags(spec, plan, job) for plan in plans for job in plan.jobs},
         "monitor_flags": {job.id: _monitor_flags(spec, plan, job) for plan in plans for job in plan.jobs},
         "promote_flags": {plan.env.name: [*_swap_flags(plan), ("--model-name", spec.model.name),
