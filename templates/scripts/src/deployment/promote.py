@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def shift(args: argparse.Namespace) -> str | None:
     """Move the candidate onto the stable deployment; returns the model version it serves, when known."""
+    if args.candidate_deployment == args.stable_deployment:
+        print(f"{args.stable_deployment} already serves the release (updated in place)")
+        return None
     if backend_of(args) == "local":
         import local_target
 

@@ -26,8 +26,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def undo_in_place(args: argparse.Namespace) -> int:
+    """Rolling and direct releases update the stable deployment itself: only Kubernetes keeps the previous one."""
+    if backend_of(args) != "local" and args.target == "aks":
+        import aks_target
+
+        kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
+        kubectl = aks_target.Kubectl(args.namespace or "default", kubeconfig)
+        kubectl.run("rollout", "undo", f"deployment/{args.stable_deployment}")
+        kubectl.rollout(args.stable_deployment)
+        print(f"rolled {args.stable_deployment} back to its previous revision")
+        return 0
+    print(f"{args.stable_deployment} was updated in place and {args.target} keeps no previous revision: "
+          "redeploy the previous model version to roll back")
+    return 1
+
+
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if args.candidate_deployment == args.stable_deployment:
+        return undo_in_place(args)
     if backend_of(args) == "local":
         import local_target
 

@@ -50,7 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def endpoint(pytestconfig: pytest.Config) -> Iterator[Endpoint]:
     endpoint_file = pytestconfig.getoption("endpoint_file")
     if not endpoint_file and not os.environ.get("ENDPOINT_URL"):
-        pytest.fail("no endpoint: pass --endpoint-file or set ENDPOINT_FILE / ENDPOINT_URL")
+        # A plain `pytest tests` (unit tests, code quality) has no endpoint: these tests only run against one.
+        pytest.skip("no endpoint: pass --endpoint-file or set ENDPOINT_FILE / ENDPOINT_URL")
     with open_endpoint(endpoint_file) as opened:
         yield opened
 
