@@ -21,6 +21,8 @@ PIPELINE_CONFIG = "config/pipeline.yaml"
 SMOKE_TEST_DATA = "tests/data/smoke_test_data.json"
 MANIFESTS = "k8s"  # one folder of manifests per AKS environment: k8s/<environment>/
 VERSION_FILE = "model-version.json"
+# The dependency audit tool, pinned like every other tool of the pipeline (its findings change between releases).
+PIP_AUDIT = "pip-audit==2.10.1"
 # The image built by this run: immutable per commit. Both variables are set by GitHub or the workflow's env.
 IMAGE = ShellRaw('"${IMAGE_REPOSITORY}:${GITHUB_SHA}"')
 RUN_URL = ShellRaw('"run=${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"')
@@ -234,6 +236,7 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
     return {
         "deploy_plan": plans,
         "release_branch": spec.triggers.branches[0],
+        "pip_audit": PIP_AUDIT,
         "release_condition": release_condition(spec.triggers.branches[0]),
         "last_deploy_job": plans[-1].last_job,
         "monitored": monitored,
