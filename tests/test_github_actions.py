@@ -97,14 +97,18 @@ def test_actionlint_with_shellcheck_is_clean(rendered: dict[str, tuple[ProjectSp
 
 
 @pytest.mark.referee
-def test_actionlint_really_runs_shellcheck_on_run_blocks(tmp_path: Path) -> None:
-    """Control: the same invocation reports an unquoted variable, so a clean result above means shellcheck ran."""
-    bad = tmp_path / "bad.yml"
-    bad.write_text("on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n"
-                   "    steps:\n      - run: echo $HOME\n", encoding="utf-8")
+def test_actionlint_really_runs_shellcheck_on_run_blocks(rendered: dict[str, tuple[ProjectSpec, Path]],
+                                                         tmp_path: Path) -> None:
+    """Control: a generated workflow (same `defaults.run.shell`) with one unquoted variable added is reported, so a
+    clean result above means shellcheck ran on our run blocks rather than being silently skipped."""
+    _, folder = rendered["customer-churn.yaml"]
+    text = (folder / PIPELINE).read_text(encoding="utf-8")
+    bad = tmp_path / "ml-pipeline.yml"
+    bad.write_text(text.replace("    steps:\n", "    steps:\n      - run: echo $HOME\n", 1), encoding="utf-8")
     result = run_tool(["actionlint", "-oneline", "-no-color", "-pyflakes=", f"-shellcheck={tool('shellcheck')}",
                        str(bad)])
-    assert result.returncode == 1 and "SC2086" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "SC2086" in result.stdout and len(result.stdout.splitlines()) == 1, result.stdout
 
 
 @pytest.mark.referee
