@@ -97,6 +97,21 @@ def test_a_spec_edit_that_changes_no_output_still_needs_generate(work: Path,
     ok(capsys, "check", "spec.yaml", "-o", OUT)
 
 
+def test_a_changed_generator_is_caught_even_with_the_same_version(work: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    import mlops_gen.commands.check as check_module
+    import mlops_gen.commands.generate as generate_module
+
+    for module in (check_module, generate_module):
+        monkeypatch.setattr(module, "generator_fingerprint", lambda: "sha256:" + "1" * 64)
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)
+    assert code == 1 and "the generator's code changed" in output
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
 def test_a_corrupt_manifest_is_a_clear_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)
     ok(capsys, "generate", "spec.yaml", "-o", OUT)

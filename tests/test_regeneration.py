@@ -26,9 +26,10 @@ from mlops_gen.output.paths import shown_path
 from mlops_gen.render import plan as plan_module
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.validate import load_spec
-from tests.conftest import SPECS
+from tests.conftest import ROOT, SPECS
 
 OUT = "out"
+FOLDER_NAME = f"{OUT}/customer-churn"
 
 
 # ----- helpers shared with tests/test_check_diff.py -----
@@ -415,6 +416,33 @@ def test_an_override_template_is_used_and_recorded(work: Path, capsys: pytest.Ca
     (overrides / "gitattributes.j2").write_text("# ours, changed\n")  # so is changing it
     code, output = cli(capsys, "check", "spec.yaml", "-o", OUT, "--override-dir", "my-templates")
     assert code == 1 and ".gitattributes: stale" in output
+
+
+def test_the_documented_stage_script_takeover_works(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/customizing.md: copy the generated script to a path of your own, override its template with a
+    delegate; the pipeline's entry point keeps its flags and `check` stays green."""
+    doc = (ROOT / "docs" / "customizing.md").read_text(encoding="utf-8")
+    delegate = re.search(r"```python\n(\s*# ml/templates/scripts/src/training/train\.py\n.*?)```", doc, re.S)
+    assert delegate, "the delegate example is gone from docs/customizing.md"
+    code = "\n".join(line[3:] if line.startswith("   ") else line for line in delegate.group(1).splitlines())
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", "plain")
+    original = work / "plain/customer-churn/src/training/train.py"
+    assert original.is_file()
+    template = work / "ml/templates/scripts/src/training/train.py"
+    template.parent.mkdir(parents=True)
+    template.write_text(code + "\n")
+    args = ("-o", OUT, "--override-dir", "ml/templates")
+    ok(capsys, "generate", "spec.yaml", *args)
+    folder = work / FOLDER_NAME
+    (folder / "custom").mkdir()
+    (folder / "custom/training_logic.py").write_bytes(original.read_bytes())
+    result = subprocess.run([sys.executable, "src/training/train.py", "--help"], cwd=folder, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "--data-path" in result.stdout and "--output-dir" in result.stdout
+    assert "delegates" in (folder / "src/training/train.py").read_text()
+    ok(capsys, "check", "spec.yaml", *args)
 
 
 def test_missing_override_dir_is_a_usage_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:

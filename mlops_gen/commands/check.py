@@ -16,7 +16,7 @@ import click
 from mlops_gen import __version__
 from mlops_gen.errors import EXIT_DIFFERENCES, Problem, SpecError, UserError
 from mlops_gen.output.changes import Change, FolderPlan, retired_folders, verify_folder
-from mlops_gen.output.fingerprint import sha256, template_fingerprint
+from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
 from mlops_gen.output.manifest import MANIFEST_PATH, Manifest, all_manifests, parse_manifest
 from mlops_gen.output.options import discover_specs, fix_command, override_paths, scanned_dirs, shown_overrides
@@ -60,6 +60,8 @@ def _manifest_drift(plan: FolderPlan) -> str:
                      f"the spec is now {new.spec_path}, was {old.spec_path}")
     if old.generator_version != new.generator_version:
         found.append(f"mlops-gen {new.generator_version} differs from {old.generator_version}")
+    elif old.generator_fingerprint != new.generator_fingerprint:
+        found.append("the generator's code changed")
     if old.template_fingerprint != new.template_fingerprint or old.override_dirs != new.override_dirs:
         found.append("the templates changed")
     return "; ".join(found) or "its recorded file list differs"
@@ -124,7 +126,7 @@ def check_plans(paths: Sequence[str], output: str, override_dirs: Sequence[Path]
         except OSError:
             slow.append(path)  # the loader reports it properly
             continue
-        current = (shown, digest, __version__, fingerprint)
+        current = (shown, digest, __version__, generator_fingerprint(), fingerprint)
         match = [(root, m) for root, m in index.get(shown, [])
                  if m.complete and m.inputs() == current and m.override_dirs == overrides]
         if match:

@@ -14,7 +14,7 @@ import click
 from mlops_gen import __version__
 from mlops_gen.errors import Problem, SpecError, UserError
 from mlops_gen.output.changes import REASONS, FolderPlan, Inputs, plan_folder, retired_folders
-from mlops_gen.output.fingerprint import sha256, template_fingerprint
+from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
 from mlops_gen.output.options import override_paths, scanned_dirs, shown_overrides
 from mlops_gen.output.paths import shown_path
@@ -59,7 +59,8 @@ def plan_all(rendered: Sequence[tuple[SpecFile, dict[str, RenderedFile]]], outpu
     for spec_file, files in rendered:
         model = spec_file.spec.model.name
         inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.raw),
-                        generator_version=__version__, template_fingerprint=fingerprint, override_dirs=overrides)
+                        generator_version=__version__, generator_fingerprint=generator_fingerprint(),
+                        template_fingerprint=fingerprint, override_dirs=overrides)
         plans.append(plan_folder(output / model, files, inputs, selected))
     if retire and selected is None:
         current = {shown_path(spec_file.path): spec_file.spec.model.name for spec_file, _ in rendered}
@@ -90,7 +91,9 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"{output}: exists and is not a directory")
     if dry_run:
-        for plan in plan_all(rendered, outdir, targets, overrides, paths):
+        with output_lock(outdir, shared=True):
+            plans = plan_all(rendered, outdir, targets, overrides, paths)
+        for plan in plans:
             _report(plan, dry_run, verbose)
         return 0
     outdir.mkdir(parents=True, exist_ok=True)

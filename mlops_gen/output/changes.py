@@ -103,6 +103,7 @@ class Inputs:
     spec_path: str
     spec_sha256: str
     generator_version: str
+    generator_fingerprint: str
     template_fingerprint: str
     override_dirs: tuple[str, ...] = ()
 
@@ -191,11 +192,13 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
             entries[path] = entry  # another target's file: this partial run leaves it alone
             continue
         plan.changes.extend(_orphan(root, path, entry))
-    current = (inputs.spec_path, inputs.spec_sha256, inputs.generator_version, inputs.template_fingerprint)
+    current = (inputs.spec_path, inputs.spec_sha256, inputs.generator_version, inputs.generator_fingerprint,
+               inputs.template_fingerprint)
     complete = selected_targets is None or (previous is not None and previous.complete
                                             and previous.inputs() == current)
     plan.manifest = Manifest(model=inputs.model, spec_path=inputs.spec_path, spec_sha256=inputs.spec_sha256,
                              generator_version=inputs.generator_version,
+                             generator_fingerprint=inputs.generator_fingerprint,
                              template_fingerprint=inputs.template_fingerprint,
                              override_dirs=inputs.override_dirs, complete=complete, files=entries)
     plan.changes.sort(key=lambda c: c.path)

@@ -9,9 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from mlops_gen.templates_dir import builtin_templates
+
+# The modules whose code decides the rendered bytes besides the templates: planners, context, filters, headers,
+# pins, the script contract and the spec model's defaults. Their hash joins the generator version in the manifest,
+# so a changed generator is caught even before its version number changes (as in a development checkout).
+_PACKAGE = Path(__file__).resolve().parent.parent
+_CODE = ("render", "targets", "pins.py", "stages.py", "spec/model.py", "spec/types.py")
 
 _SKIP_DIRS = {"__pycache__", ".git"}
 
@@ -45,4 +52,17 @@ def template_fingerprint(override_dirs: Sequence[Path] = ()) -> str:
     digest = hashlib.sha256()
     for relative in sorted(effective):
         digest.update(relative.encode("utf-8") + b"\0" + hashlib.sha256(effective[relative].read_bytes()).digest())
+    return f"sha256:{digest.hexdigest()}"
+
+
+@cache
+def generator_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in _CODE:
+        path = _PACKAGE / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                relative = file.relative_to(_PACKAGE).as_posix()
+                digest.update(relative.encode("utf-8") + b"\0" + hashlib.sha256(file.read_bytes()).digest())
     return f"sha256:{digest.hexdigest()}"

@@ -42,12 +42,14 @@ class Manifest:
     spec_sha256: str
     generator_version: str
     template_fingerprint: str
+    generator_fingerprint: str = ""
     override_dirs: tuple[str, ...] = ()
     complete: bool = True  # False after a --target subset rendered with changed inputs: check must re-render
     files: dict[str, Entry] = field(default_factory=dict)
 
-    def inputs(self) -> tuple[str, str, str, str]:
-        return (self.spec_path, self.spec_sha256, self.generator_version, self.template_fingerprint)
+    def inputs(self) -> tuple[str, str, str, str, str]:
+        return (self.spec_path, self.spec_sha256, self.generator_version, self.generator_fingerprint,
+                self.template_fingerprint)
 
     def owned(self) -> dict[str, Entry]:
         return {path: entry for path, entry in self.files.items() if entry.mode == "owned"}
@@ -55,7 +57,8 @@ class Manifest:
     def to_bytes(self) -> bytes:
         data = {
             "format": FORMAT,
-            "generator": {"name": "mlops-gen", "version": self.generator_version},
+            "generator": {"name": "mlops-gen", "version": self.generator_version,
+                          "fingerprint": self.generator_fingerprint},
             "model": self.model,
             "spec": {"path": self.spec_path, "sha256": self.spec_sha256},
             "templates": {"fingerprint": self.template_fingerprint, "override_dirs": list(self.override_dirs)},
@@ -111,6 +114,7 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
     return Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
                     spec_sha256=_string(spec, "sha256", where),
                     generator_version=_string(generator, "version", where),
+                    generator_fingerprint=_string(generator, "fingerprint", where),
                     template_fingerprint=_string(templates, "fingerprint", where),
                     override_dirs=tuple(overrides), complete=data.get("complete") is True, files=entries)
 
