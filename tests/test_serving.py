@@ -432,3 +432,112 @@ def test_canary_replicas_approximate_the_share(churn: Path) -> None:
     assert aks.canary_replicas(9, 10) == 1
     assert aks.canary_replicas(4, 50) == 4
     assert aks.canary_replicas(3, 25) == 1
+
+
+# ----- AKS rollout through the generated manifests, against a fake kubectl -----
+
+FAKES = Path(__file__).resolve().parent / "fakes"
+
+
+@pytest.fixture()
+def kube(tmp_path: Path) -> dict[str, str]:
+    """Environment whose PATH finds a fake kubectl keeping cluster state in a JSON file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "kubectl"
+    fake.write_text(f"#!{sys.executable}\n" + (FAKES / "kubectl.py").read_text(encoding="utf-8"), encoding="utf-8")
+    fake.chmod(0o755)
+    env = _clean_env()
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["FAKE_KUBE_STATE"] = str(tmp_path / "kube.json")
+    return env
+
+
+def _objects(kube: dict[str, str]) -> dict[str, Any]:
+    objects: dict[str, Any] = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["objects"]
+    return objects
+
+
+def _script(churn: Path, script: str, kube: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, str(churn / script), "--backend", "azure", *args], cwd=churn, env=kube,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_aks_canary_rollout_and_rollback(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
+    version_file = tmp_path / "model-version.json"
+    endpoint = tmp_path / "endpoint.json"
+
+    def deploy(percentage: int, image: str) -> dict[str, Any]:
+        version_file.write_text(json.dumps({"model_name": "customer-churn", "version": image[-1]}), encoding="utf-8")
+        _script(churn, "src/deployment/deploy.py", kube, "--target", "aks", "--environment", "production",
+                "--model-name", "customer-churn", "--version-file", str(version_file),
+                "--endpoint-name", "customer-churn-production", "--image", image,
+                "--deployment-name", "customer-churn-canary", "--traffic-percentage", str(percentage),
+                "--namespace", "ml-models", "--manifests", "k8s/production", "--output", str(endpoint))
+        info: dict[str, Any] = json.loads(endpoint.read_text(encoding="utf-8"))
+        return info
+
+    first = deploy(10, "acrmlprod.azurecr.io/customer-churn:1")  # nothing runs yet: the release becomes stable
+    objects = _objects(kube)
+    assert first["deployment"] == "customer-churn-stable" and first["traffic"] == {"customer-churn-stable": 100}
+    assert first["kubernetes"] == {"namespace": "ml-models", "service": "customer-churn", "port": 80}
+    stable = objects["Deployment/customer-churn-stable"]["spec"]["template"]
+    assert stable["spec"]["containers"][0]["image"].endswith(":1")
+    assert stable["metadata"]["labels"]["mlops-gen.io/model-version"] == "1"
+    assert "Deployment/customer-churn-canary" not in objects
+    assert {"Service/customer-churn", "HorizontalPodAutoscaler/customer-churn-stable"} <= set(objects)
+
+    state = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))
+    state["objects"]["Deployment/customer-churn-stable"]["spec"]["replicas"] = 4  # as the autoscaler left it
+    Path(kube["FAKE_KUBE_STATE"]).write_text(json.dumps(state), encoding="utf-8")
+
+    canary = deploy(25, "acrmlprod.azurecr.io/customer-churn:2")
+    objects = _objects(kube)
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 1  # 1 of 5 pods
+    assert objects["Deployment/customer-churn-stable"]["spec"]["replicas"] == 4
+    assert canary["deployment"] == "customer-churn-canary"
+    assert canary["traffic"] == {"customer-churn-stable": 80, "customer-churn-canary": 20}
+
+    deploy(100, "acrmlprod.azurecr.io/customer-churn:2")
+    service = _objects(kube)["Service/customer-churn"]
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn", "mlops-gen.io/track": "canary"}
+
+    _script(churn, "src/deployment/rollback.py", kube, "--target", "aks", "--endpoint-name",
+            "customer-churn-production", "--stable-deployment", "customer-churn-stable", "--candidate-deployment",
+            "customer-churn-canary", "--namespace", "ml-models")
+    objects = _objects(kube)
+    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+    assert "mlops-gen.io/stable-selector" not in objects["Service/customer-churn"]["metadata"].get("annotations", {})
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
+    assert objects["Deployment/customer-churn-stable"]["spec"]["template"]["spec"]["containers"][0]["image"] \
+        .endswith(":1")
+
+
+def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path: Path, kube: dict[str, str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    version_file = tmp_path / "model-version.json"
+    for version, pct in (("1", "100"), ("2", "50")):
+        version_file.write_text(json.dumps({"version": version}), encoding="utf-8")
+        _script(churn, "src/deployment/deploy.py", kube, "--target", "aks", "--environment", "production",
+                "--model-name", "customer-churn", "--version-file", str(version_file),
+                "--endpoint-name", "customer-churn-production", "--image", f"registry.example/churn:{version}",
+                "--deployment-name", "customer-churn-canary", "--traffic-percentage", pct,
+                "--namespace", "ml-models", "--output", str(tmp_path / "endpoint.json"))
+    for key in ("PATH", "FAKE_KUBE_STATE"):
+        monkeypatch.setenv(key, kube[key])
+    monkeypatch.syspath_prepend(str(churn / "src/deployment"))
+    aks = _load(churn / "src/deployment/aks_target.py", "generated_aks_promote")
+    try:
+        promoted = aks.promote(aks.Kubectl("ml-models", None), "customer-churn-stable", "customer-churn-canary")
+    finally:
+        for name in ("support", "common", "common.backend", "common.files"):
+            sys.modules.pop(name, None)
+    objects = _objects(kube)
+    stable = objects["Deployment/customer-churn-stable"]
+    assert promoted == "2"
+    assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/churn:2"
+    assert {"name": "MODEL_VERSION", "value": "2"} in stable["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
+    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}

@@ -14,7 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from support import MODEL_NAME, REPO_ROOT, SELECTOR_ANNOTATION, TRACK_LABEL, VERSION_LABEL, DeployError, run
+from support import (
+    MODEL_NAME,
+    REPO_ROOT,
+    SELECTOR_ANNOTATION,
+    TRACK_LABEL,
+    VERSION_LABEL,
+    DeployError,
+    run,
+)
 
 ROLLOUT_TIMEOUT = "600s"
 MAIN_SERVICE = MODEL_NAME  # the Service clients use; <name>-stable and <name>-canary address one track
@@ -51,6 +59,12 @@ class Kubectl:
         self.run("patch", kind, name, "--type", "merge", "-p", json.dumps(patch))
 
 
+def namespace_of(namespace: str | None) -> str:
+    if not namespace:
+        raise DeployError("--namespace is required for target aks")
+    return namespace
+
+
 def credentials(cluster: str | None, resource_group: str, workdir: str) -> str | None:
     """A kubeconfig for --cluster (az aks get-credentials, converted for Entra ID by kubelogin when present)."""
     if not cluster:
@@ -72,7 +86,7 @@ def load_manifests(directory: str) -> list[dict[str, Any]]:
     folder = Path(directory)
     if not folder.is_absolute():
         folder = REPO_ROOT / folder
-    objects = []
+    objects: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.yaml")):
         objects.extend(doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc)
     if not objects:

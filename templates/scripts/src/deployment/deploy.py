@@ -66,7 +66,7 @@ def deploy_local(args: argparse.Namespace, version: str) -> dict[str, Any]:
 
     os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()  # the scoring server reads the same registry
 
-    stable, candidate = names(args)
+    stable, _ = names(args)
     deployment = args.deployment_name or stable
     uri = model_uri(args.model_name, version)
     state = local_target.start(args.workdir, deployment, uri, version)
@@ -81,8 +81,8 @@ def deploy_aks(args: argparse.Namespace, version: str) -> dict[str, Any]:
 
     stable, candidate = names(args)
     kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
-    namespace = args.namespace or "default"
     manifests = aks_target.load_manifests(args.manifests or f"k8s/{args.environment}")
+    namespace = args.namespace or manifests[0]["metadata"].get("namespace") or "default"
     kubectl = aks_target.Kubectl(namespace, kubeconfig)
     result = aks_target.deploy(kubectl, manifests, stable, candidate, args.deployment_name or stable, args.image,
                                version, percentage_of(args.traffic_percentage))

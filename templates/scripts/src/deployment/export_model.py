@@ -13,7 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import DeployError, add_common_flags, configure_mlflow, guarded_main, resolve_version, write_json  # noqa: E402
+from support import (  # noqa: E402
+    DeployError,
+    add_common_flags,
+    configure_mlflow,
+    guarded_main,
+    resolve_version,
+    write_json,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,6 +41,7 @@ def gate_failures(metrics: dict[str, float], gates: dict[str, dict[str, float]])
 
 def check(name: str, alias: str, config: dict[str, Any]) -> tuple[str, list[str]]:
     import mlflow
+
     from common.registry import client, run_metrics, version_by_alias
 
     mlflow_client = client()
@@ -53,9 +54,11 @@ def check(name: str, alias: str, config: dict[str, Any]) -> tuple[str, list[str]
         failures.append(f"version {version} has no training run (no lineage)")
     else:
         failures += gate_failures(run_metrics(mlflow_client, found.run_id), config.get("quality_gates") or {})
+    from mlflow.exceptions import MlflowException
+
     try:
         signature = mlflow.models.get_model_info(f"models:/{name}/{version}").signature
-    except Exception as exc:  # MlflowException or a storage error: the model cannot be read
+    except (MlflowException, OSError) as exc:  # the model's files cannot be read
         failures.append(f"cannot read the model of version {version}: {exc}")
     else:
         if signature is None or signature.inputs is None:

@@ -10,7 +10,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import DeployError, add_common_flags, backend_of, configure_mlflow, guarded_main, read_version  # noqa: E402
+from support import (  # noqa: E402
+    DeployError,
+    add_common_flags,
+    backend_of,
+    configure_mlflow,
+    guarded_main,
+    read_version,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +49,7 @@ def shift(args: argparse.Namespace) -> str | None:
         import aks_target
 
         kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
-        return aks_target.promote(aks_target.Kubectl(args.namespace or "default", kubeconfig),
+        return aks_target.promote(aks_target.Kubectl(aks_target.namespace_of(args.namespace), kubeconfig),
                                   args.stable_deployment, args.candidate_deployment)
     if args.target == "azureml_online_endpoint":
         import azureml_target

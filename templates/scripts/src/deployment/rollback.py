@@ -32,7 +32,7 @@ def undo_in_place(args: argparse.Namespace) -> int:
         import aks_target
 
         kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
-        kubectl = aks_target.Kubectl(args.namespace or "default", kubeconfig)
+        kubectl = aks_target.Kubectl(aks_target.namespace_of(args.namespace), kubeconfig)
         kubectl.run("rollout", "undo", f"deployment/{args.stable_deployment}")
         kubectl.rollout(args.stable_deployment)
         print(f"rolled {args.stable_deployment} back to its previous revision")
@@ -54,7 +54,8 @@ def _main(argv: list[str] | None) -> int:
         import aks_target
 
         kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
-        aks_target.rollback(aks_target.Kubectl(args.namespace or "default", kubeconfig), args.candidate_deployment)
+        kubectl = aks_target.Kubectl(aks_target.namespace_of(args.namespace), kubeconfig)
+        aks_target.rollback(kubectl, args.candidate_deployment)
     elif args.target == "azureml_online_endpoint":
         import azureml_target
         from support import ml_client

@@ -17,7 +17,13 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from common.backend import ScriptError, add_common_arguments, backend_of, configure_mlflow, ml_client  # noqa: E402
+from common.backend import (  # noqa: E402
+    ScriptError,
+    add_common_arguments,
+    backend_of,
+    configure_mlflow,
+    ml_client,
+)
 from common.files import write_json  # noqa: E402
 
 __all__ = ["DeployError", "ScriptError", "add_common_flags", "backend_of", "configure_mlflow", "fail", "ml_client",

@@ -127,8 +127,7 @@ def _az_token() -> str:
 
 def from_url(base: str) -> Endpoint:
     base = base.rstrip("/")
-    if base.endswith("/predict"):
-        base = base[: -len("/predict")]
+    base = base.removesuffix("/predict")
     return Endpoint(f"{base}/predict", f"{base}/health", info={"target": "url", "url": f"{base}/predict"})
 
 

@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from serving.client import Endpoint, open_endpoint  # noqa: E402
 
-
 # Defaults: the spec's rollout.monitor thresholds.
 DEFAULT_MAX_LATENCY_MS = "{{ spec.rollout.monitor.max_latency_ms }}"
 DEFAULT_MAX_ERROR_RATE = "{{ spec.rollout.monitor.max_error_rate | number }}"
