@@ -33,7 +33,7 @@ FILES = ("azure-pipelines/training.yml", "azure-pipelines/deployment.yml")
 YAMLLINT_CONFIG = ROOT / "tests" / "yamllint.yaml"
 
 # `$(name)` macros: Azure expands them textually before a step runs.
-MACRO = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.]*)\)")
+MACRO = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 # Predefined variable namespaces a pipeline may reference without defining them.
 PREDEFINED = ("Build.", "System.", "Agent.", "Pipeline.", "Environment.", "strategy.", "Resources.")
 # Predefined values a pusher or pull-request author controls: never as macro text inside a script.
@@ -60,7 +60,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
 
 
 def _pipeline_files(rendered: dict[Path, Path]) -> list[Path]:
-    return [folder / name for folder in rendered.values() for name in FILES]
+    files = sorted(path for folder in rendered.values() for path in (folder / "azure-pipelines").glob("*.yml"))
+    assert len(files) >= len(rendered) * len(FILES)
+    return files
 
 
 def _load(folder: Path, name: str) -> dict[str, Any]:
@@ -118,7 +120,7 @@ def _stage(document: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _step_with(stage: dict[str, Any], needle: str) -> str:
     bodies = [body for body in _scripts(stage) if needle in body]
-    assert len(bodies) == 1, f"{needle!r} is in {len(bodies)} scripts of {stage['stage']}"
+    assert len(bodies) == 1, f"{needle!r} is in {len(bodies)} scripts of {stage.get('stage', 'a hook')}"
     return bodies[0]
 
 
@@ -160,7 +162,7 @@ def test_every_script_is_strict_bash(rendered: dict[Path, Path]) -> None:
 def test_every_macro_is_defined(rendered: dict[Path, Path]) -> None:
     for spec_path, folder in rendered.items():
         spec = _spec(spec_path)
-        for name in ("training", "deployment"):
+        for name in [path.stem for path in sorted((folder / "azure-pipelines").glob("*.yml"))]:
             document = _load(folder, name)
             defined = set(document["variables"])
             # The webhook is a secret variable: set in the pipeline settings, never in YAML.
@@ -321,20 +323,41 @@ def test_deployment_pipeline_environments_and_strategies(rendered: dict[Path, Pa
                 deploy = run_once["deploy"]
                 assert f"--deployment-name {view.stable_deployment}" in _step_with(deploy, "deploy.py")
                 assert "tests/smoke_test.py" in _step_with(deploy, "tests/smoke_test.py")
+                monitors = [body for body in _scripts(deploy) if "monitor_deployment.py" in body]
+                assert len(monitors) == (1 if view.strategy == "rolling" else 0)
                 if view.production:
-                    assert "monitor_deployment.py" in _step_with(deploy, "monitor_deployment.py")
+                    assert "pre_deployment_checks.py" in _step_with(run_once["preDeploy"], "pre_deployment_checks")
+                    alias = _step_with(_on(run_once)["success"], "promote_model.py")
+                    assert f"--alias {spec.registry.aliases.production}" in alias
                 else:
                     assert "pytest tests/endpoint" in _step_with(deploy, "pytest tests/endpoint")
                     assert any(step.get("task") == "PublishTestResults@2" for step in deploy["steps"])
 
 
+def test_drift_monitor_follows_the_spec(rendered: dict[Path, Path]) -> None:
+    for spec_path, folder in rendered.items():
+        spec = _spec(spec_path)
+        drift = spec.monitoring.drift
+        path = folder / "azure-pipelines" / "drift-monitor.yml"
+        assert path.exists() == drift.enabled
+        if not drift.enabled:
+            continue
+        document = _load(folder, "drift-monitor")
+        assert document["trigger"] == "none" and document["schedules"][0]["cron"] == drift.schedule
+        body = _step_with(_stage(document, "DriftCheck"), "detect_drift.py")
+        assert f"--method {drift.method}" in body and f"--threshold {drift.threshold:g}" in body
+        retrain = _stage(document, "Retrain")
+        assert retrain["condition"] == "failed()"
+        assert "az pipelines run --name '$(trainingPipeline)'" in _step_with(retrain, "az pipelines run")
+        assert document["variables"]["trainingPipeline"] == f"{spec.model.name}-training"
+
+
 def test_jobs_pin_the_image_and_set_timeouts(rendered: dict[Path, Path]) -> None:
-    for folder in rendered.values():
-        for name in ("training", "deployment"):
-            for stage in _load(folder, name)["stages"]:
-                for job in stage["jobs"]:
-                    assert job["pool"] == {"vmImage": "ubuntu-24.04"}
-                    assert re.fullmatch(r"[1-9][0-9]*", job["timeoutInMinutes"])
+    for path in _pipeline_files(rendered):
+        for stage in yaml.safe_load(path.read_text(encoding="utf-8"))["stages"]:
+            for job in stage["jobs"]:
+                assert job["pool"] == {"vmImage": "ubuntu-24.04"}
+                assert re.fullmatch(r"[1-9][0-9]*", job["timeoutInMinutes"])
 
 
 def test_azure_cli_uses_the_service_connection_variable(rendered: dict[Path, Path]) -> None:

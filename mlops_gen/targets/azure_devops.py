@@ -112,8 +112,12 @@ def _extra(spec: ProjectSpec) -> dict[str, Any]:
 
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
     extra = _extra(spec)
-    return [
+    files = [
         OutputFile("azure-pipelines/training.yml", "azure_devops/training.yml.j2", "azure_devops", extra=extra),
         OutputFile("azure-pipelines/deployment.yml", "azure_devops/deployment.yml.j2", "azure_devops",
                    extra=extra),
     ]
+    if spec.monitoring.drift.enabled:
+        files.append(OutputFile("azure-pipelines/drift-monitor.yml", "azure_devops/drift-monitor.yml.j2",
+                                "azure_devops", extra=extra))
+    return files
