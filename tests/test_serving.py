@@ -541,3 +541,116 @@ def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path:
     assert {"name": "MODEL_VERSION", "value": "2"} in stable["spec"]["template"]["spec"]["containers"][0]["env"]
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
     assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+
+
+# ----- Azure ML managed online endpoint: traffic logic against a fake MLClient -----
+
+class _Poller:
+    def __init__(self, value: Any = None) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+
+class _Entity:
+    def __init__(self, **kwargs: Any) -> None:
+        self.__dict__.update(kwargs)
+
+
+class _NotFound(Exception):
+    pass
+
+
+class _FakeAzureML:
+    """online_endpoints / online_deployments of an MLClient, keeping endpoints and deployments in dicts."""
+
+    def __init__(self) -> None:
+        self.endpoints: dict[str, Any] = {}
+        self.deployments: dict[str, Any] = {}
+        self.log: list[str] = []
+        self.online_endpoints = _Entity(get=self._get_endpoint, begin_create_or_update=self._put_endpoint)
+        self.online_deployments = _Entity(get=self._get_deployment, begin_create_or_update=self._put_deployment,
+                                          begin_delete=self._delete_deployment)
+
+    def _get_endpoint(self, name: str) -> Any:
+        if name not in self.endpoints:
+            raise _NotFound(name)
+        return self.endpoints[name]
+
+    def _put_endpoint(self, endpoint: Any) -> _Poller:
+        endpoint.scoring_uri = f"https://{endpoint.name}.westeurope.inference.ml.azure.com/score"
+        endpoint.__dict__.setdefault("traffic", {})
+        self.endpoints[endpoint.name] = endpoint
+        self.log.append(f"traffic {dict(endpoint.traffic)}")
+        return _Poller(endpoint)
+
+    def _get_deployment(self, name: str, endpoint_name: str) -> Any:
+        if name not in self.deployments:
+            raise _NotFound(name)
+        return self.deployments[name]
+
+    def _put_deployment(self, deployment: Any) -> _Poller:
+        self.deployments[deployment.name] = deployment
+        self.log.append(f"deploy {deployment.name} {deployment.environment.image}")
+        return _Poller(deployment)
+
+    def _delete_deployment(self, name: str, endpoint_name: str) -> _Poller:
+        del self.deployments[name]
+        self.log.append(f"delete {name}")
+        return _Poller()
+
+
+@pytest.fixture()
+def azureml(churn: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The generated azureml_target with azure.ai.ml.entities and azure.core.exceptions stubbed."""
+    entities = ModuleType("azure.ai.ml.entities")
+    for name in ("Environment", "ManagedOnlineDeployment", "ManagedOnlineEndpoint", "OnlineRequestSettings",
+                 "ProbeSettings"):
+        setattr(entities, name, _Entity)
+    exceptions = ModuleType("azure.core.exceptions")
+    exceptions.ResourceNotFoundError = _NotFound  # type: ignore[attr-defined]
+    for name, module in (("azure", ModuleType("azure")), ("azure.ai", ModuleType("azure.ai")),
+                         ("azure.ai.ml", ModuleType("azure.ai.ml")), ("azure.ai.ml.entities", entities),
+                         ("azure.core", ModuleType("azure.core")), ("azure.core.exceptions", exceptions)):
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.syspath_prepend(str(churn / "src/deployment"))
+    module = _load(churn / "src/deployment/azureml_target.py", "generated_azureml_target")
+    for name in ("support", "common", "common.backend", "common.files"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return module
+
+
+def test_azureml_canary_then_promotion(azureml: ModuleType) -> None:
+    client = _FakeAzureML()
+
+    def deploy(image: str, version: str, percentage: int) -> dict[str, Any]:
+        result: dict[str, Any] = azureml.deploy(client, "churn-prod", "stable", "canary", "canary", image, version,
+                                                "customer-churn", "Standard_DS3_v2", 1, percentage, {})
+        return result
+
+    first = deploy("acr.io/churn:1", "1", 10)  # an empty endpoint: the first release becomes stable
+    assert first["deployment"] == "stable" and first["traffic"] == {"stable": 100}
+    assert first["auth"] == "aad" and first["url"].endswith("/score")
+    canary = deploy("acr.io/churn:2", "2", 10)
+    assert canary["traffic"] == {"stable": 90, "canary": 10}
+    assert client.endpoints["churn-prod"].traffic == {"stable": 90, "canary": 10}
+    deploy("acr.io/churn:2", "2", 50)  # the same image: only the traffic moves
+    assert client.log.count("deploy canary acr.io/churn:2") == 1
+    assert azureml.promote(client, "churn-prod", "stable", "canary", "customer-churn") == "2"
+    assert client.deployments["stable"].environment.image == "acr.io/churn:2"
+    assert "canary" not in client.deployments
+    assert client.endpoints["churn-prod"].traffic == {"stable": 100, "canary": 0}
+    # While stable was replaced, all traffic was on the verified canary.
+    assert client.log.index("traffic {'stable': 0, 'canary': 100}") < client.log.index("deploy stable acr.io/churn:2")
+
+
+def test_azureml_rollback_returns_all_traffic_to_stable(azureml: ModuleType) -> None:
+    client = _FakeAzureML()
+    for image, version in (("acr.io/churn:1", "1"), ("acr.io/churn:2", "2")):
+        azureml.deploy(client, "churn-prod", "stable", "canary", "canary", image, version, "customer-churn",
+                       "Standard_DS3_v2", 1, 25, {})
+    azureml.rollback(client, "churn-prod", "stable", "canary")
+    assert client.endpoints["churn-prod"].traffic == {"stable": 100, "canary": 0}
+    assert set(client.deployments) == {"stable"}
+    assert client.deployments["stable"].environment.image == "acr.io/churn:1"

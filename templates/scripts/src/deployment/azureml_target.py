@@ -76,7 +76,7 @@ def upsert_deployment(client: Any, endpoint: str, name: str, image: str, version
     if current is not None and _image_of(current) == image and current.instance_count == instance_count:
         print(f"deployment {name} on {endpoint} already runs {image}")
         return
-    environment = Environment(name=f"{model_name}-serving", image=image, inference_config=ROUTES)
+    environment = Environment(image=image, inference_config=ROUTES)  # anonymous: versioned with the deployment
     deployment = ManagedOnlineDeployment(
         name=name, endpoint_name=endpoint, environment=environment, instance_type=instance_type,
         instance_count=instance_count,
