@@ -127,3 +127,28 @@ def promote(workdir: str, stable: str, candidate: str) -> dict[str, Any] | None:
     stop(workdir, stable)
     (state_dir / f"{candidate}.json").rename(state_dir / f"{stable}.json")
     return state
+
+
+def stop_all(workdir: str) -> int:
+    """Stop every local deployment under the work dir; returns how many were running."""
+    return sum(stop(workdir, path.stem) for path in sorted(_state_dir(workdir).glob("*.json")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python src/deployment/local_target.py stop [--workdir DIR]`: end the scoring servers deploy.py started."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Manage the local scoring servers started by deploy.py.")
+    parser.add_argument("command", choices=["stop", "list"])
+    parser.add_argument("--workdir", default=os.environ.get("MLOPS_WORKDIR", ".mlops"))
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for name, route in routes(args.workdir).items():
+            print(f"{name}\t{route['url']}")
+        return 0
+    print(f"stopped {stop_all(args.workdir)} local deployment(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
