@@ -84,6 +84,8 @@ def azure_pipelines(spec: ProjectSpec) -> dict[str, str]:
         "deployment_file": "azure-pipelines/deployment.yml",
         "training_name": f"{spec.model.name}-training",
         "deployment_name": f"{spec.model.name}-deployment",
+        "drift_file": "azure-pipelines/drift-monitor.yml",  # rendered when monitoring.drift.enabled
+        "drift_name": f"{spec.model.name}-drift-monitor",
     }
 
 
