@@ -176,6 +176,8 @@ def test_rolling_strategy_has_no_canary(trees: dict[str, Path]) -> None:
     assert rolling
     for folder in rolling:
         assert not list(folder.glob("k8s/*/deployment-canary.yaml"))
+        for path in folder.glob("k8s/*/service.yaml"):
+            assert [doc["metadata"]["name"] for doc in _docs(path)] == [folder.name, f"{folder.name}-stable"]
 
 
 # ----- scripts: contract, stdlib --help, lint -----

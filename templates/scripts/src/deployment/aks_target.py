@@ -220,10 +220,14 @@ def promote(kubectl: Kubectl, stable: str, candidate: str) -> str | None:
     return version or None
 
 
-def endpoint_info(namespace: str, kubeconfig: str | None) -> dict[str, Any]:
+def endpoint_info(namespace: str, kubeconfig: str | None, cluster: str | None = None,
+                  resource_group: str | None = None) -> dict[str, Any]:
+    """How clients reach the Service: in-cluster DNS, or a port-forward (with these credentials) from outside."""
     service = MAIN_SERVICE
     url = f"http://{service}.{namespace}.svc.cluster.local"
     kube: dict[str, Any] = {"namespace": namespace, "service": service, "port": 80}
     if kubeconfig:
         kube["kubeconfig"] = kubeconfig
+    if cluster and resource_group:
+        kube.update(cluster=cluster, resource_group=resource_group)
     return {"url": f"{url}/predict", "health_url": f"{url}/health", "auth": "none", "kubernetes": kube}

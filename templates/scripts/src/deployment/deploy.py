@@ -86,7 +86,7 @@ def deploy_aks(args: argparse.Namespace, version: str) -> dict[str, Any]:
     kubectl = aks_target.Kubectl(namespace, kubeconfig)
     result = aks_target.deploy(kubectl, manifests, stable, candidate, args.deployment_name or stable, args.image,
                                version, percentage_of(args.traffic_percentage))
-    return {**aks_target.endpoint_info(namespace, kubeconfig), **result}
+    return {**aks_target.endpoint_info(namespace, kubeconfig, args.cluster, args.resource_group), **result}
 
 
 def deploy_azureml(args: argparse.Namespace, version: str) -> dict[str, Any]:

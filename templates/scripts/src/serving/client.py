@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess  # nosec B404
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -137,28 +138,50 @@ def from_info(info: dict[str, Any]) -> Endpoint:
     return Endpoint(info["url"], info.get("health_url"), info.get("auth", "none"), info=info)
 
 
+def _kubeconfig(kube: dict[str, Any], folder: str) -> str | None:
+    """The kubeconfig deploy.py wrote when it still exists (same job), else fresh AKS credentials, else None
+    (the current context, e.g. set by azure/aks-set-context)."""
+    if kube.get("kubeconfig") and Path(kube["kubeconfig"]).exists():
+        return str(kube["kubeconfig"])
+    az = shutil.which("az")
+    if not (kube.get("cluster") and kube.get("resource_group") and az):
+        return None
+    path = str(Path(folder) / "kubeconfig")
+    subprocess.run(  # noqa: S603  # nosec B603
+        [az, "aks", "get-credentials", "--resource-group", kube["resource_group"], "--name", kube["cluster"],
+         "--file", path, "--overwrite-existing", "--only-show-errors"], check=True, capture_output=True, timeout=120)
+    kubelogin = shutil.which("kubelogin")
+    if kubelogin:
+        subprocess.run(  # noqa: S603  # nosec B603
+            [kubelogin, "convert-kubeconfig", "--login", "azurecli", "--kubeconfig", path],
+            check=True, capture_output=True, timeout=60)
+    return path
+
+
 @contextlib.contextmanager
 def _port_forward(kube: dict[str, Any], service: str) -> Iterator[str]:
     """`kubectl port-forward` to a Service for as long as the block runs; yields the local base URL."""
     kubectl = shutil.which("kubectl")
     if not kubectl:
         raise RuntimeError("kubectl is needed to reach an AKS service from outside the cluster")
-    command = [kubectl, "port-forward", "--namespace", kube["namespace"], f"service/{service}",
-               f":{kube.get('port', 80)}", "--address", "127.0.0.1"]
-    if kube.get("kubeconfig"):
-        command[1:1] = ["--kubeconfig", kube["kubeconfig"]]
-    process = subprocess.Popen(  # noqa: S603  # nosec B603
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline() if process.stdout else ""  # "Forwarding from 127.0.0.1:40123 -> 8080"
-        match = re.search(r"127\.0\.0\.1:(\d+)", line)
-        if not match:
-            detail = line.strip() or (process.stderr.read() if process.stderr else "")
-            raise RuntimeError(f"kubectl port-forward to service/{service} failed: {detail}")
-        yield f"http://127.0.0.1:{match.group(1)}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with tempfile.TemporaryDirectory(prefix="endpoint-") as folder:
+        command = [kubectl, "port-forward", "--namespace", kube["namespace"], f"service/{service}",
+                   f":{kube.get('port', 80)}", "--address", "127.0.0.1"]
+        kubeconfig = _kubeconfig(kube, folder)
+        if kubeconfig:
+            command[1:1] = ["--kubeconfig", kubeconfig]
+        process = subprocess.Popen(  # noqa: S603  # nosec B603
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = process.stdout.readline() if process.stdout else ""  # "Forwarding from 127.0.0.1:40123 -> 8080"
+            match = re.search(r"127\.0\.0\.1:(\d+)", line)
+            if not match:
+                detail = line.strip() or (process.stderr.read() if process.stderr else "")
+                raise RuntimeError(f"kubectl port-forward to service/{service} failed: {detail}")
+            yield f"http://127.0.0.1:{match.group(1)}"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @contextlib.contextmanager
