@@ -66,8 +66,9 @@ def timeouts(spec: ProjectSpec) -> dict[str, int]:
         "registration": 30,
         "build": 45,
         "deploy": 60,
-        # Canary and blue-green hooks run as separate agent jobs; the deployment job covers all of them.
-        "rollout": 30 + steps * (monitor_minutes + 20),
+        # Creating or updating an Azure ML deployment alone can take 15-20 minutes; a canary repeats deploy, smoke
+        # test and observation per increment.
+        "rollout": 15 + steps * (monitor_minutes + 45),
         "post": 30,
     }
 
