@@ -125,6 +125,12 @@ def test_every_manifest_is_kubernetes_validate_strict_clean(trees: dict[str, Pat
     assert "Couldn't find schema" not in result.stdout + result.stderr  # unknown kinds pass silently otherwise
 
 
+def test_every_manifest_is_yamllint_clean(trees: dict[str, Path]) -> None:
+    config = ROOT / "tests" / "yamllint.yaml"
+    assert_clean(run_tool(["yamllint", "-s", "-c", str(config), "-f", "parsable",
+                           *[str(p) for p in _manifests(trees)]]))
+
+
 def test_manifests_only_for_aks_environments(trees: dict[str, Path]) -> None:
     assert not (trees["house-prices"] / "k8s").exists()  # both environments are Azure ML endpoints
     assert sorted(p.name for p in (trees["customer-churn"] / "k8s").iterdir()) == ["production"]
