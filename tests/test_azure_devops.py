@@ -438,3 +438,25 @@ def test_threshold_change_touches_only_its_lines(tmp_path: Path) -> None:
 def test_corpus_specs_are_named_after_their_models() -> None:
     for path in CORPUS_SPECS:
         assert _spec(path).model.name == path.stem
+
+
+def test_every_endpoint_lookup_has_a_publisher(rendered: dict[Path, Path]) -> None:
+    """Lifecycle hooks and stages run on separate agents: each endpoint file a step looks up must be published
+    by an earlier job under the name the lookup expects (per environment, step and job attempt)."""
+    for spec_path, folder in rendered.items():
+        spec = _spec(spec_path)
+        document = _load(folder, "deployment")
+        published = set()
+        for node in _walk(document):
+            if node.get("task") == "PublishPipelineArtifact@1":
+                name = node["inputs"]["artifact"]
+                if name.startswith("endpoint-"):
+                    assert name.endswith("-a$(System.JobAttempt)"), name
+                    stem = name.removesuffix("-a$(System.JobAttempt)")
+                    steps = [str(step) for step in spec.rollout.increments] + ["$(strategy.increment)"]
+                    published |= {stem.replace("$(strategy.increment)", step) for step in steps}
+        lookups = [match for body in _scripts(document)
+                   for match in re.findall(r"-path '\*/(endpoint-\S+)-a\*/endpoint\.json'", body)]
+        assert lookups, folder.name
+        for lookup in lookups:
+            assert lookup in published, f"{folder.name}: nothing publishes {lookup}"
