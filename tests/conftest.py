@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis profiles: ~200 examples per property locally; HYPOTHESIS_PROFILE=ci gives the property tests of
+# tests/test_properties.py 2 500 examples each (10 000 in all) and derandomizes, so CI runs are reproducible.
+settings.register_profile("local", max_examples=200)
+settings.register_profile("ci", max_examples=2500, derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "local"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

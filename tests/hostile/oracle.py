@@ -135,10 +135,28 @@ def _python(base: str, hostile: str, subs: Substitutions, path: str) -> Iterator
         yield f"{path}: Python code differs beyond the values' string constants"
 
 
-def _markdown_line(before: str, after: str, subs: Substitutions, in_mermaid: bool) -> bool:
-    """Inside a mermaid block a value must be a mermaid-escaped label; elsewhere escaped text or a code span."""
-    encoders: tuple[Callable[[str], str], ...] = (filters.mermaid,) if in_mermaid else (filters.md, filters.md_code)
-    return any(_encoded(subs, encode)(before) == after for encode in encoders)
+_SHELL_FENCES = frozenset({"bash", "sh", "shell", "console", "zsh"})
+
+
+def _markdown_line(before: str, after: str, subs: Substitutions, fence: str | None) -> bool:
+    """Prose: escaped text or a code span. In fenced blocks the fence's language decides: a mermaid label, shell
+    words, a JSON string; raw text in any other block (it cannot end the block without a newline)."""
+    raw = _substituter(subs)
+    values = list(subs.values())
+    if fence == "mermaid":
+        return _encoded(subs, filters.mermaid)(before) == after
+    if fence in _SHELL_FENCES:
+        return shell_equivalent(before.removesuffix("\\"), after.removesuffix("\\"), subs)
+    if fence == "json":
+        return _encoded(subs, lambda v: json.dumps(v, ensure_ascii=False)[1:-1])(before) == after
+    if fence is not None:
+        return raw(before) == after
+    if any(_encoded(subs, encode)(before) == after for encode in (filters.md, filters.md_code)):
+        return True
+    # Raw text inside a code span the template opened is inert unless it can close the span or a table cell.
+    outside_spans = re.sub(r"`[^`]*`", "", before)
+    return (raw(before) == after and not any(marker in outside_spans for marker in subs)
+            and not any(set(value) & set("`|") for value in values))
 
 
 def _text(base: str, hostile: str, subs: Substitutions, path: str) -> Iterator[str]:
@@ -149,15 +167,17 @@ def _text(base: str, hostile: str, subs: Substitutions, path: str) -> Iterator[s
     markdown = path.endswith(".md")
     raw = _substituter(subs)
     plain = not any(set(v) & set("$`\\\"'; |&<>(){}#*?~[]_") for v in subs.values())
-    in_mermaid = False
+    fence: str | None = None
     for number, (before, after) in enumerate(zip(base_lines, hostile_lines, strict=True), 1):
-        if markdown and before.startswith("```"):
-            in_mermaid = before.strip() == "```mermaid"
+        if markdown and before.lstrip().startswith("```"):
+            fence = None if fence is not None else (before.strip().removeprefix("```").strip() or "text")
+            if before == after:
+                continue
         if before == after and raw(before) == before:
             continue
         if raw(before) == after and plain:  # nothing in the values any language would read specially
             continue
-        if markdown and _markdown_line(before, after, subs, in_mermaid):
+        if markdown and _markdown_line(before, after, subs, fence):
             continue
         if not markdown and shell_equivalent(before, after, subs):
             continue
