@@ -35,7 +35,7 @@ YAMLLINT_CONFIG = ROOT / "tests" / "yamllint.yaml"
 # `$(name)` macros: Azure expands them textually before a step runs.
 MACRO = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 # Predefined variable namespaces a pipeline may reference without defining them.
-PREDEFINED = ("Build.", "System.", "Agent.", "Pipeline.", "Environment.", "strategy.", "Resources.")
+PREDEFINED = ("Build.", "System.", "Agent.", "Pipeline.", "Environment.", "strategy.")
 # Predefined values a pusher or pull-request author controls: never as macro text inside a script.
 USER_CONTROLLED = ("Build.SourceBranch", "Build.SourceBranchName", "Build.SourceVersionMessage",
                    "Build.RequestedFor", "Build.RequestedForEmail", "Build.SourceVersionAuthor",
