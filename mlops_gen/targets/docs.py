@@ -56,11 +56,14 @@ class PipelineFile:
     purpose: str
 
 
+DRIFT_PURPOSE = "Scheduled drift check of production traffic against the training data"
+
+
 def _purpose(path: str) -> str:
     """What a pipeline file does, from its name (the planners name files by role)."""
     name = path.rsplit("/", 1)[-1].lower()
     if "drift" in name or "monitor" in name:
-        return "Scheduled drift check of production traffic against the training data"
+        return DRIFT_PURPOSE
     if "train" in name:
         return "Training: data validation, training job, model validation gates, registration"
     if "deploy" in name or "release" in name:
@@ -199,4 +202,5 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
     return [OutputFile("README.md", "docs/README.md.j2", "docs",
                        extra={"pipeline_files": pipeline_files(spec), "flow_nodes": nodes, "flow_edges": edges,
                               "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))],
-                              "glob_branches": [b for b in spec.triggers.branches if "*" in b]})]
+                              "glob_branches": [b for b in spec.triggers.branches if "*" in b],
+                              "drift_purpose": DRIFT_PURPOSE})]
