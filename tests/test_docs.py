@@ -209,3 +209,17 @@ def test_markdown_filters() -> None:
     assert md_code("x``y") == "```x``y```"
     assert md_code("`a") == "`` `a ``"
     assert mermaid('say "hi" <b> #1; &') == "say #34;hi#34; #60;b#62; #35;1; #38;"
+
+
+def test_readme_example_command_names_a_contract_script() -> None:
+    from mlops_gen.stages import SCRIPTS
+
+    _spec_file, text = _readme(SPECS / "customer-churn.yaml")
+    for script in re_findall(r"^python (\S+\.py) --help$", text):
+        assert script in SCRIPTS, script
+
+
+def re_findall(pattern: str, text: str) -> list[str]:
+    found = re.findall(pattern, text, re.M)
+    assert found, f"no match for {pattern}"
+    return found
