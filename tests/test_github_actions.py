@@ -15,6 +15,7 @@ import yaml
 
 from mlops_gen import pins
 from mlops_gen.commands.generate import render_all
+from mlops_gen.errors import UserError
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled, is_production, metric_gates
 from mlops_gen.spec.validate import load_specs
 from mlops_gen.targets.github_actions import release_condition
@@ -251,6 +252,15 @@ def test_gates_fairness_and_registration(rendered: dict[str, tuple[ProjectSpec, 
 ])
 def test_registration_runs_on_the_release_branch_only(branch: str, expected: str) -> None:
     assert release_condition(branch) == expected
+
+
+def test_environment_names_that_would_share_a_job_id_are_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "collide.yaml"
+    spec.write_text("apiVersion: mlops-gen/v1\nkind: ModelPipeline\nmodel: {name: collide}\n"
+                    "platforms: [github_actions]\nenvironments:\n  - name: production-canary-10\n"
+                    "  - {name: production, approval: required}\n", encoding="utf-8")
+    with pytest.raises(UserError, match="deploy-production-canary-10"):
+        render_all([str(spec)], [TARGET])
 
 
 def _deploy_jobs(jobs: dict[str, Any], env: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_gen.errors import UserError
 from mlops_gen.render.context import EnvView, environments
 from mlops_gen.render.filters import ShellRaw, number
 from mlops_gen.render.plan import OutputFile
@@ -28,6 +29,11 @@ IMAGE = ShellRaw('"${IMAGE_REPOSITORY}:${GITHUB_SHA}"')
 RUN_URL = ShellRaw('"run=${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"')
 
 Flags = list[tuple[str, Any]]
+
+# Jobs of ml-pipeline.yml that do not come from an environment.
+FIXED_JOBS = ("code-quality", "security-scan", "data-validation", "train", "validate-model", "register-model",
+              "build-image", "post-deployment", "release", "notify-failure")
+
 
 @dataclass(frozen=True)
 class DeployJob:
@@ -118,7 +124,21 @@ def deployment_plan(spec: ProjectSpec, first_needs: str = "build-image") -> list
             rollback = RollbackJob(id=f"rollback-{env.name}", needs=[job.id for job in jobs])
         plans.append(EnvPlan(env=env, stable=stable, candidate=candidate, jobs=jobs, rollback=rollback))
         needs = jobs[-1].id
+    _unique_job_ids(plans)
     return plans
+
+
+def _unique_job_ids(plans: list[EnvPlan]) -> None:
+    """Job ids derive from environment names; two names may meet ('prod' canary 10 vs 'prod-canary-10'), and a
+    repeated YAML key would silently drop a job."""
+    seen: dict[str, str] = {job: "the pipeline" for job in FIXED_JOBS}
+    for plan in plans:
+        ids = [job.id for job in plan.jobs] + ([plan.rollback.id] if plan.rollback else [])
+        for job_id in ids:
+            if job_id in seen:
+                raise UserError(f"environment {plan.env.name!r} needs the GitHub Actions job id {job_id!r}, which "
+                                f"{seen[job_id]} already uses: rename the environment")
+            seen[job_id] = f"environment {plan.env.name!r}"
 
 
 def _target_flags(env: EnvView) -> Flags:
