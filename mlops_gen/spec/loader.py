@@ -7,7 +7,10 @@ that expand past a small bound (the "billion laughs" attack), all with positions
 
 from __future__ import annotations
 
+import contextlib
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,9 +261,26 @@ def load_text(text: str, file: str) -> LoadedSpec | Problem:
     return spec
 
 
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _unsafe_path(path: Path, file: str) -> bool:
+    """The spec's path is written into every generated file's header comment (and README commands): a line break
+    in it would turn the rest of the name into YAML, Python, Dockerfile or requirements lines."""
+    texts = [file, str(path)]
+    with contextlib.suppress(OSError, RuntimeError):
+        texts.append(str(path.resolve()))  # a symlink's target is what the renderer shows
+    return any(_UNSAFE_IN_PATH.search(text) or any(unicodedata.category(c) == "Cf" for c in text)
+               for text in texts)
+
+
 def load_file(path: Path, shown_as: str | None = None) -> LoadedSpec | Problem:
     """Read and parse one spec file, refusing oversized and undecodable input before parsing it."""
     file = shown_as or str(path)
+    if _unsafe_path(path, file):
+        return Problem(file.encode("unicode_escape").decode("ascii"), 1, 1, "",
+                       "the spec's path contains control or invisible characters (it is written into generated "
+                       "files); rename it")
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
