@@ -662,3 +662,37 @@ def test_azureml_rollback_returns_all_traffic_to_stable(azureml: ModuleType) -> 
     assert client.endpoints["churn-prod"].traffic == {"stable": 100, "canary": 0}
     assert set(client.deployments) == {"stable"}
     assert client.deployments["stable"].environment.image == "acr.io/churn:1"
+
+
+# ----- ACI through the Azure CLI, against a fake az -----
+
+def test_aci_deploy_and_rollback(trees: dict[str, Path], tmp_path: Path) -> None:
+    folder = trees["azure-direct"]  # environments dev and prod on ACI
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "az"
+    fake.write_text(f"#!{sys.executable}\n" + (FAKES / "az.py").read_text(encoding="utf-8"), encoding="utf-8")
+    fake.chmod(0o755)
+    env = _clean_env()
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", FAKE_AZ_STATE=str(tmp_path / "az.json"),
+               ACI_ACR_IDENTITY="/subscriptions/0/resourceGroups/rg/providers/id/aci-pull")
+    version_file = tmp_path / "model-version.json"
+    version_file.write_text(json.dumps({"version": "3"}), encoding="utf-8")
+    endpoint = tmp_path / "endpoint.json"
+    for deployment in ("azure-direct-dev", "azure-direct-dev-canary"):
+        _script(folder, "src/deployment/deploy.py", env, "--target", "aci", "--environment", "dev",
+                "--model-name", "azure-direct", "--version-file", str(version_file), "--endpoint-name",
+                "azure-direct-dev", "--image", "acrmlops.azurecr.io/azure-direct:3", "--deployment-name", deployment,
+                "--location", "westeurope", "--resource-group", "rg-mlops", "--output", str(endpoint))
+    info = json.loads(endpoint.read_text(encoding="utf-8"))
+    assert info["url"] == "http://azure-direct-dev-canary.westeurope.azurecontainer.io:8080/predict"
+    groups = json.loads((tmp_path / "az.json").read_text(encoding="utf-8"))["groups"]
+    assert set(groups) == {"azure-direct-dev", "azure-direct-dev-canary"}
+    create = next(call for call in json.loads((tmp_path / "az.json").read_text(encoding="utf-8"))["calls"]
+                  if call[:2] == ["container", "create"])
+    assert "--acr-identity" in create and "--registry-password" not in create  # identity, never a password
+    _script(folder, "src/deployment/rollback.py", env, "--target", "aci", "--endpoint-name", "azure-direct-dev",
+            "--stable-deployment", "azure-direct-dev", "--candidate-deployment", "azure-direct-dev-canary",
+            "--resource-group", "rg-mlops")
+    groups = json.loads((tmp_path / "az.json").read_text(encoding="utf-8"))["groups"]
+    assert set(groups) == {"azure-direct-dev"}

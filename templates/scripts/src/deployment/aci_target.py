@@ -15,7 +15,12 @@ from typing import Any
 from support import SERVING_PORT, DeployError, run
 
 # CPU cores and memory (GB) per environment, from the spec's resources limits.
-RESOURCES: dict[str, dict[str, float]] = {{ aci_resources | py }}
+RESOURCES: dict[str, dict[str, float]] = {
+{% for name, size in aci_resources.items() %}
+    {{ name | py }}: {{ size | py }},
+{% endfor %}
+}
+DEFAULT_SIZE = {"cpu": 1.0, "memory_gb": 1.5}
 
 
 def show(resource_group: str, name: str) -> dict[str, Any] | None:
@@ -27,11 +32,11 @@ def show(resource_group: str, name: str) -> dict[str, Any] | None:
     return data
 
 
-def create(resource_group: str, name: str, image: str, version: str, location: str, environment: str) -> str:
+def create(resource_group: str, name: str, image: str, version: str, location: str,
+           size: dict[str, float]) -> str:
     identity = os.environ.get("ACI_ACR_IDENTITY")
     if not identity:
         raise DeployError("set ACI_ACR_IDENTITY to the resource id of a managed identity with AcrPull")
-    size = RESOURCES.get(environment, {"cpu": 1.0, "memory_gb": 1.5})
     registry = image.split("/", 1)[0]
     run(["az", "container", "create", "--resource-group", resource_group, "--name", name, "--image", image,
          "--location", location, "--os-type", "Linux", "--restart-policy", "Always",
@@ -57,6 +62,12 @@ def image_of(group: dict[str, Any]) -> tuple[str, str]:
     container = group["containers"][0]
     env = {item["name"]: item.get("value") for item in container.get("environmentVariables", [])}
     return container["image"], str(env.get("MODEL_VERSION") or "")
+
+
+def size_of(group: dict[str, Any]) -> dict[str, float]:
+    requests = group["containers"][0].get("resources", {}).get("requests", {})
+    return {"cpu": float(requests.get("cpu", DEFAULT_SIZE["cpu"])),
+            "memory_gb": float(requests.get("memoryInGb", DEFAULT_SIZE["memory_gb"]))}
 
 
 def route(base: str) -> dict[str, str]:

@@ -29,7 +29,11 @@ from support import (  # noqa: E402
 )
 
 # Per environment: the stable and candidate deployment names (fixed, see the README's rollout section).
-DEPLOYMENTS: dict[str, dict[str, str]] = {{ deployment_names | py }}
+DEPLOYMENTS: dict[str, dict[str, str]] = {
+{% for name, pair in deployment_names.items() %}
+    {{ name | py }}: {{ pair | py }},
+{% endfor %}
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,7 +112,8 @@ def deploy_aci(args: argparse.Namespace, version: str) -> dict[str, Any]:
     deployment = args.deployment_name or stable
     if not args.location:
         raise DeployError("--location is required for target aci")
-    base = aci_target.create(args.resource_group, deployment, args.image, version, args.location, args.environment)
+    size = aci_target.RESOURCES.get(args.environment, aci_target.DEFAULT_SIZE)
+    base = aci_target.create(args.resource_group, deployment, args.image, version, args.location, size)
     return {**aci_target.route(base), "auth": "none", "deployment": deployment, "traffic": {deployment: 100},
             "deployments": {deployment: aci_target.route(base)}}
 

@@ -65,7 +65,7 @@ def shift(args: argparse.Namespace) -> str | None:
         return aci_target.image_of(stable)[1] if stable else None
     image, version = aci_target.image_of(candidate)
     aci_target.create(args.resource_group, args.stable_deployment, image, version, candidate["location"],
-                      args.endpoint_name)
+                      aci_target.size_of(candidate))
     aci_target.delete(args.resource_group, args.candidate_deployment)
     return version
 
