@@ -116,8 +116,10 @@ def init(name: str, output: str | None, force: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every file.")
 @_override_dir
+@click.option("-j", "--jobs", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Worker processes for rendering; 0 picks one per core when there are many specs.")
 def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_run: bool, verbose: bool,
-             override_dirs: tuple[str, ...]) -> None:
+             override_dirs: tuple[str, ...], jobs: int) -> None:
     """Render pipelines, scripts and deployment files for each spec.
 
     Writes only files whose bytes change, deletes files it generated before that are no longer planned, never
@@ -125,7 +127,7 @@ def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_
     """
     from mlops_gen.commands.generate import run_generate
 
-    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs)
+    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs, jobs)
 
 
 @main.command()

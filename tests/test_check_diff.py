@@ -101,10 +101,10 @@ def test_a_changed_generator_is_caught_even_with_the_same_version(work: Path, ca
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     write_spec(work)
     ok(capsys, "generate", "spec.yaml", "-o", OUT)
-    import mlops_gen.commands.check as check_module
     import mlops_gen.commands.generate as generate_module
+    import mlops_gen.output.fastpath as fastpath_module
 
-    for module in (check_module, generate_module):
+    for module in (fastpath_module, generate_module):
         monkeypatch.setattr(module, "generator_fingerprint", lambda: "sha256:" + "1" * 64)
     code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)
     assert code == 1 and "the generator's code changed" in output

@@ -8,19 +8,18 @@ are hashed against the manifest; pydantic and jinja2 are not even imported. Anyt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
-from mlops_gen import __version__
-from mlops_gen.errors import EXIT_DIFFERENCES, Problem, SpecError, UserError
-from mlops_gen.output.changes import Change, FolderPlan, retired_folders, verify_folder
-from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
+from mlops_gen.errors import EXIT_DIFFERENCES, UserError
+from mlops_gen.output.changes import Change, FolderPlan, retired_folders
+from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.lock import output_lock
-from mlops_gen.output.manifest import MANIFEST_PATH, Manifest, all_manifests, parse_manifest
+from mlops_gen.output.manifest import MANIFEST_PATH, parse_manifest
 from mlops_gen.output.options import discover_specs, fix_command, override_paths, scanned_dirs, shown_overrides
-from mlops_gen.output.paths import shown_path
 
 LABELS = {
     ("create", "new"): "missing (not generated yet)",
@@ -35,14 +34,6 @@ LABELS = {
     ("keep", "seeded-orphan"): "user-owned (seeded, no longer planned)",
     ("unchanged", "same"): "up to date",
 }
-
-
-def manifest_index(outdir: Path) -> dict[str, list[tuple[Path, Manifest]]]:
-    """Manifests of OUTDIR/*/ by the spec path they record; unreadable ones are left to the full path."""
-    index: dict[str, list[tuple[Path, Manifest]]] = {}
-    for root, manifest in all_manifests(outdir):
-        index.setdefault(manifest.spec_path, []).append((root, manifest))
-    return index
 
 
 def _manifest_drift(plan: FolderPlan) -> str:
@@ -95,62 +86,41 @@ def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bo
     return False
 
 
-def _full_plans(paths: Sequence[Path], output: Path, overrides: Sequence[Path],
-                known: dict[str, str]) -> list[FolderPlan]:
-    """Validate, render and plan `paths` in full (the slow path); `known` maps fast-path models to their spec."""
-    from mlops_gen.commands.generate import plan_all, render_all
-
-    rendered = render_all([str(p) for p in paths], override_dirs=overrides)
-    problems = [Problem(spec_file.shown_as, 1, 1, "model.name",
-                        f"model {spec_file.spec.model.name!r} is also defined in {known[spec_file.spec.model.name]}")
-                for spec_file, _ in rendered if spec_file.spec.model.name in known]
-    if problems:
-        raise SpecError(problems)
-    return plan_all(rendered, output, override_dirs=overrides, retire=False)
-
-
-def check_plans(paths: Sequence[str], output: str, override_dirs: Sequence[Path]) -> list[FolderPlan]:
-    """A plan per spec: verified against the manifest when its inputs are unchanged, rendered in full otherwise."""
+def run_check(paths: Sequence[str], output: str, override_dirs: Sequence[str] = (), verbose: bool = False,
+              jobs: int = 0) -> int:
+    overrides = override_paths(override_dirs)
+    shown = shown_overrides(overrides)
     outdir = Path(output)
     specs = discover_specs(paths)
-    fingerprint = template_fingerprint(override_dirs)
-    overrides = shown_overrides(override_dirs)
-    index = manifest_index(outdir)
-    plans: dict[Path, FolderPlan] = {}
-    slow: list[Path] = []
-    known: dict[str, str] = {}
-    for path in specs:
-        shown = shown_path(path)
-        try:
-            digest = sha256(path.read_bytes())
-        except OSError:
-            slow.append(path)  # the loader reports it properly
-            continue
-        current = (shown, digest, __version__, generator_fingerprint(), fingerprint)
-        match = [(root, m) for root, m in index.get(shown, [])
-                 if m.complete and m.inputs() == current and m.override_dirs == overrides]
-        if match:
-            root, manifest = match[0]
-            plans[path] = verify_folder(root, manifest)
-            known[manifest.model] = shown
-        else:
-            slow.append(path)
-    if slow:
-        for path, plan in zip(slow, _full_plans(slow, outdir, override_dirs, known), strict=True):
-            plans[path] = plan
-    models = {plan.spec_path: plan.root.name for plan in plans.values()}
-    return [plans[path] for path in specs] + retired_folders(outdir, models, scanned_dirs(paths))
-
-
-def run_check(paths: Sequence[str], output: str, override_dirs: Sequence[str] = (), verbose: bool = False) -> int:
-    overrides = override_paths(override_dirs)
-    with output_lock(Path(output), shared=True):  # never judge a tree a concurrent generate is writing
-        plans = check_plans(paths, output, overrides)
-    shown = shown_overrides(overrides)
-    stale = [plan for plan in plans if not _report(plan, output, shown, verbose)]
-    files = sum(len(plan.changes) for plan in plans)
+    stale = total = files = 0
+    with output_lock(outdir, shared=True):  # never judge a tree a concurrent generate is writing
+        found = triage(specs, outdir, overrides)
+        models = {plan.spec_path: plan.root.name for plan in found.fast.values()}
+        plans: Iterator[FolderPlan] = iter(found.fast.values())
+        if found.slow:  # only now pay for pydantic and jinja2
+            plans = itertools.chain(plans, _rendered_plans(found, outdir, overrides, jobs, models))
+        for plan in plans:
+            total, files = total + 1, files + len(plan.changes)
+            stale += not _report(plan, output, shown, verbose)
+        for plan in retired_folders(outdir, models, scanned_dirs(paths)):
+            total += 1
+            stale += not _report(plan, output, shown, verbose)
     if stale:
-        click.echo(f"mlops-gen check: {len(stale)} of {len(plans)} model folders out of date")
+        click.echo(f"mlops-gen check: {stale} of {total} model folders out of date")
         return EXIT_DIFFERENCES
-    click.echo(f"mlops-gen check: {len(plans)} model folders up to date ({files} files)")
+    click.echo(f"mlops-gen check: {total} model folders up to date ({files} files)")
     return 0
+
+
+def _rendered_plans(found: Triage, outdir: Path, overrides: Sequence[Path], jobs: int,
+                    models: dict[str, str]) -> Iterator[FolderPlan]:
+    """Validate, render and plan the specs the fast path could not settle, one at a time."""
+    from mlops_gen.commands.generate import iter_rendered, plan_model, unique_models
+    from mlops_gen.spec.validate import load_specs
+
+    specs = load_specs([str(path) for path in found.slow])
+    unique_models(specs, found.known)
+    for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs):
+        plan = plan_model(spec_file, files, outdir, override_dirs=overrides)
+        models[plan.spec_path] = plan.root.name
+        yield plan

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import click
 
-from mlops_gen.commands.generate import plan_all, render_all
+from mlops_gen.commands.generate import iter_rendered, plan_model, unique_models
 from mlops_gen.errors import EXIT_DIFFERENCES
-from mlops_gen.output.changes import Action, Change, FolderPlan
+from mlops_gen.output.changes import Action, Change, FolderPlan, retired_folders
 from mlops_gen.output.lock import output_lock
 from mlops_gen.output.manifest import MANIFEST_PATH
-from mlops_gen.output.options import override_paths
+from mlops_gen.output.options import override_paths, scanned_dirs
 from mlops_gen.output.paths import shown_path
 from mlops_gen.output.spec_changes import summary
 from mlops_gen.spec.loader import LoadedSpec, load_text
+from mlops_gen.spec.validate import load_specs
 
 
 def _lines(data: bytes | None) -> list[str]:
@@ -81,39 +82,50 @@ def _counts(change: Change) -> tuple[int, int]:
     return added, removed
 
 
-def _stat(entries: list[tuple[str, Change]]) -> None:
-    width = max(len(name) for name, _ in entries)
-    total_added = total_removed = 0
-    for name, change in entries:
-        added, removed = _counts(change)
-        total_added, total_removed = total_added + added, total_removed + removed
+def _stat(rows: list[tuple[str, int, int]]) -> None:
+    width = max(len(name) for name, _, _ in rows)
+    for name, added, removed in rows:
         bar = "+" * min(added, 30) + "-" * min(removed, 30)
         click.echo(f" {name:<{width}} | {added + removed:>5} {bar}")
-    click.echo(f" {len(entries)} files changed, {total_added} insertions(+), {total_removed} deletions(-)")
+    click.echo(f" {len(rows)} files changed, {sum(r[1] for r in rows)} insertions(+), "
+               f"{sum(r[2] for r in rows)} deletions(-)")
 
 
 def run_diff(paths: Sequence[str], output: str, stat: bool = False, override_dirs: Sequence[str] = (),
-             base: str = "HEAD") -> int:
+             base: str = "HEAD", jobs: int = 0) -> int:
     overrides = override_paths(override_dirs)
-    rendered = render_all(paths, override_dirs=overrides)
     outdir = Path(output)
-    with output_lock(outdir, shared=True):
-        plans = plan_all(rendered, outdir, override_dirs=overrides, paths=paths)
-    for spec_file, _ in rendered:
+    specs = load_specs(paths)
+    unique_models(specs)
+    for spec_file in specs:  # the reviewer's summary first, then the patch
         loaded = load_text(spec_file.raw.decode("utf-8").removeprefix("\ufeff"), spec_file.shown_as)
         if isinstance(loaded, LoadedSpec):
             line = summary(spec_file.path, shown_path(spec_file.path), loaded.data, base)
             if line:
                 click.echo(f"# spec change: {line}")
-    for plan in plans:
+    rows: list[tuple[str, int, int]] = []  # --stat: name, insertions, deletions
+    models: dict[str, str] = {}
+    changed: list[str] = []
+
+    def show(plan: FolderPlan) -> None:
         if plan.retired:
             click.echo(f"# {plan.root.relative_to(outdir).as_posix()}: no spec generates this model folder any more "
                        f"({plan.retired})")
-    entries = [entry for plan in plans for entry in _entries(plan, outdir)]
-    if stat and entries:
-        _stat(entries)
-    elif entries:
-        for name, change in entries:
-            for line in file_diff(name, change):
-                click.echo(line)
-    return EXIT_DIFFERENCES if entries else 0
+        for name, change in _entries(plan, outdir):
+            if stat:
+                rows.append((name, *_counts(change)))
+            else:
+                for line in file_diff(name, change):
+                    click.echo(line)
+            changed.append(name)
+
+    with output_lock(outdir, shared=True):
+        for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs):
+            plan = plan_model(spec_file, files, outdir, override_dirs=overrides)
+            models[plan.spec_path] = plan.root.name
+            show(plan)
+        for plan in retired_folders(outdir, models, scanned_dirs(paths)):
+            show(plan)
+    if rows:
+        _stat(rows)
+    return EXIT_DIFFERENCES if changed else 0

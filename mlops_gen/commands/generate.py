@@ -1,71 +1,144 @@
 """`mlops-gen generate SPEC_OR_DIR...`: render every spec into OUTDIR/<model.name>/, safely.
 
-Every spec is validated and rendered, and every model folder's change plan computed (manifests and paths
-validated), before the first byte is written; the whole run holds the output directory's lock.
+Every spec is validated, and every model folder's manifest and its paths checked, before the first byte is
+written; the run holds the output directory's lock throughout. Folders whose manifest records the current inputs
+and whose files are intact are not rendered again. The rest are rendered (on several cores for many specs) and
+planned and written one model at a time, so memory stays flat however many specs there are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from mlops_gen import __version__
 from mlops_gen.errors import Problem, SpecError, UserError
 from mlops_gen.output.changes import REASONS, FolderPlan, Inputs, plan_folder, retired_folders
+from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
-from mlops_gen.output.options import override_paths, scanned_dirs, shown_overrides
-from mlops_gen.output.paths import shown_path
+from mlops_gen.output.manifest import manifest_file, read_manifest
+from mlops_gen.output.options import discover_specs, override_paths, scanned_dirs, shown_overrides
+from mlops_gen.output.paths import safe_target, shown_path
 from mlops_gen.output.writer import apply_plan
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS
 from mlops_gen.render.render import RenderedFile, render_spec
 from mlops_gen.spec.validate import SpecFile, load_specs
 
+MIN_SPECS_PER_WORKER = 4  # below this, starting worker processes costs more than it saves
 
-def unique_models(specs: Sequence[SpecFile]) -> None:
-    """Two specs for one model would overwrite each other's folder: refuse, naming both files."""
-    seen: dict[str, SpecFile] = {}
+
+def unique_models(specs: Sequence[SpecFile], known: Mapping[str, str] | None = None) -> None:
+    """Two specs for one model would overwrite each other's folder: refuse, naming both files.
+
+    `known` maps models of specs that were not loaded (their folders are up to date) to their spec path.
+    """
+    seen: dict[str, str] = dict(known or {})
     problems = []
     for spec_file in specs:
         name = spec_file.spec.model.name
         if name in seen:
             problems.append(Problem(spec_file.shown_as, 1, 1, "model.name",
-                                    f"model {name!r} is also defined in {seen[name].shown_as}"))
-        seen.setdefault(name, spec_file)
+                                    f"model {name!r} is also defined in {seen[name]}"))
+        seen.setdefault(name, spec_file.shown_as)
     if problems:
         raise SpecError(problems)
 
 
 def render_all(paths: Sequence[str], targets: Sequence[str] = TARGETS,
                override_dirs: Sequence[Path] = ()) -> list[tuple[SpecFile, dict[str, RenderedFile]]]:
+    """Validate and render every spec under `paths`, in memory (for tests and small runs)."""
     specs = load_specs(paths)
     unique_models(specs)
     env = build_env(override_dirs)
     return [(spec_file, render_spec(spec_file, targets, env)) for spec_file in specs]
 
 
-def plan_all(rendered: Sequence[tuple[SpecFile, dict[str, RenderedFile]]], output: Path,
-             targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = (),
-             paths: Sequence[str] = (), *, retire: bool = True) -> list[FolderPlan]:
-    """The change plan of every model folder (read-only), with the inputs the new manifests record; on a full
-    run also of folders no spec generates any more (model renamed, spec deleted from a directory in `paths`)."""
-    fingerprint = template_fingerprint(override_dirs)
-    overrides = shown_overrides(override_dirs)
-    selected = None if set(TARGETS) <= set(targets) else {*targets, *ALWAYS_ON}
-    plans = []
-    for spec_file, files in rendered:
-        model = spec_file.spec.model.name
-        inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.raw),
-                        generator_version=__version__, generator_fingerprint=generator_fingerprint(),
-                        template_fingerprint=fingerprint, override_dirs=overrides)
-        plans.append(plan_folder(output / model, files, inputs, selected))
-    if retire and selected is None:
-        current = {shown_path(spec_file.path): spec_file.spec.model.name for spec_file, _ in rendered}
-        plans.extend(retired_folders(output, current, scanned_dirs(paths)))
-    return plans
+# ----- rendering, on several processes when there are many specs -----
+
+_worker_env: Any = None
+
+
+def _start_worker(override_dirs: tuple[Path, ...]) -> None:
+    global _worker_env
+    _worker_env = build_env(override_dirs)
+
+
+def _render_in_worker(job: tuple[SpecFile, tuple[str, ...]]) -> dict[str, RenderedFile]:
+    spec_file, targets = job
+    return render_spec(spec_file, targets, _worker_env)
+
+
+def workers(jobs: int, count: int) -> int:
+    """Worker processes for `count` specs: `jobs` if given (1: none), else one per usable core when it pays."""
+    if jobs > 0:
+        return min(jobs, max(count, 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, count // MIN_SPECS_PER_WORKER, 8))
+
+
+def iter_rendered(specs: Sequence[SpecFile], targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = (),
+                  jobs: int = 0) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
+    """Rendered files of each spec, in order, produced as they are needed."""
+    count = workers(jobs, len(specs))
+    if count <= 1:
+        env = build_env(override_dirs)
+        for spec_file in specs:
+            yield spec_file, render_spec(spec_file, targets, env)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, len(specs) // (count * 8))
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
+                             initargs=(tuple(override_dirs),)) as pool:
+        results = pool.map(_render_in_worker, [(s, tuple(targets)) for s in specs], chunksize=chunk)
+        yield from zip(specs, results, strict=True)
+
+
+# ----- planning -----
+
+def selected_targets(targets: Sequence[str]) -> set[str] | None:
+    """None for a full run; else the targets whose files this run may delete."""
+    return None if set(TARGETS) <= set(targets) else {*targets, *ALWAYS_ON}
+
+
+def plan_model(spec_file: SpecFile, files: Mapping[str, RenderedFile], outdir: Path,
+               targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = ()) -> FolderPlan:
+    """What generate would change in the spec's model folder (read-only)."""
+    model = spec_file.spec.model.name
+    inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.raw),
+                    generator_version=__version__, generator_fingerprint=generator_fingerprint(),
+                    template_fingerprint=template_fingerprint(override_dirs),
+                    override_dirs=shown_overrides(override_dirs))
+    return plan_folder(outdir / model, files, inputs, selected_targets(targets))
+
+
+def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
+    """Before anything is written: every model folder, its manifest and every path it lists must be safe."""
+    for spec_file in specs:
+        root = outdir / spec_file.spec.model.name
+        manifest = read_manifest(root)
+        if manifest is not None:
+            where = str(manifest_file(root))
+            for path in manifest.files:
+                safe_target(root, path, where)
+
+
+def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan]) -> list[SpecFile]:
+    """Validate, in order, every spec that must be rendered; model names must stay unique across all specs."""
+    slow = [path for path in spec_paths if path not in up_to_date]
+    specs = load_specs([str(path) for path in slow]) if slow else []
+    unique_models(specs, {plan.root.name: plan.spec_path for plan in up_to_date.values()})
+    return specs
 
 
 def _report(plan: FolderPlan, dry_run: bool, verbose: bool) -> None:
@@ -84,22 +157,50 @@ def _report(plan: FolderPlan, dry_run: bool, verbose: bool) -> None:
 
 
 def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TARGETS, dry_run: bool = False,
-                 verbose: bool = False, override_dirs: Sequence[str] = ()) -> int:
+                 verbose: bool = False, override_dirs: Sequence[str] = (), jobs: int = 0) -> int:
     overrides = override_paths(override_dirs)
-    rendered = render_all(paths, targets, overrides)  # every spec validated and rendered before the first write
     outdir = Path(output)
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"{output}: exists and is not a directory")
-    if dry_run:
-        with output_lock(outdir, shared=True):
-            plans = plan_all(rendered, outdir, targets, overrides, paths)
-        for plan in plans:
-            _report(plan, dry_run, verbose)
-        return 0
-    outdir.mkdir(parents=True, exist_ok=True)
-    with output_lock(outdir):
-        plans = plan_all(rendered, outdir, targets, overrides, paths)  # all manifests and paths validated first
-        for plan in plans:
-            apply_plan(plan)
-            _report(plan, dry_run, verbose)
+    spec_paths = discover_specs(paths)
+    created = not dry_run and not outdir.exists()
+    if created:
+        outdir.mkdir(parents=True)  # the lock lives on it
+    try:
+        _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):  # an invalid spec leaves no trace, not even an empty folder
+                outdir.rmdir()
+        raise
     return 0
+
+
+def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, targets: Sequence[str],
+              dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int) -> None:
+    full = selected_targets(targets) is None
+    with output_lock(outdir, shared=dry_run):
+        found = triage(spec_paths, outdir, overrides) if full else Triage(slow=list(spec_paths))
+        up_to_date = found.up_to_date()
+        specs = load_slow(spec_paths, up_to_date)  # every spec validated before the first write
+        check_folders(specs, outdir)
+        rendered = iter_rendered(specs, targets, overrides, jobs)
+        models: dict[str, str] = {}
+        try:
+            for path in spec_paths:
+                if path in up_to_date:
+                    plan = up_to_date[path]
+                else:
+                    spec_file, files = next(rendered)
+                    plan = plan_model(spec_file, files, outdir, targets, overrides)
+                    if not dry_run:
+                        apply_plan(plan)
+                models[plan.spec_path] = plan.root.name
+                _report(plan, dry_run, verbose)
+        finally:
+            rendered.close()  # stops the worker processes, if any
+        if full:
+            for plan in retired_folders(outdir, models, scanned_dirs(paths)):
+                if not dry_run:
+                    apply_plan(plan)
+                _report(plan, dry_run, verbose)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +79,25 @@ def changes(old: Any, new: Any, path: str = "") -> list[str]:
     return []
 
 
+@cache
+def _in_work_tree(git: str, directory: str) -> bool:
+    try:
+        inside = subprocess.run([git, "-C", directory, "rev-parse", "--is-inside-work-tree"],
+                                capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return inside.returncode == 0 and inside.stdout.strip() == "true"
+
+
 def previous_text(path: Path, base: str = "HEAD") -> str | None:
     """The spec file's text at git revision `base`, or None (no git, not a work tree, untracked, or new)."""
     git = shutil.which("git")
     if git is None or base.startswith("-") or not path.is_file():
         return None
     directory = str(path.resolve().parent)
+    if not _in_work_tree(git, directory):
+        return None
     try:
-        inside = subprocess.run([git, "-C", directory, "rev-parse", "--is-inside-work-tree"],
-                                capture_output=True, text=True, timeout=30, check=False)
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
         shown = subprocess.run([git, "-C", directory, "show", f"{base}:./{path.name}"],
                                capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):

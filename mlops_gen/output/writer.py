@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from mlops_gen.output.changes import FolderPlan
@@ -18,15 +17,24 @@ from mlops_gen.output.paths import safe_target
 
 
 def atomic_write(target: Path, data: bytes, executable: bool) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    """Write to `.<name>.<pid>.tmp` beside the target, then rename over it: readers see old or new, never half.
+
+    The temporary name is unique per process (runs on one output directory are serialised by the lock, and a
+    leftover from a killed run is replaced); O_EXCL after an unlink keeps a planted link from being followed.
+    """
+    parent = target.parent
+    if not parent.is_dir():
+        parent.mkdir(parents=True, exist_ok=True)
+    temporary = parent / f".{target.name}.{os.getpid()}.tmp"
+    temporary.unlink(missing_ok=True)
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.chmod(temporary, 0o755 if executable else 0o644)
+        os.chmod(temporary, 0o755 if executable else 0o644)  # explicit: the umask must not decide
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -31,8 +31,11 @@ class OutputFile:
 Planner = Callable[[ProjectSpec], list[OutputFile]]
 
 
+Finisher = Callable[[ProjectSpec, Sequence[OutputFile]], list[OutputFile]]
+
+
 def _planners() -> dict[str, Planner]:
-    from mlops_gen.targets import azure_devops, docker, docs, github_actions, k8s, repo_files, scripts
+    from mlops_gen.targets import azure_devops, docker, docs, github_actions, k8s, scripts
 
     return {
         "azure_devops": azure_devops.outputs,
@@ -41,19 +44,29 @@ def _planners() -> dict[str, Planner]:
         "docker": docker.outputs,
         "k8s": k8s.outputs,
         "docs": docs.outputs,
-        "repo_files": repo_files.outputs,
     }
+
+
+def _finishers() -> dict[str, Finisher]:
+    """ALWAYS_ON planners: they describe the whole folder, so they get every file the targets plan."""
+    from mlops_gen.targets import repo_files
+
+    return {"repo_files": repo_files.outputs}
 
 
 def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS, *, always_on: bool = True) -> list[OutputFile]:
     """Every file to render for `spec`, sorted by path; pipeline targets only for the spec's platforms."""
     files: list[OutputFile] = []
     for name, planner in _planners().items():
-        if name not in targets and not (always_on and name in ALWAYS_ON):
+        if name not in targets:
             continue
         if name in ("azure_devops", "github_actions") and name not in spec.platforms:
             continue
         files.extend(planner(spec))
+    if always_on:
+        everything = files if set(TARGETS) <= set(targets) else plan(spec, TARGETS, always_on=False)
+        for finisher in _finishers().values():
+            files.extend(finisher(spec, everything))
     paths = [f.path for f in files]
     duplicates = sorted({p for p in paths if paths.count(p) > 1})
     if duplicates:

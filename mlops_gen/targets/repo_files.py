@@ -8,8 +8,9 @@ it, put your own `repo_files/gitattributes.j2` in an --override-dir.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from mlops_gen.render.plan import TARGETS, OutputFile, plan
+from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec
 
 GITATTRIBUTES = ".gitattributes"
@@ -17,9 +18,9 @@ MANIFEST = ".mlops-gen/manifest.json"  # mlops_gen.output.manifest.MANIFEST_PATH
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9._/-]+")  # no spaces or glob characters: a path is its own exact pattern
 
 
-def outputs(spec: ProjectSpec) -> list[OutputFile]:
-    owned = sorted({f.path for f in plan(spec, TARGETS, always_on=False) if f.mode == "owned"}
-                   | {GITATTRIBUTES, MANIFEST})
+def outputs(spec: ProjectSpec, planned: Sequence[OutputFile]) -> list[OutputFile]:
+    """`planned`: every file the targets plan for `spec` (see plan._finishers)."""
+    owned = sorted({f.path for f in planned if f.mode == "owned"} | {GITATTRIBUTES, MANIFEST})
     unsafe = [p for p in owned if not _PLAIN_PATH.fullmatch(p)]
     if unsafe:  # planners choose paths from validated names; anything else is a bug
         raise RuntimeError(f"generated paths unfit for .gitattributes: {', '.join(unsafe)}")
