@@ -191,6 +191,31 @@ def test_second_generate_changes_nothing_on_disk(work: Path, capsys: pytest.Capt
     assert not [p for p in tree(work / OUT) if p.endswith(".tmp")]
 
 
+def test_a_spec_change_rewrites_only_the_files_whose_bytes_change(work: Path, extra_files: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    args = ("-o", OUT, "--override-dir", "overrides")
+    ok(capsys, "generate", "spec.yaml", *args)
+    folder = work / OUT / "customer-churn"
+    before = {p: ((folder / p).stat().st_ino, data) for p, data in tree(folder).items()}
+    set_gate(spec, "accuracy", 0.9)
+    ok(capsys, "generate", "spec.yaml", *args)
+    after = {p: ((folder / p).stat().st_ino, data) for p, data in tree(folder).items()}
+    changed = {p for p in after if after[p][1] != before[p][1]}
+    assert "extra/gates.txt" in changed
+    for path in set(after) - changed:
+        assert after[path][0] == before[path][0], f"{path} was rewritten with identical bytes"
+
+
+def test_parallel_rendering_writes_the_same_bytes(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for source in sorted(SPECS.glob("*.yaml")):
+        write_spec(work / "specs", source.name, name=source.name)
+    ok(capsys, "generate", "specs", "-o", "serial", "--jobs", "1")
+    ok(capsys, "generate", "specs", "-o", "parallel", "--jobs", "2")
+    assert tree(work / "parallel") == tree(work / "serial")
+    ok(capsys, "check", "specs", "-o", "parallel")
+
+
 def test_verbose_lists_every_file_and_dry_run_writes_nothing(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_spec(work)
     code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, "--dry-run", "-v")
