@@ -65,9 +65,9 @@ def image_of(group: dict[str, Any]) -> tuple[str, str]:
 
 
 def size_of(group: dict[str, Any]) -> dict[str, float]:
-    requests = group["containers"][0].get("resources", {}).get("requests", {})
-    return {"cpu": float(requests.get("cpu", DEFAULT_SIZE["cpu"])),
-            "memory_gb": float(requests.get("memoryInGb", DEFAULT_SIZE["memory_gb"]))}
+    asked = group["containers"][0].get("resources", {}).get("requests", {})
+    return {"cpu": float(asked.get("cpu", DEFAULT_SIZE["cpu"])),
+            "memory_gb": float(asked.get("memoryInGb", DEFAULT_SIZE["memory_gb"]))}
 
 
 def route(base: str) -> dict[str, str]:
