@@ -199,7 +199,12 @@ def test_training_pipeline_structure(rendered: dict[Path, Path]) -> None:
         spec = _spec(spec_path)
         training = _load(folder, "training")
         assert [stage["stage"] for stage in training["stages"]] == \
-            ["DataValidation", "ModelTraining", "ModelValidation", "ModelRegistration"]
+            ["CodeQuality", "DataValidation", "ModelTraining", "ModelValidation", "ModelRegistration"]
+        quality = _stage(training, "CodeQuality")
+        assert f"--cov-fail-under={spec.ci.coverage_min}" in _step_with(quality, "pytest tests/unit")
+        scans = spec.ci.security_scans
+        assert len([body for body in _scripts(quality) if "pip-audit --strict" in body]) == scans.dependency_audit
+        assert len([body for body in _scripts(quality) if "bandit --recursive" in body]) == scans.bandit
         assert training["trigger"]["branches"]["include"] == spec.triggers.branches
         if spec.triggers.paths:
             assert training["trigger"]["paths"]["include"] == spec.triggers.paths

@@ -11,6 +11,7 @@ from typing import Any
 from mlops_gen.render.filters import number
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled, metric_gates
+from mlops_gen.targets.github_actions import PIP_AUDIT
 
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
 
@@ -98,6 +99,7 @@ def _extra(spec: ProjectSpec) -> dict[str, Any]:
     return {
         **repeated_args(spec),
         "vm_image": VM_IMAGE,
+        "pip_audit": PIP_AUDIT,  # one pin for both platforms' dependency audit
         "paths": PATHS,
         "artifacts": ARTIFACTS,
         "timeouts": timeouts(spec),
