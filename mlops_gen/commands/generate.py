@@ -87,21 +87,30 @@ def iter_rendered(specs: Sequence[SpecFile], targets: Sequence[str] = TARGETS, o
                   jobs: int = 0) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
     """Rendered files of each spec, in order, produced as they are needed."""
     count = workers(jobs, len(specs))
-    if count <= 1:
+    pool = _pool(count, override_dirs) if count > 1 else None
+    if pool is None:
         env = build_env(override_dirs)
         for spec_file in specs:
             yield spec_file, render_spec(spec_file, targets, env)
         return
+    chunk = max(1, len(specs) // (count * 8))
+    with pool:
+        results = pool.map(_render_in_worker, [(s, tuple(targets)) for s in specs], chunksize=chunk)
+        yield from zip(specs, results, strict=True)
+
+
+def _pool(count: int, override_dirs: Sequence[Path]) -> Any:
+    """A process pool, or None where the platform cannot make one (no /dev/shm, no semaphores): then serial."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, len(specs) // (count * 8))
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
-                             initargs=(tuple(override_dirs),)) as pool:
-        results = pool.map(_render_in_worker, [(s, tuple(targets)) for s in specs], chunksize=chunk)
-        yield from zip(specs, results, strict=True)
+    try:
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        return ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
+                                   initargs=(tuple(override_dirs),))
+    except (OSError, NotImplementedError, ImportError):
+        return None
 
 
 # ----- planning -----
