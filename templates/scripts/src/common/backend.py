@@ -1,0 +1,165 @@
+"""Where a stage runs: the Azure ML workspace (`azure`, what pipelines use) or this machine (`local`).
+
+The backend comes from `--backend`, else the MLOPS_BACKEND environment variable, else `azure`. MLflow tracking
+follows it: an explicit MLFLOW_TRACKING_URI always wins (Azure ML sets it inside jobs); otherwise `azure` asks the
+workspace for its MLflow URI and `local` uses a sqlite store under `--workdir`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import re
+import shutil
+import subprocess  # nosec B404
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+BACKENDS = ("azure", "local")
+DEFAULT_WORKDIR = ".mlops"
+
+
+class ScriptError(Exception):
+    """A problem with the inputs or the environment: reported in one line, exit code 2."""
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    group = parser.add_argument_group("backend")
+    group.add_argument("--backend", choices=BACKENDS, default=None,
+                       help="azure (Azure ML workspace) or local (this machine) [env MLOPS_BACKEND, default azure]")
+    group.add_argument("--workspace", default=os.environ.get("AZURE_ML_WORKSPACE"),
+                       help="Azure ML workspace [env AZURE_ML_WORKSPACE]")
+    group.add_argument("--resource-group", default=os.environ.get("AZURE_RESOURCE_GROUP"),
+                       help="resource group of the workspace [env AZURE_RESOURCE_GROUP]")
+    group.add_argument("--subscription-id", default=os.environ.get("AZURE_SUBSCRIPTION_ID"),
+                       help="Azure subscription [env AZURE_SUBSCRIPTION_ID, else the Azure CLI's]")
+    group.add_argument("--workdir", default=os.environ.get("MLOPS_WORKDIR", DEFAULT_WORKDIR),
+                       help=f"local state: MLflow store, artifacts [env MLOPS_WORKDIR, default {DEFAULT_WORKDIR}]")
+    return parser
+
+
+def backend_of(args: argparse.Namespace) -> str:
+    backend = args.backend or os.environ.get("MLOPS_BACKEND") or "azure"
+    if backend not in BACKENDS:
+        raise ScriptError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    return str(backend)
+
+
+def workdir_of(args: argparse.Namespace) -> Path:
+    path = Path(args.workdir).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _cli_subscription() -> str | None:
+    az = shutil.which("az")
+    if not az:
+        return None
+    result = subprocess.run([az, "account", "show", "--query", "id", "-o", "tsv"],  # noqa: S603  # nosec B603
+                            capture_output=True, text=True, check=False, timeout=60)
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def ml_client(args: argparse.Namespace) -> Any:
+    """An azure-ai-ml MLClient for the workspace, authenticated by DefaultAzureCredential (OIDC in pipelines)."""
+    from azure.ai.ml import MLClient
+    from azure.identity import DefaultAzureCredential
+
+    subscription = args.subscription_id or _cli_subscription()
+    missing = [flag for flag, value in (("--subscription-id", subscription), ("--resource-group",
+               args.resource_group), ("--workspace", args.workspace)) if not value]
+    if missing:
+        raise ScriptError(f"the azure backend needs {', '.join(missing)}")
+    return MLClient(DefaultAzureCredential(), subscription, args.resource_group, args.workspace)
+
+
+def tracking_uri(args: argparse.Namespace) -> str:
+    explicit = os.environ.get("MLFLOW_TRACKING_URI")
+    if explicit:
+        return explicit
+    if backend_of(args) == "azure":
+        client = ml_client(args)
+        return str(client.workspaces.get(client.workspace_name).mlflow_tracking_uri)
+    return f"sqlite:///{(workdir_of(args) / 'mlflow.db').as_posix()}"
+
+
+def configure_mlflow(args: argparse.Namespace) -> Any:
+    """Point MLflow's tracking and registry at the backend; returns the mlflow module."""
+    import mlflow
+
+    uri = tracking_uri(args)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return mlflow
+
+
+def ensure_experiment(args: argparse.Namespace, name: str) -> str:
+    """The experiment's id, creating it; local artifacts go under the workdir instead of ./mlruns."""
+    import mlflow
+
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = (workdir_of(args) / "artifacts").as_uri() if backend_of(args) == "local" else None
+    return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+def data_asset(args: argparse.Namespace, name: str, version: str | None) -> Any:
+    """An Azure ML data asset by name and version ('latest' or empty: the newest)."""
+    client = ml_client(args)
+    if version in (None, "", "latest"):
+        return client.data.get(name, label="latest")
+    return client.data.get(name, version=version)
+
+
+_DATASTORE_PATH = re.compile(r"datastores/(?P<store>[^/]+)/paths/(?P<path>.+)$")
+
+
+def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path) -> Path:
+    """Copy a data asset's files from its datastore into `destination` (blob or ADLS Gen2, with Entra ID auth)."""
+    from azure.identity import DefaultAzureCredential
+    from azure.storage.blob import ContainerClient
+
+    match = _DATASTORE_PATH.search(str(asset.path))
+    if not match:
+        raise ScriptError(f"data asset path {asset.path} is not on a workspace datastore")
+    store = ml_client(args).datastores.get(match["store"])
+    container = getattr(store, "container_name", None) or getattr(store, "filesystem", None)
+    account_url = f"{store.protocol}://{store.account_name}.blob.{store.endpoint}"
+    client = ContainerClient(account_url, container, credential=DefaultAzureCredential())
+    prefix = match["path"].rstrip("/")
+    destination.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for blob in client.list_blobs(name_starts_with=prefix):
+        relative = Path(blob.name[len(prefix):].lstrip("/") or Path(blob.name).name)
+        if ".." in relative.parts:
+            continue
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(client.download_blob(blob.name).readall())
+        count += 1
+    if not count:
+        raise ScriptError(f"data asset {asset.name}:{asset.version} has no files at {asset.path}")
+    return destination
+
+
+MainFunction = TypeVar("MainFunction", bound=Callable[..., int])
+
+
+def guarded(main: MainFunction) -> MainFunction:
+    """Wrap a script's main: a ScriptError becomes one line on stderr and exit code 2, not a traceback."""
+
+    @functools.wraps(main)
+    def wrapper(argv: list[str] | None = None) -> int:
+        try:
+            return main(argv)
+        except ScriptError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return cast(MainFunction, wrapper)

@@ -1,0 +1,75 @@
+"""The MLflow model registry and run store as the stages use them: aliases (never stages), tags, run artifacts."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from common.backend import ScriptError
+from common.files import read_json
+
+MODEL_ARTIFACT = "model"
+TEST_SPLIT_ARTIFACT = "data/test_split.csv"
+_MISSING = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+
+
+def client() -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def version_by_alias(mlflow_client: Any, name: str, alias: str) -> Any | None:
+    """The version holding `alias`, or None when the model or the alias does not exist yet."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow_client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        if exc.error_code in _MISSING:
+            return None
+        raise
+
+
+def resolve_version(mlflow_client: Any, name: str, *, version: str | None = None, version_file: str | None = None,
+                    alias: str | None = None) -> str:
+    """A version number from exactly one of: --version, --version-file (register_model.py output), an alias."""
+    if version:
+        return str(version)
+    if version_file:
+        data = read_json(version_file)
+        if str(data.get("model_name", name)) != name:
+            raise ScriptError(f"{version_file} is for model {data.get('model_name')!r}, not {name!r}")
+        return str(data["version"])
+    if alias:
+        found = version_by_alias(mlflow_client, name, alias)
+        if found is None:
+            raise ScriptError(f"model {name!r} has no version with alias {alias!r}")
+        return str(found.version)
+    raise ScriptError("give --version, --version-file or --from-alias")
+
+
+def run_metrics(mlflow_client: Any, run_id: str) -> dict[str, float]:
+    return {key: float(value) for key, value in sorted(mlflow_client.get_run(run_id).data.metrics.items())}
+
+
+def model_uri(run_id: str) -> str:
+    return f"runs:/{run_id}/{MODEL_ARTIFACT}"
+
+
+def load_model(run_id: str) -> Any:
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(model_uri(run_id))
+
+
+def load_test_split(run_id: str) -> Any:
+    """The held-out rows train.py logged with the run, so every gate evaluates the same data."""
+    import mlflow
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="mlops-split-") as folder:
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=TEST_SPLIT_ARTIFACT,
+                                                    dst_path=folder)
+        return pd.read_csv(Path(local))

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Detect feature drift between a reference table (training data) and current data (recent production inputs).
+
+Per feature: the population stability index (psi) or the two-sample Kolmogorov-Smirnov statistic (ks; for
+categorical features, the total variation distance) against --threshold. Writes a JSON report. Exit code 1 means
+drift was found, so a scheduled job can trigger retraining on it; 0 means no drift; 2 means bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
+
+from common.backend import ScriptError, add_common_arguments, guarded  # noqa: E402
+from common.files import read_table, write_json  # noqa: E402
+from common.tabular import categorical_columns  # noqa: E402
+
+BINS = 10
+EPSILON = 1e-4  # keeps empty bins from making PSI infinite
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", required=True, help="reference table (CSV/Parquet), e.g. training data")
+    parser.add_argument("--current", required=True, help="current table (CSV/Parquet), e.g. recent inputs")
+    parser.add_argument("--target", help="label column to leave out")
+    parser.add_argument("--method", required=True, choices=("psi", "ks"))
+    parser.add_argument("--threshold", required=True, type=float, help="drift above this fails")
+    parser.add_argument("--output", required=True, help="JSON report to write")
+    return add_common_arguments(parser)
+
+
+def _psi(expected: list[float], actual: list[float]) -> float:
+    total = 0.0
+    for e, a in zip(expected, actual, strict=True):
+        e, a = max(e, EPSILON), max(a, EPSILON)
+        total += (a - e) * math.log(a / e)
+    return total
+
+
+def numeric_psi(reference: Any, current: Any) -> float:
+    import numpy as np
+
+    edges = np.unique(np.quantile(reference, np.linspace(0, 1, BINS + 1)))
+    if len(edges) < 2:
+        return 0.0 if np.all(current == edges[0]) else float("inf")
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected = np.histogram(reference, edges)[0] / len(reference)
+    actual = np.histogram(current, edges)[0] / len(current)
+    return _psi(list(expected), list(actual))
+
+
+def _shares(reference: Any, current: Any) -> tuple[list[float], list[float]]:
+    ref = reference.astype(str).value_counts(normalize=True)
+    cur = current.astype(str).value_counts(normalize=True)
+    categories = sorted(set(ref.index) | set(cur.index))
+    return [float(ref.get(c, 0.0)) for c in categories], [float(cur.get(c, 0.0)) for c in categories]
+
+
+def feature_drift(reference: Any, current: Any, method: str, categorical: bool) -> tuple[str, float]:
+    reference, current = reference.dropna(), current.dropna()
+    if len(reference) == 0 or len(current) == 0:
+        raise ScriptError(f"column {reference.name}: no values to compare")
+    if categorical:
+        expected, actual = _shares(reference, current)
+        if method == "psi":
+            return "psi", _psi(expected, actual)
+        return "total_variation", 0.5 * sum(abs(e - a) for e, a in zip(expected, actual, strict=True))
+    if method == "psi":
+        return "psi", numeric_psi(reference.to_numpy(dtype=float), current.to_numpy(dtype=float))
+    from scipy.stats import ks_2samp
+
+    return "ks", float(ks_2samp(reference, current).statistic)
+
+
+def detect(reference: Any, current: Any, method: str, threshold: float, target: str | None) -> dict[str, Any]:
+    columns = [c for c in reference.columns if c != target]
+    missing = [c for c in columns if c not in current.columns]
+    if missing:
+        raise ScriptError(f"current data lacks columns: {', '.join(map(str, missing))}")
+    categorical = set(categorical_columns(reference[columns]))
+    features = {}
+    for column in columns:
+        statistic, value = feature_drift(reference[column], current[column], method, column in categorical)
+        features[str(column)] = {"statistic": statistic, "value": value, "drifted": value > threshold}
+    drifted = sorted(name for name, item in features.items() if item["drifted"])
+    return {"method": method, "threshold": threshold, "reference_rows": len(reference), "current_rows": len(current),
+            "drift_detected": bool(drifted), "drifted_features": drifted, "features": features}
+
+
+@guarded
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    report = detect(read_table(args.reference), read_table(args.current), args.method, args.threshold, args.target)
+    write_json(args.output, report)
+    for name, item in report["features"].items():
+        print(f"{'DRIFT' if item['drifted'] else 'ok':<5} {name}: {item['statistic']} = {item['value']:.4f}")
+    if report["drift_detected"]:
+        print(f"drift above {args.threshold:g} in: {', '.join(report['drifted_features'])}", file=sys.stderr)
+        return 1
+    print(f"no drift above {args.threshold:g}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

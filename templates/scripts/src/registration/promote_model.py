@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Point an MLflow alias (e.g. staging, production) at a model version: the registry's promotion, without stages.
+
+The version comes from --version, --version-file (register_model.py output) or --from-alias (promote whatever
+holds that alias, e.g. staging to production).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
+
+from common.backend import add_common_arguments, configure_mlflow, guarded  # noqa: E402
+from common.registry import client, resolve_version, version_by_alias  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-name", required=True, help="registered model name")
+    parser.add_argument("--version", help="version number to promote")
+    parser.add_argument("--version-file", help="version file from register_model.py")
+    parser.add_argument("--from-alias", help="promote the version holding this alias")
+    parser.add_argument("--alias", required=True, help="alias to set")
+    return add_common_arguments(parser)
+
+
+@guarded
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_mlflow(args)
+    mlflow_client = client()
+    version = resolve_version(mlflow_client, args.model_name, version=args.version, version_file=args.version_file,
+                              alias=args.from_alias)
+    previous = version_by_alias(mlflow_client, args.model_name, args.alias)
+    mlflow_client.set_registered_model_alias(args.model_name, args.alias, version)
+    mlflow_client.set_model_version_tag(args.model_name, version, f"promoted.{args.alias}", "true")
+    before = f" (was version {previous.version})" if previous is not None else ""
+    print(f"{args.model_name}@{args.alias} -> version {version}{before}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
