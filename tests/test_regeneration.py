@@ -571,6 +571,25 @@ def test_a_manifest_entry_through_a_symlink_is_refused(work: Path, extra_files: 
     assert (outside / "only/report.txt").exists()
 
 
+def test_an_unsafe_retired_folder_stops_the_run_before_any_write(work: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    churn = write_spec(work / "specs", "customer-churn.yaml", name="churn.yaml")
+    prices = write_spec(work / "specs", "house-prices.yaml", name="prices.yaml")
+    ok(capsys, "generate", "specs", "-o", OUT)
+    old = work / OUT / "house-prices"
+    (work / "outside").mkdir()
+    (old / ".gitattributes").unlink()
+    (old / ".gitattributes").symlink_to(work / "outside" / "x")  # planted where a retired file was listed
+    data = yaml.safe_load(prices.read_text())
+    data["model"]["name"] = "prices-v2"  # retires house-prices/
+    prices.write_text(yaml.safe_dump(data, sort_keys=False))
+    set_gate(churn, "accuracy", 0.93)  # so the other folder would be rewritten
+    before = tree(work)
+    code, output = cli(capsys, "generate", "specs", "-o", OUT)
+    assert code == 2 and "symbolic link" in output
+    assert tree(work) == before
+
+
 def test_symlinked_targets_are_refused(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)
     ok(capsys, "generate", "spec.yaml", "-o", OUT)

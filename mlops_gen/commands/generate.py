@@ -193,8 +193,10 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
         up_to_date = found.up_to_date()
         specs = load_slow(spec_paths, up_to_date)  # every spec validated before the first write
         check_folders(specs, outdir)
+        models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}
+        models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
+        retired = retired_folders(outdir, models, scanned_dirs(paths)) if full else []  # paths checked here too
         rendered = iter_rendered(specs, targets, overrides, jobs)
-        models: dict[str, str] = {}
         try:
             for path in spec_paths:
                 if path in up_to_date:
@@ -204,12 +206,10 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
                     plan = plan_model(spec_file, files, outdir, targets, overrides)
                     if not dry_run:
                         apply_plan(plan)
-                models[plan.spec_path] = plan.root.name
                 _report(plan, dry_run, verbose)
         finally:
             rendered.close()  # stops the worker processes, if any
-        if full:
-            for plan in retired_folders(outdir, models, scanned_dirs(paths)):
-                if not dry_run:
-                    apply_plan(plan)
-                _report(plan, dry_run, verbose)
+        for plan in retired:
+            if not dry_run:
+                apply_plan(plan)
+            _report(plan, dry_run, verbose)

@@ -112,15 +112,16 @@ def _planned_change(root: Path, path: str, file: Rendered, previous: Entry | Non
     target = safe_target(root, path)
     old = read_regular(target)
     was_x = is_executable(target) if old is not None else False
+    data = file.data
 
     def change(action: Action, reason: str) -> Change:
-        return Change(path, action, reason, old=old, new=file.data, executable=file.executable, was_executable=was_x)
+        return Change(path, action, reason, old=old, new=data, executable=file.executable, was_executable=was_x)
 
     if old is None:
         return change("create", "missing" if previous else "new")
     if file.mode == "seeded":
         return change("keep", "seeded")
-    if old == file.data:
+    if old == data:
         return change("unchanged", "same") if was_x == file.executable else change("update", "mode")
     if previous is None or previous.mode != "owned":
         return change("update", "unrecorded")
@@ -182,9 +183,10 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
     for path, file in files.items():
         if path == MANIFEST_PATH:
             raise RuntimeError(f"a planner targets {MANIFEST_PATH}, which mlops-gen reserves for itself")
-        plan.changes.append(_planned_change(root, path, file, old_files.get(path)))
+        change = _planned_change(root, path, file, old_files.get(path))
+        plan.changes.append(change)
         entries[path] = Entry(mode=file.mode, target=file.target, executable=file.executable,
-                              sha256=sha256(file.data) if file.mode == "owned" else None)
+                              sha256=sha256(change.new) if change.new is not None and file.mode == "owned" else None)
     for path, entry in old_files.items():
         if path in files:
             continue
