@@ -444,6 +444,7 @@ def test_an_override_template_is_used_and_recorded(work: Path, capsys: pytest.Ca
     ok(capsys, "check", "spec.yaml", "-o", OUT, "--override-dir", "my-templates")
     code, output = cli(capsys, "check", "spec.yaml", "-o", OUT)  # forgetting the override is caught
     assert code == 1 and ".gitattributes: stale" in output
+    assert "it was generated with --override-dir my-templates" in output
     (overrides / "gitattributes.j2").write_text("# ours, changed\n")  # so is changing it
     code, output = cli(capsys, "check", "spec.yaml", "-o", OUT, "--override-dir", "my-templates")
     assert code == 1 and ".gitattributes: stale" in output

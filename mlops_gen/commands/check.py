@@ -18,7 +18,7 @@ from mlops_gen.errors import EXIT_DIFFERENCES, UserError
 from mlops_gen.output.changes import Change, FolderPlan, retired_folders
 from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.lock import output_lock
-from mlops_gen.output.manifest import MANIFEST_PATH, parse_manifest
+from mlops_gen.output.manifest import MANIFEST_PATH, Manifest, parse_manifest
 from mlops_gen.output.options import discover_specs, fix_command, override_paths, scanned_dirs, shown_overrides
 
 LABELS = {
@@ -36,15 +36,20 @@ LABELS = {
 }
 
 
+def _recorded(plan: FolderPlan) -> Manifest | None:
+    if plan.manifest_old is None:
+        return None
+    try:
+        return parse_manifest(plan.manifest_old, str(plan.root / MANIFEST_PATH))
+    except UserError:
+        return None
+
+
 def _manifest_drift(plan: FolderPlan) -> str:
     """Which recorded input differs, in words."""
-    if plan.manifest_old is None or plan.manifest is None:
+    old, new = _recorded(plan), plan.manifest
+    if old is None or new is None:
         return "not written yet"
-    try:
-        old = parse_manifest(plan.manifest_old, str(plan.root / MANIFEST_PATH))
-    except UserError:
-        return "unreadable"
-    new = plan.manifest
     found = []
     if (old.spec_path, old.spec_sha256) != (new.spec_path, new.spec_sha256):
         found.append("the spec changed" if old.spec_path == new.spec_path else
@@ -80,6 +85,11 @@ def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bo
             click.echo(f"{plan.root}: up to date ({owned} generated files, {seeded} user-owned)")
         return True
     click.echo(f"  to fix: {fix_command(plan.spec_path, output, overrides)}")
+    recorded = _recorded(plan)
+    if recorded is not None and recorded.override_dirs != tuple(overrides) and not plan.retired:
+        used = " ".join(f"--override-dir {d}" for d in recorded.override_dirs) or "no --override-dir"
+        click.echo(f"  (note: it was generated with {used}; pass the same to check and generate to keep using "
+                   "those templates)")
     if any(c.reason == "hand-edited" for c in failures):
         click.echo("  (generate overwrites hand edits: move them into the spec, an extension step or an "
                    "--override-dir template first; see docs/customizing.md)")
