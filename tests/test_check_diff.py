@@ -194,6 +194,18 @@ def test_diff_marks_created_deleted_and_mode_changes_like_git(work: Path, extra_
     assert "old mode 100644\nnew mode 100755" in output
 
 
+def test_diff_into_a_reader_that_stops_early_is_not_an_error(work: Path) -> None:
+    write_spec(work)  # never generated: the diff creates every file, far more than a pipe buffer holds
+    process = subprocess.Popen([sys.executable, "-m", "mlops_gen", "diff", "spec.yaml", "-o", OUT], cwd=work,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()  # like `| head -1`
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert "internal error" not in error and "Traceback" not in error, error
+
+
 def test_the_diff_applies_with_git_and_leaves_an_up_to_date_tree(work: Path, extra_files: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_spec(work)

@@ -19,7 +19,14 @@ from mlops_gen.output.changes import Change, FolderPlan, retired_folders
 from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.lock import output_lock
 from mlops_gen.output.manifest import MANIFEST_PATH, Manifest, parse_manifest
-from mlops_gen.output.options import discover_specs, fix_command, override_paths, scanned_dirs, shown_overrides
+from mlops_gen.output.options import (
+    discover_specs,
+    fix_command,
+    override_paths,
+    reader_may_leave,
+    scanned_dirs,
+    shown_overrides,
+)
 
 LABELS = {
     ("create", "new"): "missing (not generated yet)",
@@ -98,6 +105,11 @@ def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bo
 
 def run_check(paths: Sequence[str], output: str, override_dirs: Sequence[str] = (), verbose: bool = False,
               jobs: int = 0) -> int:
+    with reader_may_leave():
+        return _check(paths, output, override_dirs, verbose, jobs)
+
+
+def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verbose: bool, jobs: int) -> int:
     overrides = override_paths(override_dirs)
     shown = shown_overrides(overrides)
     outdir = Path(output)

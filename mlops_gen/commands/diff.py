@@ -18,7 +18,7 @@ from mlops_gen.errors import EXIT_DIFFERENCES
 from mlops_gen.output.changes import Action, Change, FolderPlan, retired_folders
 from mlops_gen.output.lock import output_lock
 from mlops_gen.output.manifest import MANIFEST_PATH
-from mlops_gen.output.options import override_paths, scanned_dirs
+from mlops_gen.output.options import override_paths, reader_may_leave, scanned_dirs
 from mlops_gen.output.paths import shown_path
 from mlops_gen.output.spec_changes import summary
 from mlops_gen.spec.loader import LoadedSpec, load_text
@@ -93,6 +93,11 @@ def _stat(rows: list[tuple[str, int, int]]) -> None:
 
 def run_diff(paths: Sequence[str], output: str, stat: bool = False, override_dirs: Sequence[str] = (),
              base: str = "HEAD", jobs: int = 0) -> int:
+    with reader_may_leave():
+        return _diff(paths, output, stat, override_dirs, base, jobs)
+
+
+def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence[str], base: str, jobs: int) -> int:
     overrides = override_paths(override_dirs)
     outdir = Path(output)
     specs = load_specs(paths)

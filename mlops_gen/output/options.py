@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from mlops_gen.errors import UserError
+from mlops_gen.errors import EXIT_DIFFERENCES, UserError
 from mlops_gen.output.paths import shown_path
 
 SPEC_SUFFIXES = (".yaml", ".yml")  # as mlops_gen.spec.validate.SPEC_SUFFIXES
@@ -63,3 +66,14 @@ def fix_command(spec_or_dir: str, output: str, overrides: Sequence[str] = ()) ->
     for directory in overrides:
         words += ["--override-dir", directory]
     return shlex.join(words)
+
+
+@contextlib.contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """`mlops-gen diff | head`: when the reader closes the pipe, stop quietly (exit 1: there were differences)."""
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        raise SystemExit(EXIT_DIFFERENCES) from None
