@@ -41,6 +41,7 @@ SCRIPTS = (
     "src/registration/compare_models.py",
     "src/registration/archive_versions.py",
     "src/documentation/generate_model_card.py",
+    "src/documentation/update_deployment_docs.py",
     "src/notification/send_notification.py",
     "src/monitoring/detect_drift.py",
     "src/monitoring/configure_monitoring.py",

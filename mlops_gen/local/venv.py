@@ -1,0 +1,82 @@
+"""One virtual environment per set of generated requirements, cached by their hash and reused across runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from mlops_gen.errors import UserError
+
+CACHE_ENV = "MLOPS_GEN_CACHE_DIR"
+READY_MARKER = ".mlops-gen-ready"
+
+
+def cache_root() -> Path:
+    """$MLOPS_GEN_CACHE_DIR, else the user's cache folder (XDG_CACHE_HOME or ~/.cache)."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mlops-gen"
+
+
+def requirements_hash(files: Sequence[Path]) -> str:
+    digest = hashlib.sha256(f"{sys.version_info.major}.{sys.version_info.minor}\n".encode())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv(requirements: Sequence[Path], root: Path | None = None) -> Path:
+    """The python of a venv holding `requirements`: reused when one was built for the same files, else built.
+
+    A venv is built in a temporary folder and renamed into place when complete, so an interrupted install never
+    leaves a half-built venv that a later run would trust.
+    """
+    missing = [str(p) for p in requirements if not p.is_file()]
+    if missing:
+        raise UserError(f"requirements file not found: {', '.join(missing)}")
+    folder = (root or cache_root()) / "venvs" / requirements_hash(requirements)
+    if (folder / READY_MARKER).is_file() and venv_python(folder).exists():
+        click.echo(f"reusing virtual environment {folder}")
+        return venv_python(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".build-", dir=folder.parent))
+    click.echo(f"creating virtual environment {folder} (first run for these requirements: a minute or two)")
+    try:
+        _run([sys.executable, "-m", "venv", str(building)], "create the virtual environment")
+        install = [str(venv_python(building)), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+        for path in requirements:
+            install += ["--requirement", str(path)]
+        _run(install, "install the generated requirements")
+        (building / READY_MARKER).write_text("\n".join(str(p) for p in requirements) + "\n", encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)  # a stale, unmarked leftover
+        try:
+            building.rename(folder)
+        except OSError:  # another run finished the same venv first: use theirs
+            if not (folder / READY_MARKER).is_file():
+                raise
+            shutil.rmtree(building, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return venv_python(folder)
+
+
+def _run(command: list[str], what: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
+        raise UserError(f"could not {what} (exit {result.returncode}):\n{tail}")
