@@ -32,6 +32,7 @@ import floor
 import synth
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(1, str(REPO))  # in-process planning (floor, copier data) uses the same checkout as the commands
 HEAVY = ("pydantic", "jinja2", "jsonschema")
 Hook = Callable[[], None]
 
