@@ -32,9 +32,9 @@ def validate_relative(relative: str, where: str) -> str:
 def safe_target(root: Path, relative: str, where: str = "output") -> Path:
     """The path of `relative` inside `root`; refuses escapes and symbolic links on the way (root included)."""
     validate_relative(relative, where)
-    current = root
+    current = os.fspath(root)  # plain strings: this runs for every file of every model
     for part in ("", *relative.split("/")):
-        current = current / part if part else current
+        current = os.path.join(current, part) if part else current
         try:
             info = os.lstat(current)
         except FileNotFoundError:
