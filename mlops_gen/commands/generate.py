@@ -18,7 +18,7 @@ import click
 
 from mlops_gen import __version__
 from mlops_gen.errors import Problem, SpecError, UserError
-from mlops_gen.output.changes import REASONS, FolderPlan, Inputs, plan_folder, retired_folders
+from mlops_gen.output.changes import REASONS, Action, FolderPlan, Inputs, plan_folder, retired_folders
 from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
@@ -150,19 +150,41 @@ def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan])
     return specs
 
 
-def _report(plan: FolderPlan, dry_run: bool, verbose: bool) -> None:
-    counts = (f"{plan.count('create')} created, {plan.count('update')} updated, "
-              f"{plan.count('unchanged')} unchanged, {plan.count('delete')} deleted")
-    kept = plan.count("keep")
-    suffix = f", {kept} kept (yours)" if kept else ""
-    suffix += f"; model folder retired: {plan.retired}" if plan.retired else ""
-    suffix += " (dry run: nothing written)" if dry_run else ""
-    click.echo(f"{plan.root}: {counts}{suffix}")
-    if verbose:
-        labels = {"create": "created", "update": "updated", "unchanged": "unchanged", "delete": "deleted",
-                  "keep": "kept"}
-        for change in plan.changes:
-            click.echo(f"  {labels[change.action]:<9} {change.path}: {REASONS[change.reason]}")
+ACTION_LABELS: dict[Action, str] = {"create": "created", "update": "updated", "unchanged": "unchanged",
+                                    "delete": "deleted", "keep": "kept"}
+
+
+class _Summary:
+    """One line per model folder that changed (every folder with -v), then one line of totals."""
+
+    def __init__(self, dry_run: bool, verbose: bool) -> None:
+        self.dry_run, self.verbose = dry_run, verbose
+        self.folders = 0
+        self.totals: dict[str, int] = dict.fromkeys(ACTION_LABELS, 0)
+
+    @staticmethod
+    def counts(numbers: Mapping[str, int]) -> str:
+        text = (f"{numbers['create']} created, {numbers['update']} updated, {numbers['unchanged']} unchanged, "
+                f"{numbers['delete']} deleted")
+        return text + (f", {numbers['keep']} kept (yours)" if numbers["keep"] else "")
+
+    def add(self, plan: FolderPlan) -> None:
+        self.folders += 1
+        numbers: dict[str, int] = {action: plan.count(action) for action in ACTION_LABELS}
+        for action, number in numbers.items():
+            self.totals[action] += number
+        if not (self.verbose or plan.differences or plan.retired):
+            return
+        retired = f"; model folder retired: {plan.retired}" if plan.retired else ""
+        click.echo(f"{plan.root}: {self.counts(numbers)}{retired}")
+        if self.verbose:
+            for change in plan.changes:
+                click.echo(f"  {ACTION_LABELS[change.action]:<9} {change.path}: {REASONS[change.reason]}")
+
+    def finish(self, outdir: Path) -> None:
+        folders = f"{self.folders} model folder{'s' if self.folders != 1 else ''}"
+        suffix = " (dry run: nothing written)" if self.dry_run else ""
+        click.echo(f"mlops-gen generate: {outdir}: {folders}, {self.counts(self.totals)}{suffix}")
 
 
 def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TARGETS, dry_run: bool = False,
@@ -197,6 +219,7 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
         models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
         retired = retired_folders(outdir, models, scanned_dirs(paths)) if full else []  # paths checked here too
         rendered = iter_rendered(specs, targets, overrides, jobs)
+        summary = _Summary(dry_run, verbose)
         try:
             for path in spec_paths:
                 if path in up_to_date:
@@ -206,10 +229,11 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
                     plan = plan_model(spec_file, files, outdir, targets, overrides)
                     if not dry_run:
                         apply_plan(plan)
-                _report(plan, dry_run, verbose)
+                summary.add(plan)
         finally:
             rendered.close()  # stops the worker processes, if any
         for plan in retired:
             if not dry_run:
                 apply_plan(plan)
-            _report(plan, dry_run, verbose)
+            summary.add(plan)
+        summary.finish(outdir)
