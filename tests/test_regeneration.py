@@ -525,6 +525,8 @@ def test_an_invalid_spec_writes_nothing(work: Path, capsys: pytest.CaptureFixtur
     code, output = cli(capsys, "generate", "specs", "-o", OUT)
     assert code == 2 and "bad.yaml" in output
     assert not (work / OUT).exists()
+    code, _ = cli(capsys, "generate", "specs", "-o", "deep/er/out")
+    assert code == 2 and not (work / "deep").exists()  # no trace, not even the parents of the output dir
 
 
 # ----- path safety -----

@@ -194,15 +194,15 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"{output}: exists and is not a directory")
     spec_paths = discover_specs(paths)
-    created = not dry_run and not outdir.exists()
-    if created:
-        outdir.mkdir(parents=True)  # the lock lives on it
+    created = [] if dry_run else [d for d in [outdir, *outdir.parents] if not d.exists()]
+    if not dry_run:
+        outdir.mkdir(parents=True, exist_ok=True)  # the lock lives on it
     try:
         _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs)
     except BaseException:
-        if created:
-            with contextlib.suppress(OSError):  # an invalid spec leaves no trace, not even an empty folder
-                outdir.rmdir()
+        for directory in created:  # an invalid spec leaves no trace, not even an empty folder
+            with contextlib.suppress(OSError):
+                directory.rmdir()
         raise
     return 0
 
