@@ -7,6 +7,7 @@ lock with its process. Elsewhere: an O_EXCL lock file holding the owner's pid, t
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from mlops_gen.errors import UserError
 
 LOCK_FILE = ".mlops-gen.lock"  # fallback only (no fcntl)
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
 DEFAULT_TIMEOUT = 600.0
 STALE_AFTER = 3600.0
 
@@ -67,6 +69,10 @@ def output_lock(outdir: Path, *, shared: bool = False) -> Iterator[None]:
                     if time.monotonic() > deadline:
                         raise UserError(f"{outdir}: another mlops-gen run still holds the lock; "
                                         "try again when it has finished") from None
+        except OSError as exc:
+            if exc.errno not in _NO_LOCKS:
+                raise
+            # A file system without flock (some network mounts): run unlocked rather than not at all.
         yield
     finally:
         os.close(handle)  # closing releases the lock
