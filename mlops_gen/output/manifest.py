@@ -114,7 +114,8 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
     return Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
                     spec_sha256=_string(spec, "sha256", where),
                     generator_version=_string(generator, "version", where),
-                    generator_fingerprint=_string(generator, "fingerprint", where),
+                    # optional: a manifest without it only misses check's fast path
+                    generator_fingerprint=str(generator.get("fingerprint", "")) if isinstance(generator, dict) else "",
                     template_fingerprint=_string(templates, "fingerprint", where),
                     override_dirs=tuple(overrides), complete=data.get("complete") is True, files=entries)
 
