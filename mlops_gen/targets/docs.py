@@ -197,10 +197,20 @@ def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
     return nodes, edges
 
 
+def seeded_files(spec: ProjectSpec) -> list[str]:
+    """Files written once and then owned by the user; pipeline files are always regenerated."""
+    from mlops_gen.targets import docker, k8s, scripts
+
+    files = [*scripts.outputs(spec), *docker.outputs(spec), *k8s.outputs(spec)]
+    return sorted(f.path for f in files if f.mode == "seeded")
+
+
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
     nodes, edges = flow(spec)
     return [OutputFile("README.md", "docs/README.md.j2", "docs",
                        extra={"pipeline_files": pipeline_files(spec), "flow_nodes": nodes, "flow_edges": edges,
                               "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))],
                               "glob_branches": [b for b in spec.triggers.branches if "*" in b],
-                              "drift_purpose": DRIFT_PURPOSE})]
+                              "drift_purpose": DRIFT_PURPOSE,
+                              "seeded_files": seeded_files(spec),
+                              "extension_points": list(type(spec.extensions).model_fields)})]
