@@ -29,9 +29,12 @@ def cache_root() -> Path:
 
 
 def requirements_hash(files: Sequence[Path]) -> str:
+    """Hash of what gets installed: the requirement lines, without comments (the generated header names the spec
+    file, which must not split the cache), and the Python version."""
     digest = hashlib.sha256(f"{sys.version_info.major}.{sys.version_info.minor}\n".encode())
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+        digest.update(path.name.encode() + b"\0" + "\n".join(line for line in lines if line).encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
