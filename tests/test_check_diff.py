@@ -212,8 +212,8 @@ def test_the_diff_applies_with_git_and_leaves_an_up_to_date_tree(work: Path, ext
     args = ("-o", OUT, "--override-dir", "overrides")
     ok(capsys, "generate", "spec.yaml", *args)
     set_gate(spec, "recall", 0.7)
-    with (work / FOLDER / ".gitattributes").open("a") as stream:
-        stream.write("a hand edit without a final newline")
+    with (work / FOLDER / ".gitattributes").open("a", newline="") as stream:  # what naive line splitting breaks:
+        stream.write("-- dashes\n+++ pluses\nform\x0cfeed and carriage\rreturn\na hand edit without a final newline")
     write_spec(work, fairness=None, quality_gates={"metrics": {"accuracy": {"min": 0.8}}})
     code, patch = cli(capsys, "diff", "spec.yaml", *args)
     assert code == 1 and "\\ No newline at end of file" in patch

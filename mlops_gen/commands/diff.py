@@ -8,6 +8,7 @@ paste into a pull request description.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -26,7 +27,12 @@ from mlops_gen.spec.validate import load_specs
 
 
 def _lines(data: bytes | None) -> list[str]:
-    return [] if data is None else data.decode("utf-8", errors="replace").splitlines(keepends=True)
+    """Lines split at LF only, as git does (str.splitlines would also split at CR, form feed and others)."""
+    if not data:
+        return []
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 def file_diff(name: str, change: Change) -> Iterator[str]:
@@ -48,8 +54,8 @@ def file_diff(name: str, change: Change) -> Iterator[str]:
     old, new_lines = _lines(change.old), _lines(new)
     if old == new_lines:
         return
-    for line in difflib.unified_diff(old, new_lines, old_name, new_name, n=3):
-        if line.startswith(("---", "+++")):
+    for number, line in enumerate(difflib.unified_diff(old, new_lines, old_name, new_name, n=3)):
+        if number < 2:  # the ---/+++ header
             yield line.rstrip("\n")
         elif line.endswith("\n"):
             yield line[:-1]
@@ -74,10 +80,11 @@ def _entries(plan: FolderPlan, outdir: Path) -> list[tuple[str, Change]]:
 def _counts(change: Change) -> tuple[int, int]:
     added = removed = 0
     new = change.new if change.action != "delete" else None
-    for line in difflib.unified_diff(_lines(change.old), _lines(new), n=0):
-        if line.startswith("+") and not line.startswith("+++"):
+    hunks = itertools.islice(difflib.unified_diff(_lines(change.old), _lines(new), n=0), 2, None)  # no header
+    for line in hunks:
+        if line.startswith("+"):
             added += 1
-        elif line.startswith("-") and not line.startswith("---"):
+        elif line.startswith("-"):
             removed += 1
     return added, removed
 
