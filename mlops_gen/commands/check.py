@@ -114,7 +114,7 @@ def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verb
     shown = shown_overrides(overrides)
     outdir = Path(output)
     specs = discover_specs(paths)
-    stale = total = files = 0
+    stale = total = files = seeded = 0
     with output_lock(outdir, shared=True):  # never judge a tree a concurrent generate is writing
         found = triage(specs, outdir, overrides)
         models = {plan.spec_path: plan.root.name for plan in found.fast.values()}
@@ -123,14 +123,17 @@ def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verb
             plans = itertools.chain(plans, _rendered_plans(found, outdir, overrides, jobs, models))
         for plan in plans:
             total, files = total + 1, files + len(plan.changes)
+            seeded += sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))
             stale += not _report(plan, output, shown, verbose)
         for plan in retired_folders(outdir, models, scanned_dirs(paths)):
             total += 1
             stale += not _report(plan, output, shown, verbose)
     if stale:
-        click.echo(f"mlops-gen check: {stale} of {total} model folders out of date")
+        click.echo(f"mlops-gen check: {stale} of {total} model folder{'s' if total != 1 else ''} out of date")
         return EXIT_DIFFERENCES
-    click.echo(f"mlops-gen check: {total} model folders up to date ({files} files)")
+    yours = f"; {seeded} seeded files are user-owned and not checked (-v lists them)" if seeded else ""
+    click.echo(f"mlops-gen check: {total} model folder{'s' if total != 1 else ''} up to date "
+               f"({files - seeded} generated files){yours}")
     return 0
 
 
