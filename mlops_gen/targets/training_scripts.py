@@ -87,6 +87,7 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
     files = [_file(path, executable=True) for path in SCRIPTS]
     files += [_file(path) for path in (*MODULES, *TESTS, *OWNED_FILES) if path != "config/pipeline.yaml"]
     files.append(_file("config/pipeline.yaml", extra={"pipeline_yaml": pipeline_yaml(spec)}))
+    files.append(_file(".amlignore", template="amlignore"))
     # Seeded: written once, then the user's to tune (the spec names where they live).
     files.append(_file(spec.training.config, mode="seeded", template="config/training_config.yaml"))
     files.append(_file(spec.data.expectations, mode="seeded", template="config/data_expectations.json",

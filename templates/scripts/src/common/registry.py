@@ -20,16 +20,62 @@ def client() -> Any:
     return MlflowClient()
 
 
+ALIAS_TAG = "mlops.alias.{}"  # mirrors each alias as a version tag, for registries without alias support
+
+
+def versions(mlflow_client: Any, name: str) -> list[Any]:
+    escaped = name.replace("'", "\\'")
+    return list(mlflow_client.search_model_versions(f"name = '{escaped}'"))
+
+
 def version_by_alias(mlflow_client: Any, name: str, alias: str) -> Any | None:
-    """The version holding `alias`, or None when the model or the alias does not exist yet."""
+    """The version holding `alias`, or None when the model or the alias does not exist yet.
+
+    Falls back to the alias tag that set_alias mirrors, for registries that refuse alias calls.
+    """
     from mlflow.exceptions import MlflowException
 
     try:
         return mlflow_client.get_model_version_by_alias(name, alias)
     except MlflowException as exc:
-        if exc.error_code in _MISSING:
+        if exc.error_code not in _MISSING:
+            print(f"note: alias lookup failed ({exc.error_code}); using the {ALIAS_TAG.format(alias)} tag")
+        try:
+            tagged = [v for v in versions(mlflow_client, name) if (v.tags or {}).get(ALIAS_TAG.format(alias)) == "true"]
+        except MlflowException:
             return None
-        raise
+        return max(tagged, key=lambda v: int(v.version)) if tagged else None
+
+
+def set_alias(mlflow_client: Any, name: str, alias: str, version: str) -> bool:
+    """Point `alias` at `version` (an MLflow alias) and mirror it as a version tag; False when only the tag could
+    be set because the registry does not support aliases."""
+    from mlflow.exceptions import MlflowException
+
+    native = True
+    try:
+        mlflow_client.set_registered_model_alias(name, alias, version)
+    except MlflowException as exc:
+        if exc.error_code in _MISSING:
+            raise
+        native = False
+        print(f"note: the registry refused the alias ({exc.error_code}); recording it as a version tag only")
+    tag = ALIAS_TAG.format(alias)
+    for other in versions(mlflow_client, name):
+        if str(other.version) != str(version) and (other.tags or {}).get(tag) == "true":
+            mlflow_client.delete_model_version_tag(name, other.version, tag)
+    mlflow_client.set_model_version_tag(name, version, tag, "true")
+    return native
+
+
+def aliased_versions(mlflow_client: Any, name: str) -> set[str]:
+    """Every version holding an alias, natively or through the mirrored tag."""
+    model = mlflow_client.get_registered_model(name)
+    held = {str(v) for v in (getattr(model, "aliases", None) or {}).values()}
+    prefix = ALIAS_TAG.format("")
+    held |= {str(v.version) for v in versions(mlflow_client, name)
+             if any(k.startswith(prefix) and value == "true" for k, value in (v.tags or {}).items())}
+    return held
 
 
 def resolve_version(mlflow_client: Any, name: str, *, version: str | None = None, version_file: str | None = None,

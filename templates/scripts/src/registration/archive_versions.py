@@ -17,7 +17,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
 from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.registry import client  # noqa: E402
+from common.registry import aliased_versions, client, versions  # noqa: E402
 
 ARCHIVED_TAG = "archived"
 
@@ -30,9 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     return add_common_arguments(parser)
 
 
-def to_archive(versions: list[Any], aliased: set[str], keep: int) -> list[Any]:
+def to_archive(candidates: list[Any], aliased: set[str], keep: int) -> list[Any]:
     """Versions beyond the newest `keep`, excluding aliased and already archived ones, oldest first."""
-    newest_first = sorted(versions, key=lambda v: int(v.version), reverse=True)
+    newest_first = sorted(candidates, key=lambda v: int(v.version), reverse=True)
     old = [v for v in newest_first[keep:] if str(v.version) not in aliased
            and (v.tags or {}).get(ARCHIVED_TAG) != "true"]
     return sorted(old, key=lambda v: int(v.version))
@@ -45,17 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         raise ScriptError("--keep must be at least 1")
     configure_mlflow(args)
     mlflow_client = client()
-    model = mlflow_client.get_registered_model(args.model_name)
-    aliased = {str(v) for v in (model.aliases or {}).values()}
-    versions = list(mlflow_client.search_model_versions(f"name = '{args.model_name}'"))
-    chosen = to_archive(versions, aliased, args.keep)
+    aliased = aliased_versions(mlflow_client, args.model_name)
+    found = versions(mlflow_client, args.model_name)
+    chosen = to_archive(found, aliased, args.keep)
     verb = "would archive" if args.dry_run else "archived"
     for version in chosen:
         if not args.dry_run:
             mlflow_client.set_model_version_tag(args.model_name, version.version, ARCHIVED_TAG, "true")
         print(f"{verb} {args.model_name} version {version.version}")
-    kept = len(versions) - len(chosen)
-    print(f"{args.model_name}: {len(versions)} versions, {len(chosen)} {verb}, {kept} kept "
+    kept = len(found) - len(chosen)
+    print(f"{args.model_name}: {len(found)} versions, {len(chosen)} {verb}, {kept} kept "
           f"(newest {args.keep} and aliased {sorted(aliased, key=int) or 'none'})")
     return 0
 

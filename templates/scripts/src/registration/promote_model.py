@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
 from common.backend import add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.registry import client, resolve_version, version_by_alias  # noqa: E402
+from common.registry import client, resolve_version, set_alias, version_by_alias  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,8 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     version = resolve_version(mlflow_client, args.model_name, version=args.version, version_file=args.version_file,
                               alias=args.from_alias)
     previous = version_by_alias(mlflow_client, args.model_name, args.alias)
-    mlflow_client.set_registered_model_alias(args.model_name, args.alias, version)
-    mlflow_client.set_model_version_tag(args.model_name, version, f"promoted.{args.alias}", "true")
+    set_alias(mlflow_client, args.model_name, args.alias, version)
     before = f" (was version {previous.version})" if previous is not None else ""
     print(f"{args.model_name}@{args.alias} -> version {version}{before}")
     return 0

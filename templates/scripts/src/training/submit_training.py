@@ -31,7 +31,8 @@ from common.backend import (  # noqa: E402
 )
 from common.files import parse_pairs, write_json  # noqa: E402
 
-TRAIN_SCRIPT = "src/training/train.py"  # relative to the model repository, the job's code folder
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the model repository: the job's code folder
+TRAIN_SCRIPT = "src/training/train.py"  # relative to REPO_ROOT
 # Azure ML's placeholder for the data input, written in two pieces so the generator's templates leave it alone.
 DATA_INPUT = "${" + "{inputs.data}}"
 # Base image of the Azure ML training environment; requirements-azure.txt is installed on top of it.
@@ -89,7 +90,7 @@ def submit_local(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, An
 def _conda_env() -> dict[str, Any]:
     pins = []
     for name in ("requirements.txt", "requirements-azure.txt"):
-        for line in Path(name).read_text(encoding="utf-8").splitlines():
+        for line in (REPO_ROOT / name).read_text(encoding="utf-8").splitlines():
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
                 pins.append(line)
@@ -109,7 +110,7 @@ def submit_azure(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, An
     inputs = {"data": Input(type=asset.type, path=asset.id)}
     train_command = " ".join([f"python {TRAIN_SCRIPT}", *_train_args(args, DATA_INPUT, "outputs")])
     job = command(
-        code=".",  # the model repository: src/ and config/ (files in .gitignore/.amlignore stay out)
+        code=str(REPO_ROOT),  # src/ and config/; files matched by .gitignore/.amlignore stay out
         command=train_command,
         inputs=inputs,
         environment=Environment(image=AML_BASE_IMAGE, conda_file=_conda_env()),

@@ -68,3 +68,44 @@ def test_deployment_record_lists_endpoint_and_lineage(scripts: Any) -> None:
                        {"version": "3", "model_uri": "models:/m/3", "tags": {"commit": "abc"}})
     assert "| Scoring URL | http://x/predict |" in text
     assert "blue: 90%, green: 10%" in text and "| Commit | abc |" in text and "| Model version | 3 |" in text
+
+
+class _Registry:
+    """A registry that refuses alias calls, as some hosted MLflow registries do."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, dict[str, str]] = {"1": {}, "2": {}}
+
+    def _refuse(self, *args: Any) -> None:
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import ENDPOINT_NOT_FOUND
+
+        raise MlflowException("aliases are not supported", error_code=ENDPOINT_NOT_FOUND)
+
+    set_registered_model_alias = _refuse
+    get_model_version_by_alias = _refuse
+
+    def search_model_versions(self, query: str) -> list[Any]:
+        return [SimpleNamespace(version=v, tags=dict(t)) for v, t in self.tags.items()]
+
+    def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None:
+        self.tags[str(version)][key] = value
+
+    def delete_model_version_tag(self, name: str, version: str, key: str) -> None:
+        del self.tags[str(version)][key]
+
+    def get_registered_model(self, name: str) -> Any:
+        return SimpleNamespace(aliases={})
+
+
+def test_alias_falls_back_to_a_version_tag(scripts: Any) -> None:
+    pytest.importorskip("mlflow")
+    from common import registry
+
+    fake = _Registry()
+    assert registry.set_alias(fake, "m", "production", "1") is False
+    assert registry.set_alias(fake, "m", "production", "2") is False
+    assert registry.version_by_alias(fake, "m", "production").version == "2"
+    assert fake.tags["1"] == {}
+    assert registry.version_by_alias(fake, "m", "staging") is None
+    assert registry.aliased_versions(fake, "m") == {"2"}
