@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from mlops_gen.errors import Problem
 from mlops_gen.render.environment import build_env
-from mlops_gen.render.plan import TARGETS
+from mlops_gen.render.plan import TARGETS, plan
 from mlops_gen.render.render import render_spec
 from mlops_gen.spec import types
 from mlops_gen.spec.loader import LoadedSpec
@@ -71,6 +71,7 @@ class Field:
     derived: bool = False  # templates turn it into PascalCase / snake_case identifiers too
     key: bool = False  # the value is a mapping key (registry tag keys)
     kind: Any = None  # the constrained type of mlops_gen.spec.types, whose pattern generates plausible names
+    suffix: str | None = None  # a file the generator writes: its type is fixed (other suffixes: test_hostile)
 
     def put(self, data: dict[str, Any], value: str) -> None:
         if self.key:
@@ -110,11 +111,11 @@ NAMES = [
     Field("azure.location", "zqmarkloc", kind=types.Location),
     Field("data.dataset", "zq-mark-ds", kind=types.AssetName),
     Field("data.target", "zq_mark_target", kind=types.ColumnName),
-    Field("data.local_path", "data/zq-mark.csv", kind=types.RelativePath),
-    Field("data.expectations", "config/zq-mark.json", kind=types.RelativePath),
+    Field("data.local_path", "data/zq-mark.csv", kind=types.RelativePath, suffix=".csv"),
+    Field("data.expectations", "config/zq-mark.json", kind=types.RelativePath, suffix=".json"),
     Field("training.compute", "zq-mark-cc", kind=types.ComputeName),
     Field("training.experiment", "zq-mark-exp", kind=types.AssetName),
-    Field("training.config", "config/zq-mark.yaml", kind=types.RelativePath),
+    Field("training.config", "config/zq-mark.yaml", kind=types.RelativePath, suffix=".yaml"),
     Field("triggers.branches[0]", "zq-mark-branch", derived=True, kind=types.BranchName),
     Field("triggers.paths[0]", "zq-mark/**", kind=types.PathFilter),
     Field("fairness.sensitive_features[0]", "zq_mark_feature", kind=types.ColumnName),
@@ -159,11 +160,11 @@ def values_for(field: Field) -> st.SearchStrategy[str]:
     schema = _schema_of(field.kind)
     low, high = schema.get("minLength", 0), schema.get("maxLength", 64)
     plausible = st.from_regex(schema["pattern"], fullmatch=True).filter(lambda v: low <= len(v) <= high)
-    if field.path.endswith(".script"):
-        plausible = st.tuples(plausible.filter(lambda v: len(v) <= high - 3),
-                              st.sampled_from([".sh", ".py"])).map("".join)
+    if field.path.endswith(".script") or field.suffix:
+        suffixes = [field.suffix] if field.suffix else [".sh", ".py"]
+        plausible = st.tuples(plausible.filter(lambda v: len(v) <= high - 5), st.sampled_from(suffixes)).map("".join)
     near_miss = st.tuples(plausible, fragments, plausible).map("".join)
-    return st.one_of(plausible, plausible, plausible, near_miss, any_text)
+    return st.one_of(plausible, plausible, plausible, plausible, plausible, near_miss, any_text)
 
 
 def _spec_file(data: dict[str, Any]) -> SpecFile | list[Problem]:
@@ -194,6 +195,13 @@ def _marker_render(data: dict[str, Any], targets: tuple[str, ...]) -> dict[str, 
         assert isinstance(spec_file, SpecFile), spec_file
         _marker_renders[key] = _render(spec_file, targets)
     return _marker_renders[key]
+
+
+@functools.cache
+def _generated_paths() -> frozenset[str]:
+    spec_file = _spec_file(copy.deepcopy(BASE))
+    assert isinstance(spec_file, SpecFile)
+    return frozenset(output.path for output in plan(spec_file.spec, TARGETS))
 
 
 @functools.cache
@@ -251,6 +259,9 @@ def test_names_are_rejected_or_inert(drawn: tuple[Field, str]) -> None:
     assume(value not in {"staging", "aks-prod", "age", "gender", "churned", "team"})  # collisions change meaning
     assume(not (field.path.startswith("triggers.branches") and "*" in value))  # a glob is matched, not dispatched
     assume(not (field.path == "azure.service_connection" and "." in value))  # README derives a dot-free name
+    # Path fields name files the generator writes: a clash with another generated file or another file type is
+    # a known, reported crash (see test_hostile.test_path_fields_that_clash_with_generated_files_are_user_errors).
+    assume(field.suffix is None or (value.endswith(field.suffix) and value not in _generated_paths()))
     check_inert([(field, value)])
 
 
