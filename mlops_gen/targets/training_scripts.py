@@ -64,6 +64,7 @@ TESTS = (
     "tests/unit/test_data_validation.py",
     "tests/unit/test_gates.py",
     "tests/unit/test_drift.py",
+    "tests/unit/test_sample_data.py",
     "tests/unit/test_notification.py",
     "tests/unit/test_local_pipeline.py",
 )

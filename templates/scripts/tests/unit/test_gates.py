@@ -109,3 +109,14 @@ def test_alias_falls_back_to_a_version_tag(scripts: Any) -> None:
     assert fake.tags["1"] == {}
     assert registry.version_by_alias(fake, "m", "staging") is None
     assert registry.aliased_versions(fake, "m") == {"2"}
+
+
+def test_deployment_record_main_reads_endpoint_and_version_files(scripts: Any, tmp_path: Path) -> None:
+    docs = scripts("documentation/update_deployment_docs.py")
+    (tmp_path / "endpoint.json").write_text(json.dumps({"target": "local", "url": "http://127.0.0.1:1/predict"}),
+                                            "utf-8")
+    (tmp_path / "version.json").write_text(json.dumps({"version": "4", "tags": {"branch": "main"}}), "utf-8")
+    assert docs.main(["--model-name", "m", "--environment", "dev", "--endpoint-file", str(tmp_path / "endpoint.json"),
+                      "--version-file", str(tmp_path / "version.json"), "--output", str(tmp_path / "d.md")]) == 0
+    text = (tmp_path / "d.md").read_text(encoding="utf-8")
+    assert "# Deployment: m in dev" in text and "| Branch | main |" in text
