@@ -10,6 +10,7 @@ the model folder's .mlops/state. A failing gate stops the run before registratio
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -36,11 +37,22 @@ from mlops_gen.spec.validate import SpecFile, load_specs
 STAGE_TIMEOUT_SECONDS = 1800
 
 
+def _git(folder: Path, *args: str) -> str | None:
+    """One line of git output about the spec's repository, or None outside a repository or without git."""
+    git = shutil.which("git")
+    if not git:
+        return None
+    result = subprocess.run([git, "-C", str(folder), *args], capture_output=True, text=True, check=False, timeout=30)
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
 def _lineage(spec_file: SpecFile) -> dict[str, str]:
-    """Lineage tags like a pipeline's, from this machine: a local build id and the spec's hash."""
+    """Lineage tags like a pipeline's: a local build id, the spec repository's branch and commit, the spec hash."""
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
-    return {"build_id": f"local-{stamp}", "build_number": stamp, "branch": "local", "commit": "local",
-            "spec_hash": spec_hash(spec_file.raw)}
+    folder = spec_file.path.resolve().parent
+    return {"build_id": f"local-{stamp}", "build_number": stamp,
+            "branch": _git(folder, "rev-parse", "--abbrev-ref", "HEAD") or "local",
+            "commit": _git(folder, "rev-parse", "HEAD") or "local", "spec_hash": spec_hash(spec_file.raw)}
 
 
 def _print_table(outcomes: list[Outcome]) -> None:
