@@ -309,6 +309,9 @@ def test_environments_deploy_in_order_with_the_spec_strategy(rendered: dict[str,
             if rollback is not None:
                 assert rollback["needs"] == ids and rollback["if"].startswith("failure()"), where
                 assert steps_running(rollback, "rollback.py"), where
+                for job_id in ids:  # and each rollout job rolls back at once, inside its approval
+                    immediate = [step for step in jobs[job_id]["steps"] if "rollback.py" in step.get("run", "")]
+                    assert [step["if"] for step in immediate] == ["failure()"], f"{where}: {job_id}"
         assert jobs["post-deployment"]["needs"] == previous
         assert jobs["release"]["needs"] == "post-deployment"
         assert steps_running(jobs["release"], "gh release create")
