@@ -17,6 +17,7 @@ from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled, metric_gates
 
 WORKFLOWS = ".github/workflows"
+RUNNER = "ubuntu-24.04"  # pinned like the Azure DevOps vmImage: `ubuntu-latest` moves without a diff
 # Files of the model folder the workflows rely on (written by the scripts, docker and k8s targets).
 PIPELINE_CONFIG = "config/pipeline.yaml"
 SMOKE_TEST_DATA = "tests/data/smoke_test_data.json"
@@ -255,6 +256,7 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
     }
     return {
         "deploy_plan": plans,
+        "runner": RUNNER,
         "release_branch": spec.triggers.branches[0],
         "pip_audit": PIP_AUDIT,
         "release_condition": release_condition(spec.triggers.branches[0]),
