@@ -164,7 +164,7 @@ def test_least_privilege_timeouts_and_oidc(rendered: dict[str, tuple[ProjectSpec
             assert "concurrency" in document
             for job_id, job in document["jobs"].items():
                 where = f"{folder.name}/{relative} {job_id}"
-                assert isinstance(job["timeout-minutes"], int) and job["timeout-minutes"] > 0, where
+                assert isinstance(job["timeout-minutes"], int) and 0 < job["timeout-minutes"] <= 360, where
                 assert job["runs-on"] == "ubuntu-24.04", where  # a pinned image, not one that moves
                 permissions = job["permissions"]
                 logins = uses_of(job, "azure/login")

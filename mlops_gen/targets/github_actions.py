@@ -100,6 +100,8 @@ def _env_jobs(spec: ProjectSpec, env: EnvView, needs: str) -> list[DeployJob]:
                       first=True, last=True)]
 
 
+# GitHub-hosted runners end any job after 6 hours, whatever timeout-minutes says.
+HOSTED_JOB_LIMIT = 360
 # Creating or updating an Azure ML online deployment alone can take 15-20 minutes.
 DEPLOY_MINUTES = 60
 
@@ -107,7 +109,7 @@ DEPLOY_MINUTES = 60
 def job_timeout(spec: ProjectSpec, job: DeployJob) -> int:
     """Minutes for one rollout job: the deployment, plus the observation window when the job monitors."""
     monitor_minutes = -(-spec.rollout.monitor.duration_seconds // 60)  # ceiling
-    return DEPLOY_MINUTES + (monitor_minutes if job.monitors else 0)
+    return min(DEPLOY_MINUTES + (monitor_minutes if job.monitors else 0), HOSTED_JOB_LIMIT)
 
 
 def deployment_plan(spec: ProjectSpec, first_needs: str = "build-image") -> list[EnvPlan]:
@@ -264,6 +266,8 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
         "monitored": monitored,
         "pipeline_config": PIPELINE_CONFIG,
         "smoke_test_data": SMOKE_TEST_DATA,
+        # The job waits for the Azure ML training job, plus setup; a longer wait cannot run on a hosted runner.
+        "train_timeout": min(spec.training.timeout_minutes + 30, HOSTED_JOB_LIMIT),
         "job_timeouts": {job.id: job_timeout(spec, job) for plan in plans for job in plan.jobs},
         "deploy_flags": {job.id: _deploy_flags(spec, plan, job) for plan in plans for job in plan.jobs},
         "monitor_flags": {job.id: _monitor_flags(spec, plan, job) for plan in plans for job in plan.jobs},
