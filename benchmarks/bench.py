@@ -183,6 +183,18 @@ def first_line(path: str) -> str:
         return "unknown"
 
 
+def revision() -> str:
+    """The checkout measured: commit and whether the work tree differs from it."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {head}" + (" with uncommitted changes" if dirty else "")
+
+
 def machine() -> dict[str, object]:
     def first(path: str, prefix: str) -> str:
         try:
@@ -238,7 +250,8 @@ class Bench:
               after: Hook | None = None, warmup: bool = True) -> list[Outcome]:
         metric = self.metric(key)
         try:
-            outcomes = self.runner.sample(argv, cwd, self.args.reps, expect, before, after, warmup)
+            reps = self.args.reps if warmup else self.args.reps_n  # the N-scale runs are the ones without warm-up
+            outcomes = self.runner.sample(argv, cwd, reps, expect, before, after, warmup)
         except BenchError as exc:
             metric.error = str(exc)
             return []
@@ -369,15 +382,14 @@ class Bench:
         self.jobs = jobs
         out = self.work / "floor-out"
         samples = []
-        for rep in range(self.args.reps + 1):
+        for _ in range(self.args.reps_n):  # no warm-up run: generate N just read the same templates and specs
             shutil.rmtree(out, ignore_errors=True)
             try:
                 seconds = floor.render(jobs, out)
             except Exception as exc:  # a template the plan names is missing or broken
                 metric.error = f"floor render failed: {type(exc).__name__}: {exc}"
                 return
-            if rep:
-                samples.append(round(seconds, 4))
+            samples.append(round(seconds, 4))
         metric.samples, metric.value = samples, round(median(samples), 4)
         metric.note += f"; {len(jobs)} files"
         self.fidelity["floor_vs_generate"] = compare_trees(self.work / "mono" / "generated", out)
@@ -459,8 +471,10 @@ def table(metrics: dict[str, Metric]) -> str:
 def markdown(result: dict[str, Any], metrics: dict[str, Metric]) -> str:
     """Machine, configuration, table, notes and fidelity: the section docs/benchmarks.md records."""
     info, config = result["machine"], result["config"]
-    lines = [f"Run {info['date_utc']} UTC: N={config['n']}, median of {config['reps']} runs "
-             f"(copier: {config['copier_reps']}), via `{config['invocation']}`, {config['bench_seconds']} s in all.",
+    lines = [f"Run {info['date_utc']} UTC of {config['label']}: N={config['n']}, medians of {config['reps']} runs "
+             f"({config['reps_n']} for the N-spec generate/check runs and the floor, {config['copier_reps']} for "
+             f"copier on {config['copier_n']} models), via `{config['invocation']}`, {config['bench_seconds']} s "
+             "in all.",
              "", f"- Machine: {info['nproc']} cores ({info['cpu_model']}), {info['memory_total']} memory",
              f"- {info['platform']}, {info['python_implementation']} {info['python']}",
              f"- Load average (1/5/15 min) before the run: {info['loadavg_before']}; after: {info['loadavg']}",
@@ -476,6 +490,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=500, help="specs in the synthetic monorepo [500]")
     parser.add_argument("--reps", type=int, default=5, help="measured repetitions per figure [5]")
+    parser.add_argument("--reps-n", type=int, default=0,
+                        help="repetitions of the N-spec generate/check runs and the floor [--reps]")
     parser.add_argument("--copier-reps", type=int, default=1, help="repetitions of the copier runs [1]")
     parser.add_argument("--copier-n", type=int, default=0,
                         help="render only the first K models with copier and scale its time to N [all N]")
@@ -487,11 +503,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-copier", action="store_true", help="skip the copier comparison")
     parser.add_argument("--keep", type=Path, help="build the repos in this directory and keep them")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--label", default="", help="what is measured, e.g. the commit, recorded in the results")
     args = parser.parse_args(argv)
     if args.quick:
-        args.n, args.reps, args.copier_reps = 3, 1, 1
-    if args.n < 1 or args.reps < 1 or args.copier_reps < 1:
-        parser.error("--n, --reps and --copier-reps must be at least 1")
+        args.n, args.reps, args.reps_n, args.copier_reps = 3, 1, 1, 1
+    args.reps_n = args.reps_n or args.reps
+    if min(args.n, args.reps, args.reps_n, args.copier_reps) < 1:
+        parser.error("--n, --reps, --reps-n and --copier-reps must be at least 1")
     return args
 
 
@@ -519,13 +537,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     result = {
         "machine": {**machine(), "loadavg_before": load_before},
-        "config": {"n": args.n, "reps": args.reps, "copier_reps": args.copier_reps, "quick": args.quick,
+        "config": {"n": args.n, "reps": args.reps, "reps_n": args.reps_n, "copier_reps": args.copier_reps,
+                   "copier_n": args.copier_n or args.n, "quick": args.quick, "label": args.label or revision(),
                    "invocation": bench.invocation, "statistic": "median", "bench_seconds": round(elapsed, 1)},
         "metrics": {key: asdict(metric) for key, metric in bench.metrics.items()},
         "fidelity": bench.fidelity,
     }
     print(table(bench.metrics))
-    print(f"\nN={args.n} reps={args.reps} via {bench.invocation}; {elapsed:.0f} s in all")
+    print(f"\n{result['config']['label']}: N={args.n} reps={args.reps}/{args.reps_n} via {bench.invocation}; "
+          f"{elapsed:.0f} s in all")
     for name, report in bench.fidelity.items():
         print(f"fidelity {name}: {report}")
     for metric in bench.metrics.values():
