@@ -6,17 +6,20 @@ one-for-one replacement that is one of:
   - the threshold: the old line with "0.85" replaced by "0.9" (YAML, shell, README table and diagram);
   - the spec hash: the old line with the old spec hash replaced by the new one (lineage tags such as
     `--tag spec_hash=...`), since the spec's bytes changed.
-Nothing else may move: no reordering, no added or removed lines, no other file touched.
+Nothing else may move: no reordering, no added or removed lines, no other file touched. In the manifest that
+`generate` writes, only the spec's hash and the hashes of the files that changed may differ.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from mlops_gen.cli import run
 from mlops_gen.commands.generate import render_all
 from mlops_gen.render.context import spec_hash
 from mlops_gen.render.plan import TARGETS
@@ -77,3 +80,27 @@ def test_raising_one_gate_changes_only_its_lines(tmp_path: Path, monkeypatch: py
     assert AZURE in changed_platforms, f"the Azure DevOps pipelines do not carry the gate: {threshold_changes}"
     assert GITHUB in changed_platforms, f"the GitHub workflows do not carry the gate: {threshold_changes}"
     assert "README.md" in threshold_changes, "the README's threshold table does not show the gate"
+
+
+def test_manifest_changes_only_in_hashes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = (SPECS / "customer-churn.yaml").read_text(encoding="utf-8")
+    manifests = []
+    for name, text in (("before", original), ("after", original.replace(ORIGINAL, RAISED))):
+        files = _render_from(tmp_path / name, text, monkeypatch)
+        assert run(["generate", "specs/customer-churn.yaml", "-o", "out"]) == 0
+        manifest = json.loads((tmp_path / name / "out/customer-churn/.mlops-gen/manifest.json").read_text())
+        manifests.append((files, manifest))
+    (old_files, old), (new_files, new) = manifests
+    changed = {path for path in old_files if old_files[path] != new_files[path]}
+    assert changed, "raising the gate changed no file"
+    assert old["files"].keys() == new["files"].keys()
+    for path, entry in old["files"].items():
+        other = new["files"][path]
+        differing = {key for key in entry.keys() | other.keys() if entry.get(key) != other.get(key)}
+        assert differing == ({"sha256"} if path in changed else set()), path
+    old_top = {key: value for key, value in old.items() if key != "files"}
+    new_top = {key: value for key, value in new.items() if key != "files"}
+    assert old_top["spec"]["sha256"] != new_top["spec"]["sha256"]
+    old_top["spec"].pop("sha256")
+    new_top["spec"].pop("sha256")
+    assert old_top == new_top
