@@ -531,6 +531,18 @@ def test_an_invalid_spec_writes_nothing(work: Path, capsys: pytest.CaptureFixtur
 
 # ----- path safety -----
 
+@pytest.mark.parametrize("name", ["../../x", "/etc/x", "a/b", ".."])
+def test_a_model_name_that_is_a_path_is_rejected_and_nothing_is_written(
+        work: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    data = yaml.safe_load((SPECS / "customer-churn.yaml").read_text(encoding="utf-8"))
+    data["model"]["name"] = name
+    (work / "spec.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    before = tree(work)  # ../../x from deep/out would land in here
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", "deep/out")
+    assert code == 2 and "model.name" in output
+    assert tree(work) == before and not Path("/etc/x").exists()
+
+
 def test_a_manifest_entry_outside_the_folder_is_rejected_before_anything_changes(
         work: Path, extra_files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)
