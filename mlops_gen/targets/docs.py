@@ -104,9 +104,11 @@ def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
         edges.append(Edge(after, node.id, label))
         return node.id
 
-    def extensions(point: str, after: str) -> str:
+    def extensions(point: str, after: str, env: str = "") -> str:
+        # Deployment points run once per environment: the environment keeps their node ids apart.
         for index, step in enumerate(getattr(spec.extensions, point)):
-            after = chain(Node(_id("ext", point, index), f"Your step: {step.name}"), after)
+            node_id = _id("ext", point, *([env] if env else []), index)
+            after = chain(Node(node_id, f"{env + ': ' if env else ''}your step: {step.name}"), after)
         return after
 
     nodes.append(Node("trigger", "Push, pull request or schedule", "event"))
@@ -187,7 +189,7 @@ def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
             last = chain(Node(_id("deploy", env.name), f"{env.name}: {how} ({target})"), last)
         last = chain(Node(_id("tests", env.name), f"{env.name}: smoke and integration tests"), last)
         point = "after_production_deployment" if env.production else "after_staging_deployment"
-        last = extensions(point, last)
+        last = extensions(point, last, env.name)
 
     drift = spec.monitoring.drift
     if drift.enabled:
