@@ -224,3 +224,23 @@ def test_canary_increments_on_both_platforms(trees: dict[str, Path], spec_paths:
               and call.script == "src/deployment/deploy.py" and ("--environment", "production") in call.pairs()
               for flag, value in call.pairs() if flag == "--traffic-percentage" and value is not None]
     assert github == expected
+
+
+def test_call_extractor_reads_continuations_quotes_and_operators() -> None:
+    from tests.pipeline_calls import calls_in_text, placeholder_argv
+
+    script = (
+        "set -euo pipefail\n"
+        "python src/validation/validate_metrics.py \\\n"
+        "  --metrics-file \"$(Pipeline.Workspace)/m.json\" \\\n"
+        "  --min accuracy=0.85 --min 'precision=0.8' \\\n"
+        "  --junit-output ${{ env.OUT }}/x.xml > log.txt\n"
+        "if ! python3 src/x.py --flag=1; then echo no; fi\n"
+        "python -m pip install --requirement requirements.txt\n"
+    )
+    calls = calls_in_text(script, "f.yml", AZURE)
+    assert [c.script for c in calls] == ["src/validation/validate_metrics.py", "src/x.py"]
+    assert calls[0].pairs() == [("--metrics-file", "$(Pipeline.Workspace)/m.json"), ("--min", "accuracy=0.85"),
+                                ("--min", "precision=0.8"), ("--junit-output", "${{ env.OUT }}/x.xml")]
+    assert calls[1].pairs() == [("--flag", "1")]
+    assert placeholder_argv(calls[0].argv)[1] == "PLACEHOLDER/m.json"
