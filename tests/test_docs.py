@@ -197,7 +197,7 @@ def test_free_text_is_inert_in_markdown_and_mermaid(tmp_path: Path) -> None:
     block = _mermaid_block(text)
     for line in block:  # the node/edge grammar above admits no raw quote inside a label
         assert NODE.match(line) or EDGE.match(line), line
-    assert any("your step: Step #34;]; click x call alert(1); x[#34;" in line for line in block)
+    assert any("Your step: Step #34;]; click x call alert(1); x[#34;" in line for line in block)
 
 
 def test_markdown_filters() -> None:

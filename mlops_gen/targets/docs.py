@@ -108,11 +108,16 @@ def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
         # Deployment points run once per environment: the environment keeps their node ids apart.
         for index, step in enumerate(getattr(spec.extensions, point)):
             node_id = _id("ext", point, *([env] if env else []), index)
-            after = chain(Node(node_id, f"{env + ': ' if env else ''}your step: {step.name}"), after)
+            label = f"{env}: your step: {step.name}" if env else f"Your step: {step.name}"
+            after = chain(Node(node_id, label), after)
         return after
 
     nodes.append(Node("trigger", "Push, pull request or schedule", "event"))
-    last = chain(Node("data_validation", f"Data validation ({spec.data.expectations})"), "trigger")
+    scans = spec.ci.security_scans
+    checks = [*spec.ci.linters, f"tests with coverage ≥ {spec.ci.coverage_min} %",
+              *(["bandit"] if scans.bandit else []), *(["dependency audit"] if scans.dependency_audit else [])]
+    last = chain(Node("code_quality", f"Code quality and security: {', '.join(checks)}"), "trigger")
+    last = chain(Node("data_validation", f"Data validation ({spec.data.expectations})"), last)
     last = extensions("before_training", last)
     last = chain(Node("training", f"Training job on {spec.training.compute} "
                                   f"(timeout {spec.training.timeout_minutes} min)"), last)
@@ -153,8 +158,8 @@ def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
         edges.append(Edge(last, validated))
     last = extensions("after_validation", validated)
     last = chain(Node("registration", "Register model version with lineage tags, model card, notification"), last)
-    last = chain(Node("build_image", f"Build and push image {spec.azure.registry}.azurecr.io/{spec.model.name}"),
-                 last)
+    build = "Build, scan and push" if scans.container_scan else "Build and push"
+    last = chain(Node("build_image", f"{build} image {spec.azure.registry}.azurecr.io/{spec.model.name}"), last)
 
     monitor = spec.rollout.monitor
     limits = (f"{monitor.duration_seconds} s: error rate ≤ {number(monitor.max_error_rate)}, "
