@@ -8,6 +8,7 @@ planned and written one model at a time, so memory stays flat however many specs
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 from collections.abc import Generator, Mapping, Sequence
@@ -70,9 +71,8 @@ def _start_worker(override_dirs: tuple[Path, ...]) -> None:
     _worker_env = build_env(override_dirs)
 
 
-def _render_in_worker(job: tuple[SpecFile, tuple[str, ...]]) -> dict[str, RenderedFile]:
-    spec_file, targets = job
-    return render_spec(spec_file, targets, _worker_env)
+def _render_in_worker(specs: list[SpecFile], targets: tuple[str, ...]) -> list[dict[str, RenderedFile]]:
+    return [render_spec(spec_file, targets, _worker_env) for spec_file in specs]
 
 
 def workers(jobs: int, count: int) -> int:
@@ -93,10 +93,21 @@ def iter_rendered(specs: Sequence[SpecFile], targets: Sequence[str] = TARGETS, o
         for spec_file in specs:
             yield spec_file, render_spec(spec_file, targets, env)
         return
-    chunk = max(1, len(specs) // (count * 8))
-    with pool:
-        results = pool.map(_render_in_worker, [(s, tuple(targets)) for s in specs], chunksize=chunk)
-        yield from zip(specs, results, strict=True)
+    size = max(1, min(16, len(specs) // (count * 4)))
+    chunks = [list(specs[start:start + size]) for start in range(0, len(specs), size)]
+    pending: collections.deque[Any] = collections.deque()
+    try:
+        # A bounded window of chunks in flight: rendered trees never pile up in memory ahead of the writer.
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(_render_in_worker, chunk, tuple(targets))))
+            if len(pending) > 2 * count:
+                done, future = pending.popleft()
+                yield from zip(done, future.result(), strict=True)
+        while pending:
+            done, future = pending.popleft()
+            yield from zip(done, future.result(), strict=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # also when the caller stops early
 
 
 def _pool(count: int, override_dirs: Sequence[Path]) -> Any:
