@@ -244,3 +244,27 @@ def test_call_extractor_reads_continuations_quotes_and_operators() -> None:
                                 ("--min", "precision=0.8"), ("--junit-output", "${{ env.OUT }}/x.xml")]
     assert calls[1].pairs() == [("--flag", "1")]
     assert placeholder_argv(calls[0].argv)[1] == "PLACEHOLDER/m.json"
+
+
+# Where and what each deployment script acts on: the same endpoints, deployments and clusters on both platforms.
+DEPLOYMENT_FLAGS = frozenset({
+    "--environment", "--target", "--endpoint-name", "--namespace", "--cluster", "--instance-type", "--instance-count",
+    "--deployment-name", "--stable-deployment", "--candidate-deployment", "--alias", "--location",
+})
+DEPLOYMENT_SCRIPTS = ("src/deployment/", "src/registration/promote_model.py")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_deployment_coordinates_on_both_platforms(name: str, trees: dict[str, Path]) -> None:
+    found: dict[str, set[tuple[str, tuple[tuple[str, str | None], ...]]]] = {AZURE: set(), GITHUB: set()}
+    for call in iter_calls(trees[name]):
+        if call.script.startswith(DEPLOYMENT_SCRIPTS):
+            pairs = tuple(sorted(pair for pair in call.pairs() if pair[0] in DEPLOYMENT_FLAGS))
+            if ("--target", "aci") not in pairs:  # deploy.py reads --location for ACI only
+                pairs = tuple(pair for pair in pairs if pair[0] != "--location")
+            found[call.platform].add((call.script, pairs))
+    only_azure = sorted(found[AZURE] - found[GITHUB])
+    only_github = sorted(found[GITHUB] - found[AZURE])
+    assert not only_azure and not only_github, (
+        "Azure DevOps only:\n  " + "\n  ".join(map(str, only_azure)) +
+        "\nGitHub only:\n  " + "\n  ".join(map(str, only_github)))
