@@ -323,3 +323,19 @@ def test_path_fields_that_clash_with_generated_files_are_user_errors(section: st
     result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(tmp_path / "out")])
     assert result.exit_code == EXIT_USER_ERROR, result.output
     assert f"{spec}:8:" in result.output
+
+
+@pytest.mark.parametrize("broken", ["a: [\n", (HOSTILE / "rejected" / "name-dotdot.yaml").read_text()])
+def test_one_bad_spec_among_good_ones_writes_nothing(broken: str, tmp_path: Path) -> None:
+    """generate validates every spec before its first write, also when it renders in parallel chunks."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for index in range(6):
+        (specs / f"model-{index}.yaml").write_text("apiVersion: mlops-gen/v1\nkind: ModelPipeline\nmodel:\n"
+                                                   f"  name: model-{index}\nenvironments:\n  - name: dev\n")
+    (specs / "zz-broken.yaml").write_text(broken)
+    result = subprocess.run([sys.executable, "-m", "mlops_gen", "generate", "specs", "-o", "out"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == EXIT_USER_ERROR, result
+    assert result.stderr.startswith("specs/zz-broken.yaml:")
+    assert not (tmp_path / "out").exists()
