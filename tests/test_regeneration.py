@@ -543,6 +543,18 @@ def test_a_model_name_that_is_a_path_is_rejected_and_nothing_is_written(
     assert tree(work) == before and not Path("/etc/x").exists()
 
 
+def test_a_spec_path_that_collides_with_a_generated_file_is_a_user_error(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    generated = sorted(p for p, f in planned(spec).items() if f.mode == "owned" and re.fullmatch(r"\w[\w./-]*", p))
+    data = yaml.safe_load(spec.read_text())
+    data["training"]["config"] = generated[0]
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 2 and generated[0] in output and "internal error" not in output
+    assert not (work / OUT).exists()
+
+
 def test_a_manifest_entry_outside_the_folder_is_rejected_before_anything_changes(
         work: Path, extra_files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)

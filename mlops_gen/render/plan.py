@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mlops_gen.errors import UserError
 from mlops_gen.spec.model import ProjectSpec
 
 Mode = Literal["owned", "seeded"]
@@ -70,5 +71,12 @@ def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS, *, always_on: bool
     paths = [f.path for f in files]
     duplicates = sorted({p for p in paths if paths.count(p) > 1})
     if duplicates:
+        # Seeded files may sit at paths the spec chooses (training.config, data.expectations): a clash there is the
+        # user's to fix. Any other clash is a planner bug.
+        chosen = [p for p in duplicates if any(f.path == p and f.mode == "seeded" for f in files)]
+        if chosen:
+            raise UserError(f"{spec.model.name}: {', '.join(chosen)}: a path set in the spec (such as "
+                            "training.config or data.expectations) is also a file mlops-gen generates; "
+                            "choose another path")
         raise RuntimeError(f"two templates plan the same output file: {', '.join(duplicates)}")
     return sorted(files, key=lambda f: f.path)
