@@ -61,6 +61,7 @@ class Outcome:
     maxrss_kib: int
     code: int
     stderr: str
+    tree_kib: int = 0  # sampled peak of the process tree, when watched
 
 
 class Runner:
@@ -69,27 +70,29 @@ class Runner:
     def __init__(self, cli: list[str], env: dict[str, str]) -> None:
         self.cli, self.env = cli, env
 
-    def once(self, argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Outcome:
+    def once(self, argv: Sequence[str], cwd: Path, watch: bool = False) -> Outcome:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             started = time.perf_counter()
-            proc = subprocess.Popen(list(argv), cwd=cwd, stdout=out, stderr=err, env=env or self.env)
+            proc = subprocess.Popen(list(argv), cwd=cwd, stdout=out, stderr=err, env=self.env)
+            watcher = TreeWatcher(proc.pid) if watch else None
             _, status, usage = os.wait4(proc.pid, 0)  # per-child rusage, unlike getrusage(RUSAGE_CHILDREN)
             seconds = time.perf_counter() - started
+            tree_kib = watcher.stop() if watcher else 0
             proc.returncode = os.waitstatus_to_exitcode(status)
             err.seek(0)
             stderr = err.read().decode("utf-8", "replace")
         kib = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
-        return Outcome(seconds, kib, proc.returncode, stderr)
+        return Outcome(seconds, kib, proc.returncode, stderr, tree_kib)
 
     def sample(self, argv: Sequence[str], cwd: Path, reps: int, expect: int = 0, before: Hook | None = None,
-               after: Hook | None = None, warmup: bool = True) -> list[Outcome]:
+               after: Hook | None = None, warmup: bool = True, watch_last: bool = False) -> list[Outcome]:
         """An untimed warm-up run (unless a previous scenario warmed the same files), then `reps` measured runs;
-        hooks run outside the timed region."""
+        hooks run outside the timed region; `watch_last` samples the process tree's memory in the last run."""
         outcomes = []
         for rep in range(0 if warmup else 1, reps + 1):
             if before:
                 before()
-            outcome = self.once(argv, cwd)
+            outcome = self.once(argv, cwd, watch=watch_last and rep == reps)
             if after:
                 after()
             crashed = "Traceback (most recent call last)" in outcome.stderr or "internal error" in outcome.stderr
@@ -102,13 +105,20 @@ class Runner:
         return outcomes
 
 
-def tree_peak_rss_mib(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Run once, sampling the summed VmRSS of the process and its descendants every 10 ms (Linux /proc)."""
-    proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = [0]
+class TreeWatcher:
+    """Samples the summed VmRSS of a process and its descendants every 10 ms (Linux /proc; elsewhere nothing).
 
-    def descendants(pid: int) -> list[int]:
-        found, stack = [], [pid]
+    Worker processes' memory adds up, which the parent's ru_maxrss cannot show.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kib, self.done = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.poll, daemon=True)
+        if Path(f"/proc/{pid}/status").exists():
+            self.thread.start()
+
+    def descendants(self) -> list[int]:
+        found, stack = [], [self.pid]
         while stack:
             current = stack.pop()
             found.append(current)
@@ -120,6 +130,7 @@ def tree_peak_rss_mib(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tu
                 continue
         return found
 
+    @staticmethod
     def rss_kib(pid: int) -> int:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -129,19 +140,15 @@ def tree_peak_rss_mib(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tu
             pass
         return 0
 
-    def poll() -> None:
-        while proc.poll() is None:
-            peak[0] = max(peak[0], sum(rss_kib(pid) for pid in descendants(proc.pid)))
-            time.sleep(0.01)
+    def poll(self) -> None:
+        while not self.done.wait(0.01):
+            self.peak_kib = max(self.peak_kib, sum(self.rss_kib(pid) for pid in self.descendants()))
 
-    if Path("/proc/self/status").exists():
-        watcher = threading.Thread(target=poll, daemon=True)
-        watcher.start()
-        proc.wait()
-        watcher.join()
-    else:
-        proc.wait()
-    return peak[0] / 1024, proc.returncode
+    def stop(self) -> int:
+        self.done.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        return self.peak_kib
 
 
 def heavy_imports(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> list[str]:
@@ -247,11 +254,11 @@ class Bench:
         return self.metrics.setdefault(key, Metric(key, unit))
 
     def timed(self, key: str, argv: Sequence[str], cwd: Path, expect: int = 0, before: Hook | None = None,
-              after: Hook | None = None, warmup: bool = True) -> list[Outcome]:
+              after: Hook | None = None, warmup: bool = True, watch_last: bool = False) -> list[Outcome]:
         metric = self.metric(key)
         try:
             reps = self.args.reps if warmup else self.args.reps_n  # the N-scale runs are the ones without warm-up
-            outcomes = self.runner.sample(argv, cwd, reps, expect, before, after, warmup)
+            outcomes = self.runner.sample(argv, cwd, reps, expect, before, after, warmup, watch_last)
         except BenchError as exc:
             metric.error = str(exc)
             return []
@@ -318,7 +325,7 @@ class Bench:
         if jobs:
             self.timed("generate_N_jobs1", [*generate, "--jobs", "1"], root, before=self.fresh(out), warmup=False)
             self.metric("generate_N_jobs1").note = "generate --jobs 1 (one process)"
-        outcomes = self.timed("generate_N", generate, root, before=self.fresh(out), warmup=False)
+        outcomes = self.timed("generate_N", generate, root, before=self.fresh(out), warmup=False, watch_last=jobs)
         self.metric("generate_N").note = "fresh output directory each run" + (" (default --jobs)" if jobs else "")
         self.timed("generate_N_noop", generate, root, warmup=False)
         self.metric("generate_N_noop").note = "generate again over an up-to-date output"
@@ -337,12 +344,9 @@ class Bench:
             peak.value = round(largest, 1)
             peak.note = "largest ru_maxrss of the generate N process (wait4)"
             if jobs:  # workers: their memory adds up, which per-process ru_maxrss cannot show
-                self.fresh(out)()
-                tree, code = tree_peak_rss_mib(generate, root, self.env)
-                if code != 0:
-                    peak.error = f"generate N exited {code} while its memory was sampled"
+                tree = outcomes[-1].tree_kib / 1024
                 peak.value = round(max(largest, tree), 1)
-                peak.note += f"; whole process tree sampled every 10 ms: {tree:.1f} MiB"
+                peak.note += f"; whole process tree sampled every 10 ms in the last run: {tree:.1f} MiB"
             peak.ok = peak.value <= 300
         else:
             peak.error = "generate_N failed"
