@@ -126,6 +126,9 @@ def run_run_local(spec: str, workdir: str) -> int:
     (results / "run-local.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     click.echo(f"\nresults: {results}")
     if failed is None:
+        version = json.loads((results / "version.json").read_text(encoding="utf-8"))
+        click.echo(f"registered {version['model_name']} version {version['version']} "
+                   f"(alias {model.registry.aliases.staging}); model card: {results / 'model_card.md'}")
         click.echo("run-local: every stage passed")
         return 0
     kind = "gate" if failed.stage.gate else "stage"
