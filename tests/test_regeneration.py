@@ -477,6 +477,22 @@ def test_the_documented_stage_script_takeover_works(work: Path, capsys: pytest.C
     ok(capsys, "check", "spec.yaml", *args)
 
 
+@pytest.mark.parametrize("template", ["{% if %}\n", "{{ no_such_value }}\n", "{{ 1 / 0 }}\n"],
+                         ids=["syntax", "undefined", "raises"])
+def test_a_broken_override_template_is_a_user_error(work: Path, capsys: pytest.CaptureFixture[str],
+                                                    template: str) -> None:
+    write_spec(work)
+    write_spec(work, "house-prices.yaml", name="spec2.yaml")
+    (work / "mine" / "repo_files").mkdir(parents=True)
+    (work / "mine" / "repo_files" / "gitattributes.j2").write_text(template)
+    for jobs in ("1", "2"):  # rendered here, and on worker processes
+        code, output = cli(capsys, "generate", "spec.yaml", "spec2.yaml", "-o", OUT, "--override-dir", "mine",
+                           "--jobs", jobs)
+        assert code == 2 and "mine/repo_files/gitattributes.j2:1: " in output, output
+        assert "internal error" not in output
+        assert not (work / OUT).exists()
+
+
 def test_missing_override_dir_is_a_usage_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)
     code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, "--override-dir", "nope")

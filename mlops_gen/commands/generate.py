@@ -11,14 +11,16 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
-from collections.abc import Generator, Mapping, Sequence
+import re
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+import jinja2
 
 from mlops_gen import __version__
-from mlops_gen.errors import Problem, SpecError, UserError
+from mlops_gen.errors import MlopsGenError, Problem, SpecError, UserError
 from mlops_gen.output.changes import REASONS, Action, FolderPlan, Inputs, plan_folder, retired_folders
 from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
@@ -86,6 +88,52 @@ def workers(jobs: int, count: int) -> int:
 def iter_rendered(specs: Sequence[SpecFile], targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = (),
                   jobs: int = 0) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
     """Rendered files of each spec, in order, produced as they are needed."""
+    with _blame_overrides(override_dirs):
+        yield from _rendered(specs, targets, override_dirs, jobs)
+
+
+@contextlib.contextmanager
+def _blame_overrides(override_dirs: Sequence[Path]) -> Iterator[None]:
+    """A failure inside an --override-dir template is the user's to fix: exit 2 naming it, not an internal error."""
+    try:
+        yield
+    except MlopsGenError:
+        raise
+    except Exception as exc:
+        template = _override_in(exc, override_dirs)
+        if template is None:
+            raise
+        raise UserError(f"{template}: this override template fails to render: {type(exc).__name__}: {exc}"
+                        ) from exc
+
+
+def _override_in(exc: BaseException, override_dirs: Sequence[Path]) -> str | None:
+    """The override template an exception came from, if any: jinja names template files in tracebacks."""
+    roots = [os.path.abspath(d) + os.sep for d in override_dirs]
+    if not roots:
+        return None
+    candidates: list[tuple[str, int]] = []
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        candidates.append((exc.filename, exc.lineno))
+    trace = exc.__traceback__
+    while trace is not None:  # jinja maps template frames to the template's file and line
+        candidates.append((trace.tb_frame.f_code.co_filename, trace.tb_lineno))
+        trace = trace.tb_next
+    for name, line in candidates:
+        if any(os.path.abspath(name).startswith(root) for root in roots):
+            return f"{name}:{line}"
+    remote = str(exc.__cause__ or "")  # a worker's traceback, as text
+    candidates = [(name, int(line)) for name, line in re.findall(r'File "([^"]+)", line (\d+)', remote)]
+    for name, line in candidates:
+        if any(os.path.abspath(name).startswith(root) for root in roots):
+            return f"{name}:{line}"
+    if isinstance(exc, RuntimeError) and str(exc).startswith("rendered "):  # render.verify: output does not parse
+        return f"a template in --override-dir {', '.join(map(str, override_dirs))}"
+    return None
+
+
+def _rendered(specs: Sequence[SpecFile], targets: Sequence[str], override_dirs: Sequence[Path],
+              jobs: int) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
     count = workers(jobs, len(specs))
     pool = _pool(count, override_dirs) if count > 1 else None
     if pool is None:
