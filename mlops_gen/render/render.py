@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -41,9 +42,15 @@ def shown_path(path: Path) -> str:
     return PurePosixPath(Path(relative).as_posix()).as_posix()
 
 
+_VERIFIED: set[bytes] = set()  # digests of texts already parsed: most scripts are identical across models
+
+
 def verify(path: str, text: str) -> None:
     """Parse the rendered text back: a template bug must fail here, not in a user's pipeline."""
     suffix = PurePosixPath(path).suffix
+    digest = hashlib.blake2b(f"{suffix}\0{text}".encode(), digest_size=16).digest()
+    if digest in _VERIFIED:
+        return
     try:
         if suffix in (".yml", ".yaml"):
             list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
@@ -53,6 +60,7 @@ def verify(path: str, text: str) -> None:
             compile(text, path, "exec")
     except (yaml.YAMLError, ValueError, SyntaxError) as exc:
         raise RuntimeError(f"rendered {path} does not parse: {exc}") from exc
+    _VERIFIED.add(digest)
 
 
 def render_spec(spec_file: SpecFile, targets: Sequence[str] = TARGETS,
@@ -62,9 +70,8 @@ def render_spec(spec_file: SpecFile, targets: Sequence[str] = TARGETS,
     context = build_context(spec_file.spec, shown, spec_file.raw)
     rendered: dict[str, RenderedFile] = {}
     for output in plan(spec_file.spec, targets):
-        text = env.get_template(output.template).render(**context, **output.extra, output_path=output.path)
-        text = with_header(output.path, text, shown, output.mode)
-        text = text.rstrip("\n") + "\n"  # LF, exactly one trailing newline
-        verify(output.path, text)
+        body = env.get_template(output.template).render(**context, **output.extra, output_path=output.path)
+        verify(output.path, body)  # before the header (comments only), so identical bodies are parsed once
+        text = with_header(output.path, body, shown, output.mode).rstrip("\n") + "\n"  # LF, one trailing newline
         rendered[output.path] = RenderedFile(text, output.mode, output.executable, output.target)
     return dict(sorted(rendered.items()))
