@@ -303,8 +303,8 @@ def test_spec_path_with_a_line_break_is_refused(layout: str, tmp_path: Path) -> 
     assert not (tmp_path / "out").exists()
 
 
-# Path fields that name files mlops-gen itself writes. Found by the property tests; the fix belongs in the spec
-# model/semantic rules (owned by the lead): until then these are strict xfails, so the fix flips them loudly.
+# Path fields that name files mlops-gen itself writes, or files of the wrong type. Found by the property tests;
+# refused by the spec's semantic rules with the field's position.
 _PATH_CLASHES = [
     "training:\n  config: config/train.py\n",  # YAML content in a .py file: the render check fails, exit 3
     "training:\n  config: config/train.json\n",
@@ -314,7 +314,6 @@ _PATH_CLASHES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="reported: path fields may name generated files or the wrong file type")
 @pytest.mark.parametrize("section", _PATH_CLASHES)
 def test_path_fields_that_clash_with_generated_files_are_user_errors(section: str, tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"

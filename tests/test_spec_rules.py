@@ -205,3 +205,29 @@ def test_extension_scripts_must_be_sh_or_py() -> None:
         check({"extensions.before_training": [{"name": "x", "script": "ci/run.rb"}]})))
     assert any("relative path" in m for m in messages(
         check({"extensions.before_training": [{"name": "x", "script": "../outside.sh"}]})))
+
+
+@pytest.mark.parametrize("value", ["nan", float("nan"), "inf", float("-inf")])
+def test_thresholds_must_be_finite(value: str | float) -> None:
+    assert any("finite number" in m for m in messages(check({"quality_gates.metrics": {"mae": {"max": value}},
+                                                              "model.task": "regression"})))
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("training.config", "config/train.py", "must end in .yaml or .yml"),
+    ("data.expectations", "config/expectations.yaml", "must end in .json"),
+    ("data.local_path", "data/train.parquet", "must end in .csv"),
+    ("training.config", "azure-pipelines/training.yml", "is also a file mlops-gen generates"),
+    ("data.expectations", "config/pipeline.json", None),
+])
+def test_paths_chosen_in_the_spec(field: str, value: str, expected: str | None) -> None:
+    result = check({field: value})
+    if expected is None:
+        assert isinstance(result, ProjectSpec)
+    else:
+        assert any(m.startswith(f"{field}: ") and expected in m for m in messages(result))
+
+
+def test_lists_are_bounded() -> None:
+    many = [{"name": f"env{i}"} for i in range(21)]
+    assert any("environments" in m for m in messages(check(environments=many)))

@@ -55,8 +55,7 @@ def _finishers() -> dict[str, Finisher]:
     return {"repo_files": repo_files.outputs}
 
 
-def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS, *, always_on: bool = True) -> list[OutputFile]:
-    """Every file to render for `spec`, sorted by path; pipeline targets only for the spec's platforms."""
+def _planned(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]:
     files: list[OutputFile] = []
     for name, planner in _planners().items():
         if name not in targets:
@@ -64,6 +63,17 @@ def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS, *, always_on: bool
         if name in ("azure_devops", "github_actions") and name not in spec.platforms:
             continue
         files.extend(planner(spec))
+    return files
+
+
+def planned_paths(spec: ProjectSpec) -> list[str]:
+    """Every path the targets plan, duplicates included: lets spec validation spot user-chosen paths that clash."""
+    return [f.path for f in _planned(spec, TARGETS)]
+
+
+def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS, *, always_on: bool = True) -> list[OutputFile]:
+    """Every file to render for `spec`, sorted by path; pipeline targets only for the spec's platforms."""
+    files = _planned(spec, targets)
     if always_on:
         everything = files if set(TARGETS) <= set(targets) else plan(spec, TARGETS, always_on=False)
         for finisher in _finishers().values():

@@ -62,7 +62,8 @@ DEFAULT_GATES: dict[str, dict[str, float]] = {
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # NaN/inf would make a gate that never fails ("--max mae=nan"): refuse them even when quoted.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 class ModelInfo(Section):
@@ -71,7 +72,7 @@ class ModelInfo(Section):
     description: FreeText = Field("", description="One line saying what the model predicts.")
     task: Task = Field("classification", description="Learning task: decides metrics and the estimator.")
     framework: Literal["scikit-learn"] = Field("scikit-learn", description="Training framework.")
-    owners: list[Owner] = Field(default=[], description="Handles or e-mails of the owning team.")
+    owners: list[Owner] = Field(max_length=50, default=[], description="Handles or e-mails of the owning team.")
 
 
 class Azure(Section):
@@ -98,9 +99,9 @@ class Data(Section):
 
 
 class Triggers(Section):
-    branches: list[BranchName] = Field(default=["main"], min_length=1,
+    branches: list[BranchName] = Field(max_length=50, default=["main"], min_length=1,
                                        description="Branches whose pushes run the training pipeline.")
-    paths: list[PathFilter] = Field(default=["src/**", "config/**", "data/**"],
+    paths: list[PathFilter] = Field(max_length=50, default=["src/**", "config/**", "data/**"],
                                     description="Only changes under these paths trigger a run.")
     pull_requests: bool = Field(True, description="Validate pull requests into the first branch.")
     schedule: Cron | None = Field(None, description="Retraining schedule (five-field cron, UTC).")
@@ -135,7 +136,7 @@ class ChampionChallenger(Section):
 
 class Fairness(Section):
     enabled: bool = Field(True, description="Run the fairness gate.")
-    sensitive_features: list[ColumnName] = Field(default=[], description="Columns to assess.")
+    sensitive_features: list[ColumnName] = Field(max_length=50, default=[], description="Columns to assess.")
     metric: Literal["demographic_parity_ratio", "equalized_odds_ratio"] = Field(
         "demographic_parity_ratio", description="fairlearn ratio metric; 1.0 is perfectly fair.")
     threshold: float = Field(0.8, description="Lowest acceptable ratio, within [0, 1].")
@@ -153,7 +154,7 @@ class Aliases(Section):
 
 
 class Registry(Section):
-    tags: dict[TagKey, TagValue] = Field(default={}, description="Tags set on every version.")
+    tags: dict[TagKey, TagValue] = Field(default={}, max_length=50, description="Tags set on every version.")
     aliases: Aliases = Field(default=Aliases(), description="MLflow aliases (not stages) used for promotion.")
     keep_versions: int = Field(5, ge=1, le=1000,
                                description="Versions kept when archiving; aliased versions are always kept.")
@@ -198,7 +199,7 @@ class Monitor(Section):
 
 class Rollout(Section):
     strategy: Strategy = Field("canary", description="How production receives a new version.")
-    increments: list[int] = Field(default=[10, 25, 50, 100],
+    increments: list[int] = Field(max_length=50, default=[10, 25, 50, 100],
                                   description="Canary traffic percentages, increasing, ending at 100.")
     monitor: Monitor = Field(default=Monitor(), description="Health limits checked at each step.")
     auto_rollback: bool = Field(True, description="Roll back automatically when a step fails its checks.")
@@ -212,7 +213,7 @@ class Drift(Section):
 
 
 class Alerts(Section):
-    email: list[Email] = Field(default=[], description="Recipients of monitoring alerts.")
+    email: list[Email] = Field(max_length=50, default=[], description="Recipients of monitoring alerts.")
 
 
 class Monitoring(Section):
@@ -221,7 +222,7 @@ class Monitoring(Section):
 
 
 class Notifications(Section):
-    email: list[Email] = Field(default=[], description="Recipients of pipeline notifications.")
+    email: list[Email] = Field(max_length=50, default=[], description="Recipients of pipeline notifications.")
     channel: Literal["none", "teams", "slack"] = Field("none", description="Chat webhook to notify.")
     webhook_secret: SecretName = Field("NOTIFY_WEBHOOK_URL",
                                        description="Name of the secret variable holding the webhook URL.")
@@ -250,9 +251,9 @@ class ExtensionStep(Section):
 class Extensions(Section):
     """Named places where the pipelines run your own scripts, rendered on both platforms."""
 
-    before_training: list[ExtensionStep] = Field(default=[], description="Before the training job.")
-    after_training: list[ExtensionStep] = Field(default=[], description="After metrics are collected.")
-    after_validation: list[ExtensionStep] = Field(default=[], description="After all gates passed.")
+    before_training: list[ExtensionStep] = Field(max_length=50, default=[], description="Before the training job.")
+    after_training: list[ExtensionStep] = Field(max_length=50, default=[], description="After metrics are collected.")
+    after_validation: list[ExtensionStep] = Field(max_length=50, default=[], description="After all gates passed.")
     after_staging_deployment: list[ExtensionStep] = Field(
         default=[], description="After each pre-production deployment and its tests.")
     after_production_deployment: list[ExtensionStep] = Field(
@@ -262,7 +263,7 @@ class Extensions(Section):
 class ProjectSpec(Section):
     """One model's pipelines: everything mlops-gen renders is derived from this."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False,
                               title="mlops-gen ModelPipeline spec")
 
     api_version: Literal["mlops-gen/v1"] = Field(alias="apiVersion", description="Spec format version.")
@@ -282,7 +283,7 @@ class ProjectSpec(Section):
     fairness: Fairness | None = Field(None, description="Fairness gate; omitted means no fairness gate.")
     explainability: Explainability = Field(default=Explainability(), description="Explainability report.")
     registry: Registry = Field(default=Registry(), description="MLflow model registry settings.")
-    environments: list[Environment] = Field(min_length=1, description="Deployment environments, in order.")
+    environments: list[Environment] = Field(min_length=1, max_length=20, description="Deployment environments, in order.")
     rollout: Rollout = Field(default=Rollout(), description="Production rollout.")
     monitoring: Monitoring = Field(default=Monitoring(), description="Production monitoring.")
     notifications: Notifications = Field(default=Notifications(), description="Who hears about runs.")

@@ -122,7 +122,30 @@ def _extensions(spec: ProjectSpec) -> Iterator[Finding]:
                 yield ("extensions", point, index, "script"), "must end in '.sh' (run with bash) or '.py' (python)"
 
 
+# Files the spec names, the suffix their content needs, and whether mlops-gen writes a starter file there.
+_CHOSEN_PATHS: tuple[tuple[FieldPath, tuple[str, ...]], ...] = (
+    (("training", "config"), (".yaml", ".yml")),
+    (("data", "expectations"), (".json",)),
+    (("data", "local_path"), (".csv",)),
+)
+
+
+def _paths(spec: ProjectSpec) -> Iterator[Finding]:
+    from mlops_gen.render.plan import planned_paths  # the planners decide which files are generated
+
+    planned = planned_paths(spec)
+    for path, suffixes in _CHOSEN_PATHS:
+        section = getattr(spec, str(path[0]))
+        value: str = getattr(section, str(path[1]))
+        if not value.endswith(suffixes):
+            yield path, f"{value!r} must end in {' or '.join(suffixes)}"
+        elif planned.count(value) > 1 or (value in planned and path == ("data", "local_path")):
+            yield path, f"{value!r} is also a file mlops-gen generates; choose another path"
+
+
 def semantic_findings(spec: ProjectSpec) -> list[Finding]:
     """Every cross-field rule violated by `spec`, as (field path, message)."""
     rules = (_platforms, _gates, _fairness, _environments, _rollout, _monitoring, _extensions)
-    return [finding for rule in rules for finding in rule(spec)]
+    findings = [finding for rule in rules for finding in rule(spec)]
+    # Planning assumes an otherwise valid spec (unique environments, ...), so path clashes are checked last.
+    return findings or list(_paths(spec))

@@ -185,6 +185,8 @@ def discover(paths: Iterable[str]) -> list[Path]:
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise UserError(f"{name}: not a regular file or directory")
         else:
             raise UserError(f"{name}: no such file or directory")
     if not found:
