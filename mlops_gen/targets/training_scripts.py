@@ -67,6 +67,7 @@ TESTS = (
     "tests/unit/test_sample_data.py",
     "tests/unit/test_notification.py",
     "tests/unit/test_local_pipeline.py",
+    "tests/unit/test_serving.py",
 )
 
 OWNED_FILES = (
@@ -75,6 +76,7 @@ OWNED_FILES = (
     "requirements.txt",
     "requirements-azure.txt",
     "requirements-dev.txt",
+    "ruff.toml",
 )
 
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Smoke test of a deployed endpoint: health (where exposed), then one prediction per test record.
 
 Exits 0 when the endpoint answers and returns one prediction per record, 1 otherwise (standard library only).

@@ -16,8 +16,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, guarded  # noqa: E402
-from common.files import read_yaml  # noqa: E402
+from common.backend import ScriptError, guarded
+from common.files import read_yaml
 
 DEFAULT_ROWS = 10000
 DEFAULT_SEED = 42

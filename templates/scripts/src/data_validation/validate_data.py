@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import (  # noqa: E402
+from common.backend import (
     ScriptError,
     add_common_arguments,
     backend_of,
@@ -26,8 +26,8 @@ from common.backend import (  # noqa: E402
     download_data_asset,
     guarded,
 )
-from common.files import read_json, read_table, write_json  # noqa: E402
-from common.junit import Case, summarize, write_junit  # noqa: E402
+from common.files import read_json, read_table, write_json
+from common.junit import Case, summarize, write_junit
 
 SUITE = "data_validation"
 DTYPES = ("integer", "number", "string", "boolean")

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Deploy a model version: Azure ML managed online endpoint, AKS (the generated manifests) or ACI, with the
 candidate's share of traffic; `--backend local` serves it on 127.0.0.1 instead.
 
@@ -16,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import (  # noqa: E402
+from support import (
     DeployError,
     add_common_flags,
     backend_of,

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Download a registered model version (an MLflow model directory) into the image build context.
 
 The serving image carries its model (COPY model/ in the Dockerfile): the running container needs no registry
@@ -13,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import (  # noqa: E402
+from support import (
     DeployError,
     add_common_flags,
     configure_mlflow,

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Watch a deployment for the rollout's observation window: error rate and p95 latency against limits.
 
 Every --interval-seconds it sends a small burst of scoring requests (the smoke-test records) to the deployment,

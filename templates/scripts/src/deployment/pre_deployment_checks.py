@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Checks before a deployment touches traffic: the version exists under the alias, came from a tracked run whose
 metrics still pass the quality gates, has an input signature, and carries the registry tags the spec requires.
 
@@ -13,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import DeployError, add_common_flags, configure_mlflow, guarded_main  # noqa: E402
+from support import DeployError, add_common_flags, configure_mlflow, guarded_main
 
 
 def build_parser() -> argparse.ArgumentParser:

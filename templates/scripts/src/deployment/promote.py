@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Promote a verified candidate: all traffic to it, its image onto the stable deployment, the candidate removed,
 then the MLflow alias (e.g. production) set on the promoted model version.
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import (  # noqa: E402
+from support import (
     DeployError,
     add_common_flags,
     backend_of,

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Roll back a canary or blue-green release: all traffic to the stable deployment, the candidate removed.
 
 The production alias is untouched (it only moves when promote.py succeeds), so nothing else needs undoing.
@@ -11,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import add_common_flags, backend_of, guarded_main  # noqa: E402
+from support import add_common_flags, backend_of, guarded_main
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,8 +11,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, guarded  # noqa: E402
-from common.files import read_json, read_yaml, write_text  # noqa: E402
+from common.backend import add_common_arguments, guarded
+from common.files import read_json, read_yaml, write_text
 
 
 def build_parser() -> argparse.ArgumentParser:

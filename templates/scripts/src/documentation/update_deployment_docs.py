@@ -14,8 +14,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, guarded  # noqa: E402
-from common.files import read_json, write_text  # noqa: E402
+from common.backend import add_common_arguments, guarded
+from common.files import read_json, write_text
 
 LINEAGE = ("build_id", "build_number", "branch", "commit", "spec_hash")
 

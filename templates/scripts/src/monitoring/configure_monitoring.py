@@ -15,8 +15,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, backend_of, guarded, ml_client, workdir_of  # noqa: E402
-from common.files import write_json  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, backend_of, guarded, ml_client, workdir_of
+from common.files import write_json
 
 SPARK_RUNTIME = "3.4"
 SPARK_INSTANCE = "standard_e4s_v3"

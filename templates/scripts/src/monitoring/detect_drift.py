@@ -16,9 +16,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, guarded  # noqa: E402
-from common.files import read_table, write_json  # noqa: E402
-from common.tabular import categorical_columns  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, guarded
+from common.files import read_table, write_json
+from common.tabular import categorical_columns
 
 BINS = 10
 EPSILON = 1e-4  # keeps empty bins from making PSI infinite

@@ -17,8 +17,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, guarded  # noqa: E402
-from common.files import parse_pairs  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, guarded
+from common.files import parse_pairs
 
 STATUS_ICONS = {"succeeded": "✅", "success": "✅", "failed": "❌", "failure": "❌", "started": "▶️"}
 

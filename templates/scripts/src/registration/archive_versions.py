@@ -16,8 +16,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.registry import aliased_versions, client, versions  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.registry import aliased_versions, client, versions
 
 ARCHIVED_TAG = "archived"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.files import write_json  # noqa: E402
-from common.registry import client, run_metrics  # noqa: E402
+from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.files import write_json
+from common.registry import client, run_metrics
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.registry import client, resolve_version, set_alias, version_by_alias  # noqa: E402
+from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.registry import client, resolve_version, set_alias, version_by_alias
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.files import parse_pairs, read_job, read_json, write_json  # noqa: E402
-from common.registry import model_uri  # noqa: E402
+from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.files import parse_pairs, read_job, read_json, write_json
+from common.registry import model_uri
 
 LINEAGE = ("build_id", "build_number", "branch", "commit", "spec_hash")
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """HTTP scoring app for {{ model.name }}: `GET /health` and `POST /predict`.
 
 Request:  POST /predict with `Content-Type: application/json` and the body

@@ -11,7 +11,7 @@ import urllib.request
 def main() -> int:
     url = f"http://127.0.0.1:{os.environ.get('PORT', '8080')}/health"
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310  # nosec B310
+        with urllib.request.urlopen(url, timeout=3) as response:  # nosec B310
             return 0 if response.status == 200 else 1
     except (urllib.error.URLError, OSError):
         return 1

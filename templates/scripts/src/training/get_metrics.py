@@ -9,9 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.files import read_job, write_json  # noqa: E402
-from common.registry import run_metrics  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.files import read_job, write_json
+from common.registry import run_metrics
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import (  # noqa: E402
+from common.backend import (
     ScriptError,
     add_common_arguments,
     backend_of,
@@ -29,7 +29,7 @@ from common.backend import (  # noqa: E402
     ml_client,
     workdir_of,
 )
-from common.files import parse_pairs, write_json  # noqa: E402
+from common.files import parse_pairs, write_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the model repository: the job's code folder
 TRAIN_SCRIPT = "src/training/train.py"  # relative to REPO_ROOT
@@ -71,7 +71,8 @@ def submit_local(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, An
     output_dir = workdir_of(args) / "runs" / run_id
     env = {**os.environ, "MLFLOW_RUN_ID": run_id, "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(),
            "MLOPS_BACKEND": "local"}
-    command = [sys.executable, str(Path(__file__).resolve().parent / "train.py"), *_train_args(args, args.data_path, str(output_dir)),
+    train_script = str(Path(__file__).resolve().parent / "train.py")
+    command = [sys.executable, train_script, *_train_args(args, args.data_path, str(output_dir)),
                "--backend", "local", "--workdir", str(workdir_of(args))]
     started = time.monotonic()
     try:

@@ -15,10 +15,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.files import read_table, read_yaml, write_json  # noqa: E402
-from common.registry import MODEL_ARTIFACT, TEST_SPLIT_ARTIFACT  # noqa: E402
-from common.tabular import categorical_columns, numeric_columns, split_features  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.files import read_table, read_yaml, write_json
+from common.registry import MODEL_ARTIFACT, TEST_SPLIT_ARTIFACT
+from common.tabular import categorical_columns, numeric_columns, split_features
 
 TASKS = ("classification", "regression")
 # Estimators by config name: a fixed table, so a config file can never import arbitrary code.

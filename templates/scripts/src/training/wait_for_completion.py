@@ -11,8 +11,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded, ml_client  # noqa: E402
-from common.files import read_job, write_json  # noqa: E402
+from common.backend import add_common_arguments, configure_mlflow, guarded, ml_client
+from common.files import read_job, write_json
 
 POLL_SECONDS = 30
 DONE = {"Completed": "Completed", "FINISHED": "Completed", "Failed": "Failed", "FAILED": "Failed",

@@ -14,10 +14,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.files import read_json, write_json  # noqa: E402
-from common.junit import Case, summarize, write_junit  # noqa: E402
-from common.registry import client, run_metrics, version_by_alias  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.files import read_json, write_json
+from common.junit import Case, summarize, write_junit
+from common.registry import client, run_metrics, version_by_alias
 
 SUITE = "champion_challenger"
 

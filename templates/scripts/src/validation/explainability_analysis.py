@@ -12,10 +12,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.files import read_job, write_json, write_text  # noqa: E402
-from common.registry import client, load_model, load_test_split  # noqa: E402
-from common.tabular import split_features  # noqa: E402
+from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.files import read_job, write_json, write_text
+from common.registry import client, load_model, load_test_split
+from common.tabular import split_features
 
 REPEATS = 5
 SEED = 42

@@ -12,11 +12,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded  # noqa: E402
-from common.files import read_job, write_json  # noqa: E402
-from common.junit import Case, summarize, write_junit  # noqa: E402
-from common.registry import load_model, load_test_split  # noqa: E402
-from common.tabular import sensitive_groups, split_features  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.files import read_job, write_json
+from common.junit import Case, summarize, write_junit
+from common.registry import load_model, load_test_split
+from common.tabular import sensitive_groups, split_features
 
 SUITE = "fairness"
 METRICS = ("demographic_parity_ratio", "equalized_odds_ratio")
@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     report["run_id"] = job["run_id"]
     write_json(args.output, report)
     cases = [Case(f"{args.metric} for {name} >= {args.threshold:g}",
-                  None if item["passed"] else f"{name}: {args.metric} = {item['value']:.4f} is below {args.threshold:g}")
+                  None if item["passed"]
+                  else f"{name}: {args.metric} = {item['value']:.4f} is below {args.threshold:g}")
              for name, item in report["features"].items()]
     write_junit(args.junit_output, SUITE, cases)
     failures = summarize(SUITE, cases)

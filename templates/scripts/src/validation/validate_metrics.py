@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, guarded  # noqa: E402
-from common.files import parse_thresholds, read_json  # noqa: E402
-from common.junit import Case, summarize, write_junit  # noqa: E402
+from common.backend import ScriptError, add_common_arguments, guarded
+from common.files import parse_thresholds, read_json
+from common.junit import Case, summarize, write_junit
 
 SUITE = "metric_gates"
 

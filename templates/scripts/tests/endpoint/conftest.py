@@ -35,9 +35,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="endpoint JSON from deploy.py (default: $ENDPOINT_FILE; or set $ENDPOINT_URL)")
     group.addoption("--test-data", default=env("ENDPOINT_TEST_DATA", DEFAULT_TEST_DATA),
                     help='records to send: {"records": [...]}')
-    group.addoption("--max-latency-ms", type=float, default=float(env("ENDPOINT_MAX_LATENCY_MS", DEFAULT_MAX_LATENCY_MS)),
+    group.addoption("--max-latency-ms", type=float,
+                    default=float(env("ENDPOINT_MAX_LATENCY_MS", DEFAULT_MAX_LATENCY_MS)),
                     help="p95 latency bound for single requests")
-    group.addoption("--max-error-rate", type=float, default=float(env("ENDPOINT_MAX_ERROR_RATE", DEFAULT_MAX_ERROR_RATE)),
+    group.addoption("--max-error-rate", type=float,
+                    default=float(env("ENDPOINT_MAX_ERROR_RATE", DEFAULT_MAX_ERROR_RATE)),
                     help="highest error rate tolerated under load")
     group.addoption("--load-requests", type=int, default=int(env("ENDPOINT_LOAD_REQUESTS", "100")),
                     help="requests sent by the load test (at most 10000)")

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET  # nosec B405
 from pathlib import Path
 
 import pytest
+
 from common import backend, files, junit, tabular
 
 

@@ -64,8 +64,9 @@ def test_model_card_marks_gates(scripts: Any, pipeline: dict[str, Any]) -> None:
 
 def test_deployment_record_lists_endpoint_and_lineage(scripts: Any) -> None:
     docs = scripts("documentation/update_deployment_docs.py")
-    text = docs.render("m", "staging", {"target": "aks", "url": "http://x/predict", "traffic": {"blue": 90, "green": 10}},
-                       {"version": "3", "model_uri": "models:/m/3", "tags": {"commit": "abc"}})
+    endpoint = {"target": "aks", "url": "http://x/predict", "traffic": {"blue": 90, "green": 10}}
+    version = {"version": "3", "model_uri": "models:/m/3", "tags": {"commit": "abc"}}
+    text = docs.render("m", "staging", endpoint, version)
     assert "| Scoring URL | http://x/predict |" in text
     assert "blue: 90%, green: 10%" in text and "| Commit | abc |" in text and "| Model version | 3 |" in text
 
