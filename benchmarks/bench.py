@@ -183,6 +183,26 @@ def compare_trees(expected: Path, actual: Path, only: Sequence[str] | None = Non
             "extra": sorted(got.keys() - want.keys())[:10], "extra_count": len(got.keys() - want.keys())}
 
 
+def filesystem(path: Path) -> str:
+    """The type of the filesystem holding `path` (from /proc/mounts), e.g. ext4 or tmpfs."""
+    best, kind = "", "unknown"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 2 and str(path).startswith(fields[1]) and len(fields[1]) > len(best):
+                best, kind = fields[1], fields[2]
+    except OSError:
+        pass
+    return kind
+
+
+def settle() -> None:
+    """Flush dirty pages before a timed run (outside it): a run that writes 100+ MB must not pay for the previous
+    run's writeback, or the order of the runs decides the figures."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def first_line(path: str) -> str:
     try:
         return Path(path).read_text().splitlines()[0]
@@ -289,7 +309,12 @@ class Bench:
 
     @staticmethod
     def fresh(path: Path) -> Hook:
-        return lambda: shutil.rmtree(path, ignore_errors=True)
+        """Before a run into an empty output directory: delete the last run's, then settle the disk."""
+        def hook() -> None:
+            shutil.rmtree(path, ignore_errors=True)
+            settle()
+
+        return hook
 
     # ----- scenarios -----
     def cold_start(self) -> None:
@@ -327,9 +352,9 @@ class Bench:
             self.metric("generate_N_jobs1").note = "generate --jobs 1 (one process)"
         outcomes = self.timed("generate_N", generate, root, before=self.fresh(out), warmup=False, watch_last=jobs)
         self.metric("generate_N").note = "fresh output directory each run" + (" (default --jobs)" if jobs else "")
-        self.timed("generate_N_noop", generate, root, warmup=False)
+        self.timed("generate_N_noop", generate, root, warmup=False, before=settle)
         self.metric("generate_N_noop").note = "generate again over an up-to-date output"
-        self.timed("check_N", [*self.cli, "check", "specs", "-o", "generated"], root, warmup=False)
+        self.timed("check_N", [*self.cli, "check", "specs", "-o", "generated"], root, warmup=False, before=settle)
 
         if self.metric("check_N").value is None:
             self.metric("check_N_one_changed").error = "needs a working check of N unchanged specs"
@@ -388,6 +413,7 @@ class Bench:
         samples = []
         for _ in range(self.args.reps_n):  # no warm-up run: generate N just read the same templates and specs
             shutil.rmtree(out, ignore_errors=True)
+            settle()
             try:
                 seconds = floor.render(jobs, out)
             except Exception as exc:  # a template the plan names is missing or broken
@@ -437,6 +463,7 @@ class Bench:
             try:
                 for _ in range(self.args.copier_reps):
                     shutil.rmtree(out, ignore_errors=True)
+                    settle()
                     samples.append(round(render(out) * scale, 4))
             except subprocess.CalledProcessError as exc:
                 tail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
@@ -477,8 +504,8 @@ def markdown(result: dict[str, Any], metrics: dict[str, Metric]) -> str:
     info, config = result["machine"], result["config"]
     lines = [f"Run {info['date_utc']} UTC of {config['label']}: N={config['n']}, medians of {config['reps']} runs "
              f"({config['reps_n']} for the N-spec generate/check runs and the floor, {config['copier_reps']} for "
-             f"copier on {config['copier_n']} models), via `{config['invocation']}`, {config['bench_seconds']} s "
-             "in all.",
+             f"copier on {config['copier_n']} models), via `{config['invocation']}`, in {config['workdir']}, "
+             f"{config['bench_seconds']} s in all.",
              "", f"- Machine: {info['nproc']} cores ({info['cpu_model']}), {info['memory_total']} memory",
              f"- {info['platform']}, {info['python_implementation']} {info['python']}",
              f"- Load average (1/5/15 min) before the run: {info['loadavg_before']}; after: {info['loadavg']}",
@@ -505,6 +532,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--invoke", choices=("script", "module"), default="script",
                         help="run the console script beside this interpreter, or python -m mlops_gen [script]")
     parser.add_argument("--no-copier", action="store_true", help="skip the copier comparison")
+    parser.add_argument("--workdir", type=Path, help="make the temporary directory in DIR, e.g. a tmpfs [system temp]")
     parser.add_argument("--keep", type=Path, help="build the repos in this directory and keep them")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--label", default="", help="what is measured, e.g. the commit, recorded in the results")
@@ -523,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.keep.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.keep)).resolve()
     else:
-        work = Path(tempfile.mkdtemp(prefix="mlops-gen-bench-")).resolve()
+        work = Path(tempfile.mkdtemp(prefix="mlops-gen-bench-", dir=args.workdir)).resolve()
     bench = Bench(args, work)
     load_before = first_line("/proc/loadavg")  # other work on the machine skews every figure: record it
     try:
@@ -543,6 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": {**machine(), "loadavg_before": load_before},
         "config": {"n": args.n, "reps": args.reps, "reps_n": args.reps_n, "copier_reps": args.copier_reps,
                    "copier_n": args.copier_n or args.n, "quick": args.quick, "label": args.label or revision(),
+                   "workdir": f"{work.parent} ({filesystem(work.parent)})",
                    "invocation": bench.invocation, "statistic": "median", "bench_seconds": round(elapsed, 1)},
         "metrics": {key: asdict(metric) for key, metric in bench.metrics.items()},
         "fidelity": bench.fidelity,
