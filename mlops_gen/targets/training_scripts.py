@@ -68,6 +68,7 @@ TESTS = (
     "tests/unit/test_notification.py",
     "tests/unit/test_local_pipeline.py",
     "tests/unit/test_serving.py",
+    "tests/unit/test_deployment_local.py",
 )
 
 OWNED_FILES = (
