@@ -130,6 +130,8 @@ def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path)
         raise ScriptError(f"data asset path {asset.path} is not on a workspace datastore")
     store = ml_client(args).datastores.get(match["store"])
     container = getattr(store, "container_name", None) or getattr(store, "filesystem", None)
+    if not container:
+        raise ScriptError(f"datastore {match['store']} has no blob container or file system")
     account_url = f"{store.protocol}://{store.account_name}.blob.{store.endpoint}"
     client = ContainerClient(account_url, container, credential=DefaultAzureCredential())
     prefix = match["path"].rstrip("/")
