@@ -69,6 +69,7 @@ TESTS = (
     "tests/unit/test_local_pipeline.py",
     "tests/unit/test_serving.py",
     "tests/unit/test_deployment_local.py",
+    "tests/unit/test_azure_fakes.py",
 )
 
 OWNED_FILES = (

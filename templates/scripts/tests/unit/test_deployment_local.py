@@ -182,4 +182,8 @@ def test_deploy_refuses_bad_input(deployment: Callable[[str], Any], common: list
     assert deploy.main([*base, *common]) == 1  # neither --alias nor --version-file
     assert deploy.main([*base, "--alias", "staging", "--backend", "azure", "--workdir", str(tmp_path),
                         "--version-file", str(tmp_path / "absent.json")]) != 0
+    version = tmp_path / "version.json"
+    version.write_text('{"version": "1"}', encoding="utf-8")
+    azure = ["--backend", "azure", "--workdir", str(tmp_path), "--version-file", str(version)]
+    assert deploy.main([*base, *azure]) == 1  # Azure targets deploy an image: --image is required
     assert not (tmp_path / "e.json").exists()
