@@ -510,10 +510,21 @@ def markdown(result: dict[str, Any], metrics: dict[str, Metric]) -> str:
              f"- {info['platform']}, {info['python_implementation']} {info['python']}",
              f"- Load average (1/5/15 min) before the run: {info['loadavg_before']}; after: {info['loadavg']}",
              "- Versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()), "", table(metrics), ""]
-    lines += [f"- `{m.key}`: {m.note}" for m in metrics.values() if m.note]
-    lines += [f"- `{m.key}` error: {m.error}" for m in metrics.values() if m.error]
+    for key in [k for k in ORDER if k in metrics] + [k for k in metrics if k not in ORDER]:
+        m = metrics[key]
+        samples = f"runs: {', '.join(f'{v:g}' for v in m.samples)} {m.unit}" if len(m.samples) > 1 else ""
+        text = "; ".join(filter(None, [samples, m.note, m.error and f"error: {m.error}"]))
+        if text:
+            lines.append(f"- `{key}`: {text}")
     for name, report in result["fidelity"].items():
-        lines.append(f"- fidelity `{name}`: {report}")
+        if isinstance(report, dict):
+            differing = report["differing_count"] + report["missing_count"] + report["extra_count"]
+            text = f"{report['identical']} of {report['files']} files byte-identical"
+            text += f"; {differing} differ, are missing or extra: {report['differing'] + report['missing']}" \
+                if differing else ""
+            lines.append(f"- fidelity `{name}`: {text}")
+        else:
+            lines.append(f"- `{name}`: {report}")
     return "\n".join(lines) + "\n"
 
 
