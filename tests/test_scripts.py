@@ -154,6 +154,8 @@ def test_venv_is_reused_for_the_same_requirements(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(venv, "_run", fake_run)
     first = venv.ensure_venv([requirements], tmp_path / "cache")
     assert len(calls) == 2 and first.exists()
+    # Built where it stays: console scripts record the venv's absolute path, so a moved venv breaks them.
+    assert calls[0][3] == str(first.parent.parent)
     assert venv.ensure_venv([requirements], tmp_path / "cache") == first
     assert len(calls) == 2, "the second call reuses the cached venv"
     requirements.write_text("pyyaml==6.0.3\n", encoding="utf-8")

@@ -7,13 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from mlops_gen.errors import UserError
+from mlops_gen.output.lock import output_lock
 
 CACHE_ENV = "MLOPS_GEN_CACHE_DIR"
 READY_MARKER = ".mlops-gen-ready"
@@ -45,8 +45,8 @@ def venv_python(venv: Path) -> Path:
 def ensure_venv(requirements: Sequence[Path], root: Path | None = None) -> Path:
     """The python of a venv holding `requirements`: reused when one was built for the same files, else built.
 
-    A venv is built in a temporary folder and renamed into place when complete, so an interrupted install never
-    leaves a half-built venv that a later run would trust.
+    The venv is built in place (console scripts record their absolute path, so a venv cannot be moved) while the
+    cache folder is locked; the ready marker is written last, so a half-built venv is never trusted.
     """
     missing = [str(p) for p in requirements if not p.is_file()]
     if missing:
@@ -56,25 +56,21 @@ def ensure_venv(requirements: Sequence[Path], root: Path | None = None) -> Path:
         click.echo(f"reusing virtual environment {folder}")
         return venv_python(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=".build-", dir=folder.parent))
-    click.echo(f"creating virtual environment {folder} (first run for these requirements: a minute or two)")
-    try:
-        _run([sys.executable, "-m", "venv", str(building)], "create the virtual environment")
-        install = [str(venv_python(building)), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-        for path in requirements:
-            install += ["--requirement", str(path)]
-        _run(install, "install the generated requirements")
-        (building / READY_MARKER).write_text("\n".join(str(p) for p in requirements) + "\n", encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)  # a stale, unmarked leftover
+    with output_lock(folder.parent):
+        if (folder / READY_MARKER).is_file() and venv_python(folder).exists():  # built while we waited
+            return venv_python(folder)
+        shutil.rmtree(folder, ignore_errors=True)  # an interrupted build: never trusted, never reused
+        click.echo(f"creating virtual environment {folder} (first run for these requirements: a minute or two)")
         try:
-            building.rename(folder)
-        except OSError:  # another run finished the same venv first: use theirs
-            if not (folder / READY_MARKER).is_file():
-                raise
-            shutil.rmtree(building, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
+            _run([sys.executable, "-m", "venv", str(folder)], "create the virtual environment")
+            install = [str(venv_python(folder)), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+            for path in requirements:
+                install += ["--requirement", str(path)]
+            _run(install, "install the generated requirements")
+            (folder / READY_MARKER).write_text("\n".join(str(p) for p in requirements) + "\n", encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     return venv_python(folder)
 
 
