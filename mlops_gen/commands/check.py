@@ -44,6 +44,8 @@ LABELS = {
 
 
 def _recorded(plan: FolderPlan) -> Manifest | None:
+    if plan.manifest_same:  # check's fast path: the manifest on disk is the plan's
+        return plan.manifest
     if plan.manifest_old is None:
         return None
     try:
@@ -125,7 +127,8 @@ def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verb
             total, files = total + 1, files + len(plan.changes)
             seeded += sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))
             stale += not _report(plan, output, shown, verbose)
-        for plan in retired_folders(outdir, models, scanned_dirs(paths)):
+        # the manifests triage read under this lock (nothing writes meanwhile): parsed once per run, not twice
+        for plan in retired_folders(outdir, models, scanned_dirs(paths), found.manifests):
             total += 1
             stale += not _report(plan, output, shown, verbose)
     if stale:
@@ -145,7 +148,10 @@ def _rendered_plans(found: Triage, outdir: Path, overrides: Sequence[Path], jobs
 
     specs = load_specs([str(path) for path in found.slow])
     unique_models(specs, found.known)
+    from mlops_gen.output.fingerprint import template_fingerprint
+
+    fingerprint = template_fingerprint(overrides)  # once, not per model
     for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs):
-        plan = plan_model(spec_file, files, outdir, override_dirs=overrides)
+        plan = plan_model(spec_file, files, outdir, override_dirs=overrides, fingerprint=fingerprint)
         models[plan.spec_path] = plan.root.name
         yield plan

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,8 @@ def _rendered(specs: Sequence[SpecFile], targets: Sequence[str], override_dirs: 
         pool.shutdown(wait=True, cancel_futures=True)  # also when the caller stops early
 
 
-def _pool(count: int, override_dirs: Sequence[Path]) -> Any:
+def _pool(count: int, override_dirs: Sequence[Path], initializer: Any = None, initargs: tuple[Any, ...] = ()
+          ) -> Any:
     """A process pool, or None where the platform cannot make one (no /dev/shm, no semaphores): then serial."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -166,10 +168,78 @@ def _pool(count: int, override_dirs: Sequence[Path]) -> Any:
     methods = multiprocessing.get_all_start_methods()
     try:
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        return ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
-                                   initargs=(tuple(override_dirs),))
+        if initializer is None:
+            initializer, initargs = _start_worker, (tuple(override_dirs),)
+        return ProcessPoolExecutor(count, mp_context=context, initializer=initializer, initargs=initargs)
     except (OSError, NotImplementedError, ImportError):
         return None
+
+
+# ----- generate: render, plan and write each model folder, in worker processes for many specs -----
+
+@dataclass(frozen=True)
+class _Job:
+    targets: tuple[str, ...]
+    outdir: Path
+    overrides: tuple[Path, ...]
+    dry_run: bool
+    fingerprint: str
+
+
+def _write_model(spec_file: SpecFile, job: _Job, env: jinja2.Environment) -> FolderSummary:
+    """Render, plan and (unless a dry run) write one model folder; only the summary leaves this function.
+
+    Safe in a worker process: the parent holds the output directory's exclusive lock for the whole run (workers are
+    stopped before it is released), every spec was validated and every folder's manifest checked before the first
+    worker started, and each model folder is written by exactly one process (model names are unique).
+    """
+    files = render_spec(spec_file, job.targets, env)
+    plan = plan_model(spec_file, files, job.outdir, job.targets, job.overrides, job.fingerprint)
+    if not job.dry_run:
+        apply_plan(plan)
+    return FolderSummary.of(plan)
+
+
+_writer: tuple[list[SpecFile], _Job, Any] | None = None  # a worker's specs, job and jinja Environment
+
+
+def _start_writer(specs: list[SpecFile], job: _Job) -> None:
+    global _writer
+    _writer = (specs, job, build_env(job.overrides))  # with fork, `specs` is inherited, not pickled
+
+
+def _write_in_worker(indices: list[int]) -> list[FolderSummary]:
+    assert _writer is not None
+    specs, job, env = _writer
+    return [_write_model(specs[index], job, env) for index in indices]
+
+
+def iter_written(specs: Sequence[SpecFile], job: _Job, jobs: int = 0) -> Generator[FolderSummary, None, None]:
+    """Write every spec's model folder; the summaries come back in spec order."""
+    with _blame_overrides(job.overrides):
+        yield from _written(specs, job, jobs)
+
+
+def _written(specs: Sequence[SpecFile], job: _Job, jobs: int) -> Generator[FolderSummary, None, None]:
+    count = workers(jobs, len(specs))
+    pool = _pool(count, job.overrides, _start_writer, (list(specs), job)) if count > 1 else None
+    if pool is None:
+        env = build_env(job.overrides)
+        for spec_file in specs:
+            yield _write_model(spec_file, job, env)
+        return
+    size = max(1, min(16, len(specs) // (count * 4)))
+    chunks = [list(range(start, min(start + size, len(specs)))) for start in range(0, len(specs), size)]
+    pending: collections.deque[Any] = collections.deque()
+    try:
+        for chunk in chunks:  # a bounded window in flight, so an early failure stops the rest
+            pending.append(pool.submit(_write_in_worker, chunk))
+            if len(pending) > 2 * count:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # before the caller releases the lock
 
 
 # ----- planning -----
@@ -180,12 +250,16 @@ def selected_targets(targets: Sequence[str]) -> set[str] | None:
 
 
 def plan_model(spec_file: SpecFile, files: Mapping[str, RenderedFile], outdir: Path,
-               targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = ()) -> FolderPlan:
-    """What generate would change in the spec's model folder (read-only)."""
+               targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = (),
+               fingerprint: str | None = None) -> FolderPlan:
+    """What generate would change in the spec's model folder (read-only).
+
+    `fingerprint`: template_fingerprint(override_dirs), when the caller computed it once for the whole run.
+    """
     model = spec_file.spec.model.name
     inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.raw),
                     generator_version=__version__, generator_fingerprint=generator_fingerprint(),
-                    template_fingerprint=template_fingerprint(override_dirs),
+                    template_fingerprint=fingerprint or template_fingerprint(override_dirs),
                     override_dirs=shown_overrides(override_dirs))
     return plan_folder(outdir / model, files, inputs, selected_targets(targets))
 
@@ -213,6 +287,23 @@ ACTION_LABELS: dict[Action, str] = {"create": "created", "update": "updated", "u
                                     "delete": "deleted", "keep": "kept"}
 
 
+@dataclass(frozen=True)
+class FolderSummary:
+    """What the summary needs of a folder plan: small, so worker processes send this back, not the files."""
+
+    root: Path
+    counts: dict[str, int]
+    changes: tuple[tuple[Action, str, str], ...]  # (action, path, reason), in path order
+    differs: bool
+    retired: str
+
+    @classmethod
+    def of(cls, plan: FolderPlan) -> FolderSummary:
+        return cls(root=plan.root, counts={action: plan.count(action) for action in ACTION_LABELS},
+                   changes=tuple((c.action, c.path, c.reason) for c in plan.changes),
+                   differs=bool(plan.differences), retired=plan.retired)
+
+
 class _Summary:
     """One line per model folder that changed (every folder with -v), then one line of totals."""
 
@@ -227,18 +318,19 @@ class _Summary:
                 f"{numbers['delete']} deleted")
         return text + (f", {numbers['keep']} kept (yours)" if numbers["keep"] else "")
 
-    def add(self, plan: FolderPlan) -> None:
+    def add(self, plan: FolderPlan | FolderSummary) -> None:
+        folder = plan if isinstance(plan, FolderSummary) else FolderSummary.of(plan)
         self.folders += 1
-        numbers: dict[str, int] = {action: plan.count(action) for action in ACTION_LABELS}
+        numbers = folder.counts
         for action, number in numbers.items():
             self.totals[action] += number
-        if not (self.verbose or plan.differences or plan.retired):
+        if not (self.verbose or folder.differs or folder.retired):
             return
-        retired = f"; model folder retired: {plan.retired}" if plan.retired else ""
-        click.echo(f"{plan.root}: {self.counts(numbers)}{retired}")
+        retired = f"; model folder retired: {folder.retired}" if folder.retired else ""
+        click.echo(f"{folder.root}: {self.counts(numbers)}{retired}")
         if self.verbose:
-            for change in plan.changes:
-                click.echo(f"  {ACTION_LABELS[change.action]:<9} {change.path}: {REASONS[change.reason]}")
+            for action, path, reason in folder.changes:
+                click.echo(f"  {ACTION_LABELS[action]:<9} {path}: {REASONS[reason]}")
 
     def finish(self, outdir: Path) -> None:
         folders = f"{self.folders} model folder{'s' if self.folders != 1 else ''}"
@@ -270,27 +362,23 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
               dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int) -> None:
     full = selected_targets(targets) is None
     with output_lock(outdir, shared=dry_run):
-        found = triage(spec_paths, outdir, overrides) if full else Triage(slow=list(spec_paths))
+        fingerprint = template_fingerprint(overrides)  # once per run: hashing every template costs ~2 ms
+        found = triage(spec_paths, outdir, overrides, fingerprint) if full else Triage(slow=list(spec_paths))
         up_to_date = found.up_to_date()
         specs = load_slow(spec_paths, up_to_date)  # every spec validated before the first write
         check_folders(specs, outdir)
         models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}
         models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
-        retired = retired_folders(outdir, models, scanned_dirs(paths)) if full else []  # paths checked here too
-        rendered = iter_rendered(specs, targets, overrides, jobs)
+        # paths checked here too; the manifests triage read (under this lock, nothing written since) are reused
+        retired = retired_folders(outdir, models, scanned_dirs(paths), found.manifests) if full else []
+        job = _Job(tuple(targets), outdir, tuple(overrides), dry_run, fingerprint)
+        written = iter_written(specs, job, jobs)
         summary = _Summary(dry_run, verbose)
         try:
             for path in spec_paths:
-                if path in up_to_date:
-                    plan = up_to_date[path]
-                else:
-                    spec_file, files = next(rendered)
-                    plan = plan_model(spec_file, files, outdir, targets, overrides)
-                    if not dry_run:
-                        apply_plan(plan)
-                summary.add(plan)
+                summary.add(up_to_date[path] if path in up_to_date else next(written))
         finally:
-            rendered.close()  # stops the worker processes, if any
+            written.close()  # stops the worker processes, if any
         for plan in retired:
             if not dry_run:
                 apply_plan(plan)

@@ -10,7 +10,7 @@ goes through `safe_target` here, before anything is written or deleted.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -24,7 +24,7 @@ from mlops_gen.output.manifest import (
     manifest_file,
     read_manifest,
 )
-from mlops_gen.output.paths import is_executable, read_regular, safe_target
+from mlops_gen.output.paths import is_executable, read_checked, read_regular, safe_target
 
 Action = Literal["create", "update", "unchanged", "delete", "keep"]
 
@@ -80,11 +80,14 @@ class FolderPlan:
     manifest: Manifest | None = None  # what generate writes
     manifest_old: bytes | None = None  # the manifest on disk now
     retired: str = ""  # why the whole folder is no longer generated (its manifest is then deleted)
+    manifest_same: bool = False  # known unchanged (check's fast path compares the manifest with itself)
 
     @property
     def manifest_changed(self) -> bool:
         if self.retired:
             return self.manifest_old is not None
+        if self.manifest_same:
+            return False
         return self.manifest is not None and self.manifest.to_bytes() != self.manifest_old
 
     @property
@@ -151,12 +154,14 @@ def plan_retirement(root: Path, manifest: Manifest, reason: str) -> FolderPlan:
     return plan
 
 
-def retired_folders(outdir: Path, current: Mapping[str, str], scanned_dirs: Collection[str]) -> list[FolderPlan]:
+def retired_folders(outdir: Path, current: Mapping[str, str], scanned_dirs: Collection[str],
+                    manifests: Sequence[tuple[Path, Manifest]] | None = None) -> list[FolderPlan]:
     """Folders whose manifest names a spec that now defines another model, or a spec that was deleted from a
-    directory being rendered; `current` maps each rendered spec's shown path to its model."""
+    directory being rendered; `current` maps each rendered spec's shown path to its model. `manifests`: the result
+    of all_manifests(outdir) when the caller already read it in this run (under the same lock, before any write)."""
     plans = []
     models = set(current.values())
-    for root, manifest in all_manifests(outdir):
+    for root, manifest in all_manifests(outdir) if manifests is None else manifests:
         if manifest.model in models:
             continue  # some spec still generates this folder
         spec = manifest.spec_path
@@ -210,17 +215,19 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
 def verify_folder(root: Path, manifest: Manifest) -> FolderPlan:
     """The fast path of `check`: the inputs equal the manifest's, so only compare the disk with the manifest."""
     where = str(manifest_file(root))
-    plan = FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest,
-                      manifest_old=manifest.to_bytes())
+    plan = FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest, manifest_old=None,
+                      manifest_same=True)  # the manifest on disk is `manifest`: nothing to re-serialise
+    checked: set[str] = set()  # directories of this folder already lstat()ed: each is checked once, not per file
     for path, entry in sorted(manifest.files.items()):
-        target = safe_target(root, path, where)
-        old = read_regular(target)
-        if old is None:
+        found = read_checked(root, path, where, checked)
+        if found is None:
             plan.changes.append(Change(path, "create", "missing"))
             continue
-        was_x = is_executable(target)
+        old, st_mode = found
+        was_x = bool(st_mode & 0o111)
+        # `old` is kept only for differences: a folder's plan outlives the loop, and up-to-date bytes are never shown
         if entry.mode == "seeded":
-            plan.changes.append(Change(path, "keep", "seeded", old=old, was_executable=was_x))
+            plan.changes.append(Change(path, "keep", "seeded", was_executable=was_x))
         elif sha256(old) != entry.sha256:
             plan.changes.append(Change(path, "update", "hand-edited", old=old, was_executable=was_x,
                                        executable=entry.executable))
@@ -228,6 +235,6 @@ def verify_folder(root: Path, manifest: Manifest) -> FolderPlan:
             plan.changes.append(Change(path, "update", "mode", old=old, was_executable=was_x,
                                        executable=entry.executable))
         else:
-            plan.changes.append(Change(path, "unchanged", "same", old=old, was_executable=was_x,
+            plan.changes.append(Change(path, "unchanged", "same", was_executable=was_x,
                                        executable=entry.executable))
     return plan

@@ -23,25 +23,29 @@ class Triage:
     fast: dict[Path, FolderPlan] = field(default_factory=dict)  # verified from the manifest, not rendered
     slow: list[Path] = field(default_factory=list)  # to load, validate and render
     known: dict[str, str] = field(default_factory=dict)  # model -> spec path shown, for the fast ones
+    manifests: list[tuple[Path, Manifest]] | None = None  # all_manifests(outdir) as read by triage
 
     def up_to_date(self) -> dict[Path, FolderPlan]:
         return {path: plan for path, plan in self.fast.items()
                 if not plan.differences and not plan.manifest_changed}
 
 
-def manifest_index(outdir: Path) -> dict[str, list[tuple[Path, Manifest]]]:
+def manifest_index(outdir: Path, manifests: list[tuple[Path, Manifest]] | None = None
+                   ) -> dict[str, list[tuple[Path, Manifest]]]:
     """Manifests of OUTDIR/*/ by the spec path they record; unreadable ones are left to the full path."""
     index: dict[str, list[tuple[Path, Manifest]]] = {}
-    for root, manifest in all_manifests(outdir):
+    for root, manifest in all_manifests(outdir) if manifests is None else manifests:
         index.setdefault(manifest.spec_path, []).append((root, manifest))
     return index
 
 
-def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path]) -> Triage:
-    result = Triage()
-    fingerprint = template_fingerprint(override_dirs)
+def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], fingerprint: str | None = None
+           ) -> Triage:
+    """`fingerprint`: template_fingerprint(override_dirs), when the caller already computed it for this run."""
+    result = Triage(manifests=all_manifests(outdir))
+    fingerprint = fingerprint or template_fingerprint(override_dirs)
     overrides = shown_overrides(override_dirs)
-    index = manifest_index(outdir)
+    index = manifest_index(outdir, result.manifests)
     for path in specs:
         shown = shown_path(path)
         try:

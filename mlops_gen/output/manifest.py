@@ -55,6 +55,14 @@ class Manifest:
         return {path: entry for path, entry in self.files.items() if entry.mode == "owned"}
 
     def to_bytes(self) -> bytes:
+        """The manifest's JSON (cached: a manifest is written, and compared with the disk, once per folder)."""
+        cached: bytes | None = self.__dict__.get("_bytes")
+        if cached is None:
+            cached = self._encode()
+            object.__setattr__(self, "_bytes", cached)  # frozen dataclass: a cache, not a field
+        return cached
+
+    def _encode(self) -> bytes:
         data = {
             "format": FORMAT,
             "generator": {"name": "mlops-gen", "version": self.generator_version,
@@ -65,7 +73,36 @@ class Manifest:
             "complete": self.complete,
             "files": {path: self.files[path].to_json() for path in sorted(self.files)},
         }
-        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        return (_dumps(data, "\n") + "\n").encode("utf-8")
+
+
+def _dumps(value: Any, newline: str) -> str:
+    """Exactly json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) for str/bool/int/None/list/dict data;
+    json's indenting encoder is pure Python and generic, and this runs for every file of every model."""
+    if isinstance(value, str):
+        return _quote(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    inner = newline + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{_quote(key)}: {_dumps(value[key], inner)}" for key in sorted(value)]
+        return "{" + inner + ("," + inner).join(items) + newline + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[" + inner + ("," + inner).join(_dumps(item, inner) for item in value) + newline + "]"
+    raise TypeError(f"manifest value of type {type(value).__name__}")
+
+
+_quote = json.encoder.encode_basestring  # the C version when available
 
 
 def _bad(where: str, message: str) -> UserError:

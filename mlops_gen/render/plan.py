@@ -55,7 +55,26 @@ def _finishers() -> dict[str, Finisher]:
     return {"repo_files": repo_files.outputs}
 
 
+# Planning is pure (a frozen spec in, frozen OutputFiles out) but not cheap (config/pipeline.yaml is dumped while
+# planning), and each spec is planned by validation and again by rendering: remember the result per spec object.
+# The spec is kept in the entry, so its id() cannot be reused while the entry lives.
+_PLANNED: dict[tuple[int, tuple[str, ...]], tuple[ProjectSpec, tuple[OutputFile, ...]]] = {}
+_PLANNED_MAX = 4096  # bounded: a long-lived process must not grow without end
+
+
 def _planned(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]:
+    key = (id(spec), tuple(targets))
+    hit = _PLANNED.get(key)
+    if hit is not None and hit[0] is spec:
+        return list(hit[1])  # a new list: callers extend it
+    files = _plan_targets(spec, targets)
+    if len(_PLANNED) >= _PLANNED_MAX:
+        _PLANNED.clear()
+    _PLANNED[key] = (spec, tuple(files))
+    return files
+
+
+def _plan_targets(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]:
     files: list[OutputFile] = []
     for name, planner in _planners().items():
         if name not in targets:
