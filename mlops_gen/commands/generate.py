@@ -31,9 +31,9 @@ from mlops_gen.output.options import discover_specs, override_paths, scanned_dir
 from mlops_gen.output.paths import safe_target, shown_path
 from mlops_gen.output.writer import apply_plan
 from mlops_gen.render.environment import build_env
-from mlops_gen.render.plan import ALWAYS_ON, TARGETS
+from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.render import RenderedFile, render_spec
-from mlops_gen.spec.validate import SpecFile, load_specs
+from mlops_gen.spec.validate import SpecFile, discover, load_spec, load_specs
 
 MIN_SPECS_PER_WORKER = 4  # below this, starting worker processes costs more than it saves
 
@@ -275,11 +275,57 @@ def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
                 safe_target(root, path, where)
 
 
-def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan]) -> list[SpecFile]:
+def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan], jobs: int = 1) -> list[SpecFile]:
     """Validate, in order, every spec that must be rendered; model names must stay unique across all specs."""
     slow = [path for path in spec_paths if path not in up_to_date]
-    specs = load_specs([str(path) for path in slow]) if slow else []
+    specs = load_parallel(slow, jobs) if slow else []
     unique_models(specs, {plan.root.name: plan.spec_path for plan in up_to_date.values()})
+    return specs
+
+
+def _validate_chunk(paths: list[str]) -> tuple[list[SpecFile], list[Problem], list[tuple[Any, ...] | None]]:
+    """load_specs on a slice, in a worker: the valid specs (with the plan validation made of each), and the problems."""
+    specs: list[SpecFile] = []
+    problems: list[Problem] = []
+    for path in discover(paths):
+        try:
+            specs.append(load_spec(path))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    return specs, problems, [cached_plan(spec_file.spec) for spec_file in specs]
+
+
+def _no_setup() -> None:
+    pass
+
+
+def load_parallel(paths: Sequence[Path], jobs: int) -> list[SpecFile]:
+    """load_specs (every spec validated, all problems raised at once) on several cores when there are many specs.
+
+    The parent still has every spec, valid, before anything is written; the plan each worker made while validating
+    comes back with the spec, so the writing workers do not plan it again.
+    """
+    count = workers(jobs, len(paths))
+    pool = _pool(count, (), _no_setup, ()) if count > 1 else None
+    if pool is None:
+        return load_specs([str(path) for path in paths])
+    size = max(1, -(-len(paths) // (count * 4)))
+    try:
+        futures = [pool.submit(_validate_chunk, [str(p) for p in paths[start:start + size]])
+                   for start in range(0, len(paths), size)]
+        results = [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    specs: list[SpecFile] = []
+    problems: list[Problem] = []
+    for chunk_specs, chunk_problems, plans in results:
+        for spec_file, planned in zip(chunk_specs, plans, strict=True):
+            if planned is not None:
+                remember_plan(spec_file.spec, planned)
+        specs.extend(chunk_specs)
+        problems.extend(chunk_problems)
+    if problems:
+        raise SpecError(problems)
     return specs
 
 
@@ -365,7 +411,7 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
         fingerprint = template_fingerprint(overrides)  # once per run: hashing every template costs ~2 ms
         found = triage(spec_paths, outdir, overrides, fingerprint) if full else Triage(slow=list(spec_paths))
         up_to_date = found.up_to_date()
-        specs = load_slow(spec_paths, up_to_date)  # every spec validated before the first write
+        specs = load_slow(spec_paths, up_to_date, jobs)  # every spec validated before the first write
         check_folders(specs, outdir)
         models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}
         models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)

@@ -74,6 +74,19 @@ def _planned(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]:
     return files
 
 
+def cached_plan(spec: ProjectSpec) -> tuple[OutputFile, ...] | None:
+    """The remembered full plan of `spec` (all targets), if any: lets a worker process hand it back with the spec."""
+    hit = _PLANNED.get((id(spec), TARGETS))
+    return hit[1] if hit is not None and hit[0] is spec else None
+
+
+def remember_plan(spec: ProjectSpec, files: Sequence[OutputFile]) -> None:
+    """Remember `files` as the full plan of `spec` (as _planned would have computed it)."""
+    if len(_PLANNED) >= _PLANNED_MAX:
+        _PLANNED.clear()
+    _PLANNED[(id(spec), TARGETS)] = (spec, tuple(files))
+
+
 def _plan_targets(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]:
     files: list[OutputFile] = []
     for name, planner in _planners().items():
