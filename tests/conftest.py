@@ -10,9 +10,11 @@ from hypothesis import settings
 
 # Hypothesis profiles: ~200 examples per property locally; HYPOTHESIS_PROFILE=ci gives the property tests of
 # tests/test_properties.py 2 500 examples each (10 000 in all) and derandomizes, so CI runs are reproducible.
+
 settings.register_profile("local", max_examples=200)
 settings.register_profile("ci", max_examples=2500, derandomize=True, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "local"))
+# CI (CI=true, as .ci/run runs) takes the "ci" profile unless HYPOTHESIS_PROFILE says otherwise.
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "local"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
