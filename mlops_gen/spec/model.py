@@ -283,7 +283,8 @@ class ProjectSpec(Section):
     fairness: Fairness | None = Field(None, description="Fairness gate; omitted means no fairness gate.")
     explainability: Explainability = Field(default=Explainability(), description="Explainability report.")
     registry: Registry = Field(default=Registry(), description="MLflow model registry settings.")
-    environments: list[Environment] = Field(min_length=1, max_length=20, description="Deployment environments, in order.")
+    environments: list[Environment] = Field(min_length=1, max_length=20,
+                                            description="Deployment environments, in order.")
     rollout: Rollout = Field(default=Rollout(), description="Production rollout.")
     monitoring: Monitoring = Field(default=Monitoring(), description="Production monitoring.")
     notifications: Notifications = Field(default=Notifications(), description="Who hears about runs.")
