@@ -33,7 +33,7 @@ from mlops_gen.output.writer import apply_plan
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.render import RenderedFile, render_spec
-from mlops_gen.spec.validate import SpecFile, discover, load_spec, load_specs
+from mlops_gen.spec.validate import SpecFile, collect_specs, load_specs
 
 MIN_SPECS_PER_WORKER = 4  # below this, starting worker processes costs more than it saves
 
@@ -285,13 +285,7 @@ def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan],
 
 def _validate_chunk(paths: list[str]) -> tuple[list[SpecFile], list[Problem], list[tuple[Any, ...] | None]]:
     """load_specs on a slice, in a worker: the valid specs (with the plan validation made of each), and the problems."""
-    specs: list[SpecFile] = []
-    problems: list[Problem] = []
-    for path in discover(paths):
-        try:
-            specs.append(load_spec(path))
-        except SpecError as exc:
-            problems.extend(exc.problems)
+    specs, problems = collect_specs(paths)
     return specs, problems, [cached_plan(spec_file.spec) for spec_file in specs]
 
 

@@ -111,9 +111,9 @@ def is_executable(path: Path) -> bool:
 
 
 def shown_path(path: Path) -> str:
-    """How a path is named in output and manifests: relative to the working directory, never absolute.
+    """How a path is named in headers, output and manifests: relative to the working directory, never absolute.
 
-    Same rule as mlops_gen.render.render.shown_path (which headers use); duplicated so `check` need not import jinja2.
+    Lives here, free of jinja2, so `check`'s fast path can use it without importing the renderer.
     """
     try:
         relative = os.path.relpath(path.resolve(), Path.cwd())

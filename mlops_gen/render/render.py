@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import jinja2
 import yaml
 from yaml.constructor import SafeConstructor
 
+from mlops_gen.output.paths import shown_path
 from mlops_gen.render.context import build_context
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.headers import with_header
@@ -30,17 +30,6 @@ class RenderedFile:
     @property
     def data(self) -> bytes:
         return self.text.encode("utf-8")
-
-
-def shown_path(path: Path) -> str:
-    """How a spec is named inside generated files: relative to the working directory, never absolute."""
-    try:
-        relative = os.path.relpath(path.resolve(), Path.cwd())
-    except ValueError:  # another drive on Windows
-        relative = path.name
-    if relative.startswith(".."):
-        relative = path.name
-    return PurePosixPath(Path(relative).as_posix()).as_posix()
 
 
 _VERIFIED: set[bytes] = set()  # digests of texts already parsed: most scripts are identical across models

@@ -194,8 +194,8 @@ def discover(paths: Iterable[str]) -> list[Path]:
     return found
 
 
-def load_specs(paths: Iterable[str]) -> list[SpecFile]:
-    """Validate every spec under `paths`; raise one SpecError listing the problems of all invalid files."""
+def collect_specs(paths: Iterable[str]) -> tuple[list[SpecFile], list[Problem]]:
+    """Validate every spec under `paths`: the valid ones, and the problems of all the others."""
     specs: list[SpecFile] = []
     problems: list[Problem] = []
     for path in discover(paths):
@@ -203,6 +203,12 @@ def load_specs(paths: Iterable[str]) -> list[SpecFile]:
             specs.append(load_spec(path))
         except SpecError as exc:
             problems.extend(exc.problems)
+    return specs, problems
+
+
+def load_specs(paths: Iterable[str]) -> list[SpecFile]:
+    """Validate every spec under `paths`; raise one SpecError listing the problems of all invalid files."""
+    specs, problems = collect_specs(paths)
     if problems:
         raise SpecError(problems)
     return specs
