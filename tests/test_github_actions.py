@@ -318,6 +318,26 @@ def test_environments_deploy_in_order_with_the_spec_strategy(rendered: dict[str,
         assert steps_running(jobs["release"], "gh release create")
 
 
+def test_aci_deploy_steps_get_the_pull_identity_from_a_variable(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    """aci_target.py pulls the image with the identity ACI_ACR_IDENTITY names: each ACI deploy step sets it from
+    the repository or environment variable, and no other deploy step carries it."""
+    seen = 0
+    for spec, folder in rendered.values():
+        jobs = load(folder)["jobs"]
+        for env in spec.environments:
+            for job_id in _deploy_jobs(jobs, env.name):
+                deploys = [step for step in jobs[job_id]["steps"] if "deploy.py" in step.get("run", "")
+                           and "src/deployment/deploy.py" in step["run"]]
+                for step in deploys:
+                    identity = step.get("env", {}).get("ACI_ACR_IDENTITY")
+                    if env.target == "aci":
+                        seen += 1
+                        assert identity == "${{ vars.ACI_ACR_IDENTITY }}", f"{folder.name} {job_id}"
+                    else:
+                        assert identity is None, f"{folder.name} {job_id}"
+    assert seen, "no spec of the corpus deploys to ACI on GitHub"
+
+
 def test_extension_steps_render_at_their_places(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
     _, folder = rendered["gha-canary.yaml"]
     jobs = load(folder)["jobs"]

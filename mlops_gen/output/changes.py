@@ -111,10 +111,9 @@ class Inputs:
     override_dirs: tuple[str, ...] = ()
 
 
-def _planned_change(root: Path, path: str, file: Rendered, previous: Entry | None) -> Change:
-    target = safe_target(root, path)
-    old = read_regular(target)
-    was_x = is_executable(target) if old is not None else False
+def _planned_change(root: Path, path: str, file: Rendered, previous: Entry | None, checked: set[str]) -> Change:
+    found = read_checked(root, path, "output", checked)
+    old, was_x = (None, False) if found is None else (found[0], bool(found[1] & 0o111))
     data = file.data
 
     def change(action: Action, reason: str) -> Change:
@@ -185,10 +184,11 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
     plan = FolderPlan(root=root, spec_path=inputs.spec_path, manifest_old=raw_manifest)
     entries: dict[str, Entry] = {}
     old_files = previous.files if previous else {}
+    checked: set[str] = set()  # directories of this folder found to be real directories
     for path, file in files.items():
         if path == MANIFEST_PATH:
             raise RuntimeError(f"a planner targets {MANIFEST_PATH}, which mlops-gen reserves for itself")
-        change = _planned_change(root, path, file, old_files.get(path))
+        change = _planned_change(root, path, file, old_files.get(path), checked)
         plan.changes.append(change)
         entries[path] = Entry(mode=file.mode, target=file.target, executable=file.executable,
                               sha256=sha256(change.new) if change.new is not None and file.mode == "owned" else None)

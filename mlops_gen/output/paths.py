@@ -28,48 +28,63 @@ def validate_relative(relative: str, where: str) -> str:
     return relative
 
 
-def safe_target(root: Path, relative: str, where: str = "output") -> Path:
-    """The path of `relative` inside `root`; refuses escapes and symbolic links on the way (root included)."""
+def safe_target(root: Path, relative: str, where: str = "output", checked: set[str] | None = None) -> Path:
+    """The path of `relative` inside `root`; refuses escapes and symbolic links on the way (root included).
+
+    `checked`: directories of this folder already found to be real directories, shared by the calls for one folder
+    so each directory is lstat()ed once rather than once per file (the set is filled in here).
+    """
     validate_relative(relative, where)
-    current = os.fspath(root)  # plain strings: this runs for every file of every model
-    for part in ("", *relative.split("/")):
-        current = os.path.join(current, part) if part else current
+    parts = relative.split("/")
+    current = _checked_parent(os.fspath(root), parts, set() if checked is None else checked)
+    if current is not None:
         try:
-            info = os.lstat(current)
+            info = os.lstat(os.path.join(current, parts[-1]))
         except FileNotFoundError:
-            break  # nothing below a missing directory can be a link
-        if stat.S_ISLNK(info.st_mode):
-            raise UserError(f"{current}: is a symbolic link; refusing to write or delete through it")
+            pass
+        else:
+            _refuse_link(os.path.join(current, parts[-1]), info.st_mode)
     return root / relative
 
 
-def read_checked(root: Path, relative: str, where: str, checked: set[str]) -> tuple[bytes, int] | None:
-    """safe_target + read_regular + the file's mode in one pass, for reading many files of one folder: the bytes and
-    st_mode of the regular file at `relative`, None when absent. `checked` holds the directories of this folder
-    already found to be real directories (no links), so each is lstat()ed once per folder rather than once per file.
-    Same refusals and messages as safe_target and read_regular.
-    """
-    validate_relative(relative, where)
-    current = os.fspath(root)
-    parts = relative.split("/")
-    for part in ("", *parts[:-1]):
+def _checked_parent(root: str, parts: list[str], checked: set[str]) -> str | None:
+    """The parent directory of root/<parts> after refusing links on the way; None when a directory is missing
+    (nothing below a missing directory exists, or can be a link)."""
+    current = root
+    for part in ("", *parts[:-1]):  # plain strings: this runs for every file of every model
         current = os.path.join(current, part) if part else current
         if current in checked:
             continue
         try:
             info = os.lstat(current)
         except FileNotFoundError:
-            return None  # nothing below a missing directory exists, or can be a link
-        if stat.S_ISLNK(info.st_mode):
-            raise UserError(f"{current}: is a symbolic link; refusing to write or delete through it")
+            return None
+        _refuse_link(current, info.st_mode)
         checked.add(current)
-    current = os.path.join(current, parts[-1])
+    return current
+
+
+def _refuse_link(path: str, st_mode: int) -> None:
+    if stat.S_ISLNK(st_mode):
+        raise UserError(f"{path}: is a symbolic link; refusing to write or delete through it")
+
+
+def read_checked(root: Path, relative: str, where: str, checked: set[str]) -> tuple[bytes, int] | None:
+    """safe_target + read_regular + the file's mode in one pass, for reading many files of one folder: the bytes and
+    st_mode of the regular file at `relative`, None when absent. `checked` as for safe_target.
+    Same refusals and messages as safe_target and read_regular.
+    """
+    validate_relative(relative, where)
+    parts = relative.split("/")
+    parent = _checked_parent(os.fspath(root), parts, checked)
+    if parent is None:
+        return None
+    current = os.path.join(parent, parts[-1])
     try:
         info = os.lstat(current)
     except FileNotFoundError:
         return None
-    if stat.S_ISLNK(info.st_mode):
-        raise UserError(f"{current}: is a symbolic link; refusing to write or delete through it")
+    _refuse_link(current, info.st_mode)
     if not stat.S_ISREG(info.st_mode):
         raise UserError(f"{root / relative}: is not a regular file; move it away so mlops-gen can write its file "
                         "there")

@@ -15,26 +15,44 @@ from mlops_gen.output.changes import FolderPlan
 from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.output.paths import safe_target
 
+_WRITE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                | getattr(os, "O_BINARY", 0))
 
-def atomic_write(target: Path, data: bytes, executable: bool) -> None:
+
+def atomic_write(target: Path, data: bytes, executable: bool, made: set[str] | None = None) -> None:
     """Write to `.<name>.<pid>.tmp` beside the target, then rename over it: readers see old or new, never half.
 
     The temporary name is unique per process (runs on one output directory are serialised by the lock, and a
-    leftover from a killed run is replaced); O_EXCL after an unlink keeps a planted link from being followed.
+    leftover from a killed run is replaced); O_EXCL (after an unlink, if a leftover is there) keeps a planted link
+    from being followed. `made`: directories known to exist, shared by the writes of one folder (filled in here).
+    Raw os calls, no buffered file object: this runs for every file generate writes.
     """
-    parent = target.parent
-    if not parent.is_dir():
-        parent.mkdir(parents=True, exist_ok=True)
-    temporary = parent / f".{target.name}.{os.getpid()}.tmp"
-    temporary.unlink(missing_ok=True)
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    parent = os.path.dirname(target)
+    if made is None or parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        if made is not None:
+            made.add(parent)
+    temporary = os.path.join(parent, f".{os.path.basename(target)}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o755 if executable else 0o644)  # explicit: the umask must not decide
+        handle = os.open(temporary, _WRITE_FLAGS, 0o600)
+    except FileExistsError:
+        os.unlink(temporary)
+        handle = os.open(temporary, _WRITE_FLAGS, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle, 0o755 if executable else 0o644)  # explicit: the umask must not decide
+        finally:
+            os.close(handle)
+        if not hasattr(os, "fchmod"):
+            os.chmod(temporary, 0o755 if executable else 0o644)
         os.replace(temporary, target)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
         raise
 
 
@@ -51,10 +69,11 @@ def _prune_empty_parents(root: Path, path: Path) -> None:
 
 def apply_plan(plan: FolderPlan) -> None:
     root = plan.root
+    checked: set[str] = set()  # directories found to be real directories (safe_target), or made here
     for change in plan.changes:
         if change.action in ("create", "update"):
             assert change.new is not None
-            atomic_write(safe_target(root, change.path), change.new, change.executable)
+            atomic_write(safe_target(root, change.path, checked=checked), change.new, change.executable, checked)
     for change in plan.changes:
         if change.action == "delete":
             target = safe_target(root, change.path)  # checked again: the plan was made before the writes

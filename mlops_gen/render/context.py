@@ -61,6 +61,25 @@ def deployment_names(spec: ProjectSpec, env: Environment) -> dict[str, str]:
     return {"stable_deployment": "stable", "candidate_deployment": "canary"}
 
 
+def _quantity(value: str, unit: str) -> float:
+    """A Kubernetes quantity (spec.types.Quantity) as CPU cores ('250m' -> 0.25) or GiB ('512Mi' -> 0.5)."""
+    if value.endswith("m"):
+        return float(value[:-1]) / 1000 if unit == "cpu" else float(value[:-1]) / 1000 / 2**30
+    factors = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    for suffix, factor in factors.items():
+        if value.endswith(suffix):
+            return float(value[:-2]) * factor / (1 if unit == "cpu" else 2**30)
+    return float(value) if unit == "cpu" else float(value) / 2**30
+
+
+def container_size(env: Environment) -> dict[str, float]:
+    """CPU cores and memory (GB) of an ACI container group: the environment's limits, rounded up to ACI's steps
+    (0.25 core, 0.1 GB)."""
+    cpu = max(0.25, round(_quantity(env.resources.cpu_limit, "cpu") * 4 + 0.4999) / 4)
+    memory = max(0.5, round(_quantity(env.resources.memory_limit, "memory") * 10 + 0.4999) / 10)
+    return {"cpu": cpu, "memory_gb": memory}
+
+
 def environments(spec: ProjectSpec) -> list[EnvView]:
     views = []
     previous: str | None = None

@@ -27,6 +27,7 @@ def build_env(override_dirs: Sequence[Path] = ()) -> jinja2.Environment:
         sh=filters.sh,
         py=filters.py,
         json=filters.to_json,
+        yaml_block=filters.yaml_block,
         pascal=filters.pascal,
         snake=filters.snake,
         number=filters.number,

@@ -1,14 +1,13 @@
 """Planner for the serving side of the scripts target: deployment scripts, the scoring app, endpoint tests.
 
-Scripts are generic Python; the few spec values they need (deployment names, ACI sizes, the model name,
-monitoring thresholds as test defaults) reach them through the `py` filter.
+Scripts are the same for every model: the spec values they need (the model name, deployment names, ACI sizes) are
+read at run time from config/pipeline.yaml; the endpoint tests' defaults reach them through the `py` filter.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlops_gen.render.context import deployment_names
 from mlops_gen.render.plan import Mode, OutputFile
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.targets import training_scripts
@@ -49,29 +48,6 @@ def _file(path: str, *, mode: Mode = "owned", executable: bool = False,
                       extra=extra or {})
 
 
-def _quantity(value: str, unit: str) -> float:
-    """A Kubernetes quantity (spec.types.Quantity) as CPU cores ('250m' -> 0.25) or GiB ('512Mi' -> 0.5)."""
-    if value.endswith("m"):
-        return float(value[:-1]) / 1000 if unit == "cpu" else float(value[:-1]) / 1000 / 2**30
-    factors = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-    for suffix, factor in factors.items():
-        if value.endswith(suffix):
-            return float(value[:-2]) * factor / (1 if unit == "cpu" else 2**30)
-    return float(value) if unit == "cpu" else float(value) / 2**30
-
-
-def aci_resources(spec: ProjectSpec) -> dict[str, dict[str, float]]:
-    """CPU and memory (GB) per ACI environment: the spec's limits, rounded up to ACI's steps (0.1 GB, 0.25 core)."""
-    sizes = {}
-    for env in spec.environments:
-        if env.target != "aci":
-            continue
-        cpu = max(0.25, round(_quantity(env.resources.cpu_limit, "cpu") * 4 + 0.4999) / 4)
-        memory = max(0.5, round(_quantity(env.resources.memory_limit, "memory") * 10 + 0.4999) / 10)
-        sizes[env.name] = {"cpu": cpu, "memory_gb": memory}
-    return sizes
-
-
 def smoke_records(spec: ProjectSpec) -> list[dict[str, Any]]:
     """Sample input records matching the sample data's columns (target excluded), from the data expectations."""
     columns = training_scripts.data_expectations(spec)["columns"]
@@ -93,10 +69,7 @@ def smoke_records(spec: ProjectSpec) -> list[dict[str, Any]]:
 
 
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
-    names = {env.name: {"stable": pair["stable_deployment"], "candidate": pair["candidate_deployment"]}
-             for env in spec.environments for pair in [deployment_names(spec, env)]}
-    extra = {"deployment_names": names, "aci_resources": aci_resources(spec)}
-    files = [_file(path, executable=True, extra=extra) for path in DEPLOYMENT_SCRIPTS]
-    files += [_file(path, extra=extra) for path in MODULES]
+    files = [_file(path, executable=True) for path in DEPLOYMENT_SCRIPTS]
+    files += [_file(path) for path in MODULES]
     files.append(_file(SMOKE_DATA, mode="seeded", extra={"records": {"records": smoke_records(spec)}}))
     return files

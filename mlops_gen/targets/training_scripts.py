@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from mlops_gen.render.context import container_size, deployment_names
 from mlops_gen.render.plan import Mode, OutputFile
 from mlops_gen.spec.model import (
     LOWER_IS_BETTER,
+    Environment,
     ProjectSpec,
     champion_metric,
     endpoint_name,
@@ -91,13 +91,24 @@ def _file(path: str, *, mode: Mode = "owned", executable: bool = False, template
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
     files = [_file(path, executable=True) for path in SCRIPTS]
     files += [_file(path) for path in (*MODULES, *TESTS, *OWNED_FILES) if path != "config/pipeline.yaml"]
-    files.append(_file("config/pipeline.yaml", extra={"pipeline_yaml": pipeline_yaml(spec)}))
+    files.append(_file("config/pipeline.yaml", extra={"pipeline_settings": pipeline_settings(spec)}))
     files.append(_file(".amlignore", template="amlignore"))
     # Seeded: written once, then the user's to tune (the spec names where they live).
     files.append(_file(spec.training.config, mode="seeded", template="config/training_config.yaml"))
     files.append(_file(spec.data.expectations, mode="seeded", template="config/data_expectations.json",
                        extra={"expectations": data_expectations(spec)}))
     return files
+
+
+def environment_settings(spec: ProjectSpec, env: Environment) -> dict[str, Any]:
+    """What the deployment scripts read about an environment: they are the same for every model."""
+    names = deployment_names(spec, env)
+    settings = {"name": env.name, "target": env.target, "production": is_production(env), "approval": env.approval,
+                "endpoint_name": endpoint_name(spec, env),
+                "deployments": {"stable": names["stable_deployment"], "candidate": names["candidate_deployment"]}}
+    if env.target == "aci":
+        settings["container_size"] = container_size(env)
+    return settings
 
 
 def pipeline_settings(spec: ProjectSpec) -> dict[str, Any]:
@@ -120,17 +131,11 @@ def pipeline_settings(spec: ProjectSpec) -> dict[str, Any]:
             "threshold": fairness.threshold},
         "explainability": spec.explainability.model_dump(mode="json"),
         "registry": spec.registry.model_dump(mode="json"),
-        "environments": [{"name": env.name, "target": env.target, "production": is_production(env),
-                          "approval": env.approval, "endpoint_name": endpoint_name(spec, env)}
-                         for env in spec.environments],
+        "environments": [environment_settings(spec, env) for env in spec.environments],
         "rollout": spec.rollout.model_dump(mode="json"),
         "monitoring": spec.monitoring.model_dump(mode="json"),
         "notifications": spec.notifications.model_dump(mode="json"),
     }
-
-
-def pipeline_yaml(spec: ProjectSpec) -> str:
-    return yaml.safe_dump(pipeline_settings(spec), sort_keys=False, allow_unicode=True, width=100)
 
 
 # The sample table of src/data/make_sample_data.py, column by column: the seeded expectations describe it.

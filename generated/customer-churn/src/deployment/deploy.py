@@ -24,18 +24,13 @@ from support import (
     add_common_flags,
     backend_of,
     configure_mlflow,
+    environment_settings,
     guarded_main,
     model_uri,
     percentage_of,
     resolve_version,
     write_json,
 )
-
-# Per environment: the stable and candidate deployment names (fixed, see the README's rollout section).
-DEPLOYMENTS: dict[str, dict[str, str]] = {
-    "staging": {"stable": "stable", "candidate": "canary"},
-    "production": {"stable": "customer-churn-stable", "candidate": "customer-churn-canary"},
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,8 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def names(args: argparse.Namespace) -> tuple[str, str]:
-    known = DEPLOYMENTS.get(args.environment, {"stable": "stable", "candidate": "canary"})
-    return known["stable"], known["candidate"]
+    """The environment's stable and candidate deployment names (fixed per environment: see the README's rollout
+    section), from config/pipeline.yaml."""
+    known = environment_settings(args.environment).get("deployments") or {}
+    return str(known.get("stable", "stable")), str(known.get("candidate", "canary"))
 
 
 def deploy_local(args: argparse.Namespace, version: str) -> dict[str, Any]:
@@ -114,7 +111,7 @@ def deploy_aci(args: argparse.Namespace, version: str) -> dict[str, Any]:
     deployment = args.deployment_name or stable
     if not args.location:
         raise DeployError("--location is required for target aci")
-    size = aci_target.RESOURCES.get(args.environment, aci_target.DEFAULT_SIZE)
+    size = environment_settings(args.environment).get("container_size") or aci_target.DEFAULT_SIZE
     base = aci_target.create(args.resource_group, deployment, args.image, version, args.location, size)
     return {**aci_target.route(base), "auth": "none", "deployment": deployment, "traffic": {deployment: 100},
             "deployments": {deployment: aci_target.route(base)}}

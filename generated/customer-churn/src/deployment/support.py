@@ -28,10 +28,11 @@ from common.backend import (  # noqa: E402
 )
 from common.files import write_json  # noqa: E402
 
-__all__ = ["DeployError", "ScriptError", "add_common_flags", "backend_of", "configure_mlflow", "fail", "ml_client",
-           "model_uri", "percentage_of", "read_version", "resolve_version", "run", "write_json"]
+__all__ = ["DeployError", "ScriptError", "add_common_flags", "backend_of", "configure_mlflow", "environment_settings",
+           "fail", "ml_client", "model_name", "model_uri", "percentage_of", "pipeline_settings", "read_version",
+           "resolve_version", "run", "write_json"]
 
-MODEL_NAME = "customer-churn"
+PIPELINE_CONFIG = REPO_ROOT / "config" / "pipeline.yaml"  # written by mlops-gen from the spec
 SERVING_PORT = 8080
 # Labels and annotations the manifests and the scripts agree on.
 TRACK_LABEL = "mlops-gen.io/track"
@@ -41,6 +42,31 @@ SELECTOR_ANNOTATION = "mlops-gen.io/stable-selector"
 
 class DeployError(Exception):
     """A deployment step failed: reported as one line, exit 1 (the pipeline rolls back or stops)."""
+
+
+def pipeline_settings() -> dict[str, Any]:
+    """config/pipeline.yaml: the model name, and per environment its deployment names and container size.
+
+    Read here rather than rendered into the scripts, so the scripts are the same for every model.
+    """
+    from common.files import read_yaml
+
+    settings = read_yaml(PIPELINE_CONFIG)
+    if not isinstance(settings, dict) or not isinstance(settings.get("model"), dict):
+        raise ScriptError(f"{PIPELINE_CONFIG}: not the settings mlops-gen writes; run `mlops-gen generate` again")
+    return settings
+
+
+def model_name() -> str:
+    return str(pipeline_settings()["model"]["name"])
+
+
+def environment_settings(name: str) -> dict[str, Any]:
+    """The settings of environment `name` (empty when config/pipeline.yaml does not list it)."""
+    for environment in pipeline_settings().get("environments") or []:
+        if isinstance(environment, dict) and environment.get("name") == name:
+            return environment
+    return {}
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:

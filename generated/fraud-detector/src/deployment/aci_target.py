@@ -16,9 +16,7 @@ from typing import Any
 
 from support import SERVING_PORT, DeployError, run
 
-# CPU cores and memory (GB) per environment, from the spec's resources limits.
-RESOURCES: dict[str, dict[str, float]] = {
-}
+# CPU cores and memory (GB) when config/pipeline.yaml gives no container_size for the environment.
 DEFAULT_SIZE = {"cpu": 1.0, "memory_gb": 1.5}
 
 
@@ -35,7 +33,8 @@ def create(resource_group: str, name: str, image: str, version: str, location: s
            size: dict[str, float]) -> str:
     identity = os.environ.get("ACI_ACR_IDENTITY")
     if not identity:
-        raise DeployError("set ACI_ACR_IDENTITY to the resource id of a managed identity with AcrPull")
+        raise DeployError("set ACI_ACR_IDENTITY to the resource id of a managed identity with AcrPull (a pipeline "
+                          "variable in Azure DevOps, a repository or environment variable on GitHub)")
     registry = image.split("/", 1)[0]
     run(["az", "container", "create", "--resource-group", resource_group, "--name", name, "--image", image,
          "--location", location, "--os-type", "Linux", "--restart-policy", "Always",

@@ -17,18 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from support import (
-    MODEL_NAME,
     REPO_ROOT,
     SELECTOR_ANNOTATION,
     TRACK_LABEL,
     VERSION_LABEL,
     DeployError,
+    model_name,
     run,
 )
 
 ROLLOUT_TIMEOUT = "600s"
-MAIN_SERVICE = MODEL_NAME  # the Service clients use; <name>-stable and <name>-canary address one track
 CONTAINER = "serving"
+
+
+def main_service() -> str:
+    """The Service clients use, named after the model; <model>-stable and <model>-canary address one track."""
+    return model_name()
 
 
 class Kubectl:
@@ -126,7 +130,7 @@ def canary_replicas(stable_replicas: int, percentage: int) -> int:
 def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candidate: str, deployment: str,
            image: str, version: str, percentage: int) -> dict[str, Any]:
     """Apply the manifests with the image; returns what the endpoint file records about traffic."""
-    service = _named(manifests, "Service", MAIN_SERVICE)
+    service = _named(manifests, "Service", main_service())
     if service is None:
         raise DeployError("the manifests define no Service")
     others = [o for o in manifests if o["kind"] != "Deployment"]
@@ -194,7 +198,7 @@ def restore_selector(kubectl: Kubectl, service: str) -> None:
 
 
 def rollback(kubectl: Kubectl, candidate: str) -> None:
-    restore_selector(kubectl, MAIN_SERVICE)
+    restore_selector(kubectl, main_service())
     if kubectl.get("deployment", candidate) is not None:
         kubectl.run("scale", f"deployment/{candidate}", "--replicas=0")
         print(f"canary {candidate} scaled to zero: all traffic back on the stable deployment")
@@ -207,7 +211,7 @@ def promote(kubectl: Kubectl, stable: str, candidate: str) -> str | None:
         print(f"no running canary {candidate}: nothing to move onto {stable}")
         stable_live = kubectl.get("deployment", stable)
         return stable_live["metadata"].get("labels", {}).get(VERSION_LABEL) if stable_live else None
-    switch_to(kubectl, MAIN_SERVICE, candidate)  # all traffic on the verified candidate while stable rolls
+    switch_to(kubectl, main_service(), candidate)  # all traffic on the verified candidate while stable rolls
     image = live["spec"]["template"]["spec"]["containers"][0]["image"]
     version = str(live["metadata"].get("labels", {}).get(VERSION_LABEL, ""))
     labels = {VERSION_LABEL: version}
@@ -216,7 +220,7 @@ def promote(kubectl: Kubectl, stable: str, candidate: str) -> str | None:
         "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
             {"name": CONTAINER, "image": image, "env": [{"name": "MODEL_VERSION", "value": version}]}]}}}}))
     kubectl.rollout(stable)
-    restore_selector(kubectl, MAIN_SERVICE)
+    restore_selector(kubectl, main_service())
     kubectl.run("scale", f"deployment/{candidate}", "--replicas=0")
     print(f"promoted {image} (model version {version}) onto {stable}")
     return version or None
@@ -225,7 +229,7 @@ def promote(kubectl: Kubectl, stable: str, candidate: str) -> str | None:
 def endpoint_info(namespace: str, kubeconfig: str | None, cluster: str | None = None,
                   resource_group: str | None = None) -> dict[str, Any]:
     """How clients reach the Service: in-cluster DNS, or a port-forward (with these credentials) from outside."""
-    service = MAIN_SERVICE
+    service = main_service()
     url = f"http://{service}.{namespace}.svc.cluster.local"
     kube: dict[str, Any] = {"namespace": namespace, "service": service, "port": 80}
     if kubeconfig:

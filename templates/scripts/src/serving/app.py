@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""HTTP scoring app for {{ model.name }}: `GET /health` and `POST /predict`.
+"""HTTP scoring app for the model this folder deploys: `GET /health` and `POST /predict`.
 
 Request:  POST /predict with `Content-Type: application/json` and the body
           {"records": [{"<column>": <value>, ...}, ...]}
@@ -14,8 +14,8 @@ The app is a plain WSGI callable (standard library only), so one implementation 
 - locally (`python src/serving/app.py --model-uri ...`), a threaded wsgiref server on 127.0.0.1 runs it.
 
 The model comes from MLflow: `MODEL_URI` (or `--model-uri`) is a registry URI such as
-`models:/{{ model.name }}@{{ spec.registry.aliases.production }}` or `models:/{{ model.name }}/3`, or a local MLflow model
-directory (the serving image bakes one in at /app/model).
+`models:/<model>@<alias>` or `models:/<model>/3` (the names are in config/pipeline.yaml), or a local MLflow
+model directory (the serving image bakes one in at /app/model).
 """
 
 from __future__ import annotations
