@@ -54,6 +54,28 @@ def test_fast_check_imports_neither_jinja2_nor_pydantic(work: Path, capsys: pyte
     assert "RESULT 1 True True" in result.stdout, result.stdout + result.stderr
 
 
+def test_many_folders_are_compared_on_several_processes_with_the_same_verdicts(
+        work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """check's fast path splits folders across worker processes when there are many: the plans must be the ones
+    a single process makes, hand edits included."""
+    from mlops_gen.output import fastpath
+    from mlops_gen.output.manifest import all_manifests
+
+    for index in range(4):
+        write_spec(work / "specs", name=f"m{index}.yaml", model={"name": f"model-{index}", "task": "classification",
+                                                                 "owners": ["ml@example.com"]})
+    ok(capsys, "generate", "specs", "-o", OUT)
+    (work / OUT / "model-2" / "src" / "training" / "train.py").write_text("# edited\n", encoding="utf-8")
+    folders = all_manifests(work / OUT)
+    monkeypatch.setattr(fastpath, "FOLDERS_PER_WORKER", 1)
+    parallel = fastpath.verified(folders, jobs=2)
+    serial = fastpath.verified(folders, jobs=1)
+    assert [(p.root, p.changes) for p in parallel] == [(p.root, p.changes) for p in serial]
+    edited = [c.path for p in parallel for c in p.changes if c.reason == "hand-edited"]
+    assert edited == ["src/training/train.py"]
+    assert sum(len(p.changes) for p in parallel) == sum(len(m.files) for _, m in folders)
+
+
 def test_a_spec_change_is_reported_stale(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_spec(work)
     ok(capsys, "generate", "spec.yaml", "-o", OUT)

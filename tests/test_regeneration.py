@@ -427,6 +427,62 @@ def test_executable_bit_is_written_recorded_and_checked(work: Path, extra_files:
     assert script.stat().st_mode & 0o777 == 0o755
 
 
+# ----- a new model folder is built beside its place and renamed in -----
+
+def test_a_new_folder_is_complete_with_modes_and_leaves_no_temporary_folder(
+        work: Path, extra_files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlops_gen.output import writer
+
+    monkeypatch.setattr(writer, "_UMASK", 0o077)  # a strict umask must not decide the modes
+    previous = os.umask(0o077)
+    try:
+        write_spec(work)
+        ok(capsys, "generate", "spec.yaml", "-o", OUT, "--override-dir", "overrides")
+    finally:
+        os.umask(previous)
+    folder = work / FOLDER_NAME
+    recorded = manifest(folder)["files"]
+    assert set(tree(folder)) == {*recorded, MANIFEST_PATH}
+    for path, entry in recorded.items():
+        assert (folder / path).stat().st_mode & 0o777 == (0o755 if entry["executable"] else 0o644), path
+    assert [p.name for p in (work / OUT).iterdir()] == ["customer-churn"]  # nothing hidden left beside it
+    assert "1 model folder up to date" in ok(capsys, "check", "spec.yaml", "-o", OUT, "--override-dir", "overrides")
+
+
+def test_a_temporary_folder_left_by_a_killed_run_is_removed(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work)
+    leftover = work / OUT / ".customer-churn.999999.tmp"
+    (leftover / "src").mkdir(parents=True)
+    (leftover / "src" / "half-written.py").write_text("x = ", encoding="utf-8")
+    unrelated = work / OUT / ".notes"
+    unrelated.write_text("mine\n", encoding="utf-8")
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert not leftover.exists()
+    assert unrelated.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_a_folder_that_appears_before_the_rename_is_written_file_by_file(
+        work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the model folder turns up between planning and the rename, nothing is lost: the files are written into
+    it one by one, the other file stays, and no temporary folder is left."""
+    from mlops_gen.output import writer
+
+    real_rename = os.rename
+
+    def someone_creates_the_folder(source: str, target: str) -> None:
+        Path(target).mkdir()
+        Path(target, "NOTES.md").write_text("theirs\n", encoding="utf-8")
+        real_rename(source, target)  # fails: the target is a non-empty directory
+
+    monkeypatch.setattr(writer.os, "rename", someone_creates_the_folder)
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / FOLDER_NAME
+    assert (folder / "NOTES.md").read_text(encoding="utf-8") == "theirs\n"
+    assert set(manifest(folder)["files"]) <= set(tree(folder))
+    assert [p.name for p in (work / OUT).iterdir()] == ["customer-churn"]
+
+
 def test_an_override_template_is_used_and_recorded(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)
     overrides = work / "my-templates" / "repo_files"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops_gen.cache import CACHE_ENV
 from mlops_gen.cli import run
 from mlops_gen.local import venv
 from tests.conftest import SPECS
@@ -25,9 +26,9 @@ CHURN = SPECS / "customer-churn.yaml"
 @pytest.fixture(scope="module", autouse=True)
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One venv cache for the module; MLOPS_GEN_CACHE_DIR, when set, is honoured so reruns can reuse it."""
-    cache = Path(os.environ.get(venv.CACHE_ENV) or tmp_path_factory.mktemp("cache"))
+    cache = Path(os.environ.get(CACHE_ENV) or tmp_path_factory.mktemp("cache"))
     patch = pytest.MonkeyPatch()
-    patch.setenv(venv.CACHE_ENV, str(cache))
+    patch.setenv(CACHE_ENV, str(cache))
     yield cache
     patch.undo()
 

@@ -142,3 +142,14 @@ def test_verify_accepts_what_parses_and_ignores_other_suffixes(tmp_path: Path) -
     verify("x.py", "x = 1\n")
     verify("x.json", "{}")
     verify("x.txt", "anything: [\n")
+
+
+@pytest.mark.parametrize("path", ["a/b.py", ".gitignore", "Dockerfile", "a.", "x/.a.b", "a/b/c.tar.gz", "..x",
+                                  "x.y.", "src/.amlignore", "README.md"])
+def test_name_and_suffix_agree_with_pathlib(path: str) -> None:
+    """verify() and the headers pick the language by suffix without building path objects; same answers."""
+    from pathlib import PurePosixPath
+
+    from mlops_gen.output.paths import name_and_suffix
+
+    assert name_and_suffix(path) == (PurePosixPath(path).name, PurePosixPath(path).suffix)

@@ -118,7 +118,7 @@ def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verb
     specs = discover_specs(paths)
     stale = total = files = seeded = 0
     with output_lock(outdir, shared=True):  # never judge a tree a concurrent generate is writing
-        found = triage(specs, outdir, overrides)
+        found = triage(specs, outdir, overrides, jobs=jobs)
         models = {plan.spec_path: plan.root.name for plan in found.fast.values()}
         plans: Iterator[FolderPlan] = iter(found.fast.values())
         if found.slow:  # only now pay for pydantic and jinja2

@@ -12,20 +12,11 @@ from pathlib import Path
 
 import click
 
+from mlops_gen.cache import cache_root
 from mlops_gen.errors import UserError
 from mlops_gen.output.lock import output_lock
 
-CACHE_ENV = "MLOPS_GEN_CACHE_DIR"
 READY_MARKER = ".mlops-gen-ready"
-
-
-def cache_root() -> Path:
-    """$MLOPS_GEN_CACHE_DIR, else the user's cache folder (XDG_CACHE_HOME or ~/.cache)."""
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mlops-gen"
 
 
 def requirements_hash(files: Sequence[Path]) -> str:

@@ -10,10 +10,11 @@ goes through `safe_target` here, before anything is written or deleted.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from mlops_gen.output.fingerprint import sha256
 from mlops_gen.output.manifest import (
@@ -24,7 +25,14 @@ from mlops_gen.output.manifest import (
     manifest_file,
     read_manifest,
 )
-from mlops_gen.output.paths import is_executable, read_checked, read_regular, safe_target
+from mlops_gen.output.paths import (
+    is_executable,
+    read_checked,
+    read_regular,
+    safe_target,
+    stat_checked,
+    validate_relative,
+)
 
 Action = Literal["create", "update", "unchanged", "delete", "keep"]
 
@@ -56,8 +64,10 @@ class Rendered(Protocol):
     def target(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One file's fate. A named tuple rather than a dataclass: a run makes one per generated file (tens of
+    thousands for a monorepo), and `check` sends them between processes."""
+
     path: str  # relative to the model folder, POSIX
     action: Action
     reason: str  # a key of REASONS
@@ -179,8 +189,9 @@ def retired_folders(outdir: Path, current: Mapping[str, str], scanned_dirs: Coll
 def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
                 selected_targets: Collection[str] | None = None) -> FolderPlan:
     """The changes generate would make in `root`; `selected_targets` limits orphan handling to a --target subset."""
-    previous = read_manifest(root)  # validated: a bad entry raises here, before any change is planned
-    raw_manifest = read_regular(manifest_file(root))
+    fresh = not os.path.lexists(root)  # a new model folder: nothing on disk to read or compare
+    previous = None if fresh else read_manifest(root)  # validated: a bad entry raises here, before any change
+    raw_manifest = None if fresh else read_regular(manifest_file(root))
     plan = FolderPlan(root=root, spec_path=inputs.spec_path, manifest_old=raw_manifest)
     entries: dict[str, Entry] = {}
     old_files = previous.files if previous else {}
@@ -188,7 +199,11 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
     for path, file in files.items():
         if path == MANIFEST_PATH:
             raise RuntimeError(f"a planner targets {MANIFEST_PATH}, which mlops-gen reserves for itself")
-        change = _planned_change(root, path, file, old_files.get(path), checked)
+        if fresh:
+            validate_relative(path, "output")
+            change = Change(path, "create", "new", new=file.data, executable=file.executable)
+        else:
+            change = _planned_change(root, path, file, old_files.get(path), checked)
         plan.changes.append(change)
         entries[path] = Entry(mode=file.mode, target=file.target, executable=file.executable,
                               sha256=sha256(change.new) if change.new is not None and file.mode == "owned" else None)
@@ -212,29 +227,53 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
     return plan
 
 
-def verify_folder(root: Path, manifest: Manifest) -> FolderPlan:
-    """The fast path of `check`: the inputs equal the manifest's, so only compare the disk with the manifest."""
+def verify_folder(root: Path, manifest: Manifest, changes: list[Change] | None = None) -> FolderPlan:
+    """The fast path of `check`: the inputs equal the manifest's, so only compare the disk with the manifest.
+
+    `changes`: folder_changes(root, manifest), when a worker process computed it.
+    """
+    return FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest, manifest_old=None,
+                      manifest_same=True,  # the manifest on disk is `manifest`: nothing to re-serialise
+                      changes=folder_changes(root, manifest) if changes is None else changes)
+
+
+def folder_changes(root: Path, manifest: Manifest, with_unchanged: bool = True) -> list[Change]:
+    """Each file the manifest lists, compared with the disk (read-only); without the up-to-date ones if asked
+    (see with_unchanged)."""
     where = str(manifest_file(root))
-    plan = FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest, manifest_old=None,
-                      manifest_same=True)  # the manifest on disk is `manifest`: nothing to re-serialise
+    changes = []
     checked: set[str] = set()  # directories of this folder already lstat()ed: each is checked once, not per file
     for path, entry in sorted(manifest.files.items()):
-        found = read_checked(root, path, where, checked)
-        if found is None:
-            plan.changes.append(Change(path, "create", "missing"))
+        if entry.mode == "seeded":  # the user's: only whether it is there, never its bytes
+            found = stat_checked(root, path, where, checked)
+            if found is None:
+                changes.append(Change(path, "create", "missing"))
+            else:
+                changes.append(Change(path, "keep", "seeded", was_executable=bool(found & 0o111)))
             continue
-        old, st_mode = found
+        read = read_checked(root, path, where, checked, validated=True)  # parse_manifest validated every path
+        if read is None:
+            changes.append(Change(path, "create", "missing"))
+            continue
+        old, st_mode = read
         was_x = bool(st_mode & 0o111)
         # `old` is kept only for differences: a folder's plan outlives the loop, and up-to-date bytes are never shown
-        if entry.mode == "seeded":
-            plan.changes.append(Change(path, "keep", "seeded", was_executable=was_x))
-        elif sha256(old) != entry.sha256:
-            plan.changes.append(Change(path, "update", "hand-edited", old=old, was_executable=was_x,
-                                       executable=entry.executable))
+        if sha256(old) != entry.sha256:
+            changes.append(Change(path, "update", "hand-edited", old=old, was_executable=was_x,
+                                  executable=entry.executable))
         elif was_x != entry.executable:
-            plan.changes.append(Change(path, "update", "mode", old=old, was_executable=was_x,
-                                       executable=entry.executable))
-        else:
-            plan.changes.append(Change(path, "unchanged", "same", was_executable=was_x,
-                                       executable=entry.executable))
-    return plan
+            changes.append(Change(path, "update", "mode", old=old, was_executable=was_x,
+                                  executable=entry.executable))
+        elif with_unchanged:
+            changes.append(unchanged(path, entry))
+    return changes
+
+
+def unchanged(path: str, entry: Entry) -> Change:
+    return Change(path, "unchanged", "same", was_executable=entry.executable, executable=entry.executable)
+
+
+def with_unchanged(manifest: Manifest, changes: list[Change]) -> list[Change]:
+    """folder_changes(..., with_unchanged=False) completed: every listed file it left out is up to date."""
+    found = {change.path: change for change in changes}
+    return [found.get(path) or unchanged(path, entry) for path, entry in sorted(manifest.files.items())]

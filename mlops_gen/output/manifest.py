@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlops_gen.errors import UserError
 from mlops_gen.output.paths import read_regular, safe_target, validate_relative
@@ -21,8 +21,9 @@ MANIFEST_PATH = ".mlops-gen/manifest.json"
 FORMAT = 1
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One file of a manifest (a named tuple: a monorepo's manifests hold tens of thousands)."""
+
     mode: str  # "owned" | "seeded"
     target: str
     executable: bool = False

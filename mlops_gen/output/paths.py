@@ -12,6 +12,13 @@ from pathlib import Path, PurePosixPath
 from mlops_gen.errors import UserError
 
 
+def name_and_suffix(relative: str) -> tuple[str, str]:
+    """PurePosixPath(relative).name and .suffix, without building a path object (called for every generated file)."""
+    name = relative.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name, name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def validate_relative(relative: str, where: str) -> str:
     """`relative` if it is a clean POSIX path inside its root; a UserError naming `where` otherwise."""
     reason = ""
@@ -34,17 +41,30 @@ def safe_target(root: Path, relative: str, where: str = "output", checked: set[s
     `checked`: directories of this folder already found to be real directories, shared by the calls for one folder
     so each directory is lstat()ed once rather than once per file (the set is filled in here).
     """
-    validate_relative(relative, where)
+    return Path(safe_path(os.fspath(root), relative, where, checked))
+
+
+def safe_path(root: str, relative: str, where: str = "output", checked: set[str] | None = None) -> str:
+    """safe_target as a plain string (no Path objects: writers call it for every file of every model)."""
+    return _checked_file(root, relative, where, set() if checked is None else checked)[0]
+
+
+def _checked_file(root: str, relative: str, where: str, checked: set[str], validated: bool = False
+                  ) -> tuple[str, os.stat_result | None]:
+    """root/relative and its lstat() (None when absent), refusing escapes and links on the way and at the end."""
+    if not validated:
+        validate_relative(relative, where)
     parts = relative.split("/")
-    current = _checked_parent(os.fspath(root), parts, set() if checked is None else checked)
-    if current is not None:
-        try:
-            info = os.lstat(os.path.join(current, parts[-1]))
-        except FileNotFoundError:
-            pass
-        else:
-            _refuse_link(os.path.join(current, parts[-1]), info.st_mode)
-    return root / relative
+    parent = _checked_parent(root, parts, checked)
+    if parent is None:
+        return os.path.join(root, *parts), None
+    path = os.path.join(parent, parts[-1])
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return path, None
+    _refuse_link(path, info.st_mode)
+    return path, info
 
 
 def _checked_parent(root: str, parts: list[str], checked: set[str]) -> str | None:
@@ -69,26 +89,35 @@ def _refuse_link(path: str, st_mode: int) -> None:
         raise UserError(f"{path}: is a symbolic link; refusing to write or delete through it")
 
 
-def read_checked(root: Path, relative: str, where: str, checked: set[str]) -> tuple[bytes, int] | None:
+def read_checked(root: Path, relative: str, where: str, checked: set[str], validated: bool = False
+                 ) -> tuple[bytes, int] | None:
     """safe_target + read_regular + the file's mode in one pass, for reading many files of one folder: the bytes and
-    st_mode of the regular file at `relative`, None when absent. `checked` as for safe_target.
+    st_mode of the regular file at `relative`, None when absent. `checked` as for safe_target; `validated`: the
+    caller already passed `relative` through validate_relative (a parsed manifest's entries).
     Same refusals and messages as safe_target and read_regular.
     """
-    validate_relative(relative, where)
-    parts = relative.split("/")
-    parent = _checked_parent(os.fspath(root), parts, checked)
-    if parent is None:
+    found = _regular_file(root, relative, where, checked, validated)
+    if found is None:
         return None
-    current = os.path.join(parent, parts[-1])
-    try:
-        info = os.lstat(current)
-    except FileNotFoundError:
+    path, info = found
+    return _read_fd(path, info.st_size), info.st_mode
+
+
+def stat_checked(root: Path, relative: str, where: str, checked: set[str]) -> int | None:
+    """read_checked without the reading: the st_mode of the regular file at `relative`, None when absent."""
+    found = _regular_file(root, relative, where, checked, False)
+    return None if found is None else found[1].st_mode
+
+
+def _regular_file(root: Path, relative: str, where: str, checked: set[str], validated: bool
+                  ) -> tuple[str, os.stat_result] | None:
+    current, info = _checked_file(os.fspath(root), relative, where, checked, validated)
+    if info is None:
         return None
-    _refuse_link(current, info.st_mode)
     if not stat.S_ISREG(info.st_mode):
         raise UserError(f"{root / relative}: is not a regular file; move it away so mlops-gen can write its file "
                         "there")
-    return _read_fd(current, info.st_size), info.st_mode
+    return current, info
 
 
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)

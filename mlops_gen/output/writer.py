@@ -2,24 +2,28 @@
 untouched orphans, and write the manifest last.
 
 The order makes an interrupted run harmless: until the new manifest lands, the old one still lists the orphans,
-and the next run finds the files already written as unchanged and finishes the job.
+and the next run finds the files already written as unchanged and finishes the job. A model folder that does not
+exist yet is built whole in a hidden temporary folder beside it and renamed into place: it appears complete, with
+its manifest, or not at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 from pathlib import Path
 
 from mlops_gen.output.changes import FolderPlan
 from mlops_gen.output.manifest import MANIFEST_PATH
-from mlops_gen.output.paths import safe_target
+from mlops_gen.output.paths import safe_path, safe_target
 
 _WRITE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
                 | getattr(os, "O_BINARY", 0))
 
 
-def atomic_write(target: Path, data: bytes, executable: bool, made: set[str] | None = None) -> None:
+def atomic_write(target: str | Path, data: bytes, executable: bool, made: set[str] | None = None) -> None:
     """Write to `.<name>.<pid>.tmp` beside the target, then rename over it: readers see old or new, never half.
 
     The temporary name is unique per process (runs on one output directory are serialised by the lock, and a
@@ -69,11 +73,14 @@ def _prune_empty_parents(root: Path, path: Path) -> None:
 
 def apply_plan(plan: FolderPlan) -> None:
     root = plan.root
-    checked: set[str] = set()  # directories found to be real directories (safe_target), or made here
+    if _is_new_folder(plan) and _create_folder(plan):
+        return
+    checked: set[str] = set()  # directories found to be real directories (safe_path), or made here
     for change in plan.changes:
         if change.action in ("create", "update"):
             assert change.new is not None
-            atomic_write(safe_target(root, change.path, checked=checked), change.new, change.executable, checked)
+            path = safe_path(os.fspath(root), change.path, checked=checked)
+            atomic_write(path, change.new, change.executable, checked)
     for change in plan.changes:
         if change.action == "delete":
             target = safe_target(root, change.path)  # checked again: the plan was made before the writes
@@ -87,3 +94,85 @@ def apply_plan(plan: FolderPlan) -> None:
             root.rmdir()
     elif plan.manifest is not None and plan.manifest_changed:
         atomic_write(safe_target(root, MANIFEST_PATH), plan.manifest.to_bytes(), executable=False)
+
+
+def _is_new_folder(plan: FolderPlan) -> bool:
+    return (plan.manifest is not None and plan.manifest_old is None and not plan.retired
+            and all(change.action == "create" for change in plan.changes) and not os.path.lexists(plan.root))
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
+
+
+def _create_folder(plan: FolderPlan) -> bool:
+    """Write every file of a new model folder into `.<model>.<pid>.tmp` beside it, then rename it into place.
+
+    Plain exclusive creates in a folder only this process writes (the output directory's lock keeps other runs
+    out). False, with nothing left behind, when the folder cannot be renamed into place (something appeared
+    there meanwhile): the caller then writes file by file and reports what it finds.
+    """
+    assert plan.manifest is not None
+    root = os.fspath(plan.root)
+    building = os.path.join(os.path.dirname(root), f".{os.path.basename(root)}.{os.getpid()}.tmp")
+    _remove_leftover(building)
+    os.makedirs(building)
+    try:
+        made = {building}
+        for change in plan.changes:
+            assert change.new is not None
+            _create_file(os.path.join(building, *change.path.split("/")), change.new, change.executable, made)
+        _create_file(os.path.join(building, *MANIFEST_PATH.split("/")), plan.manifest.to_bytes(), False, made)
+        os.rename(building, root)
+    except OSError:
+        if os.path.lexists(root):
+            _remove_leftover(building)
+            return False
+        raise
+    finally:
+        if os.path.lexists(building):
+            _remove_leftover(building)
+    return True
+
+
+def _create_file(path: str, data: bytes, executable: bool, made: set[str]) -> None:
+    parent = os.path.dirname(path)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
+    mode = 0o755 if executable else 0o644
+    handle = os.open(path, _WRITE_FLAGS, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view):]
+        if mode & _UMASK and hasattr(os, "fchmod"):
+            os.fchmod(handle, mode)  # explicit: the umask must not decide
+    finally:
+        os.close(handle)
+    if mode & _UMASK and not hasattr(os, "fchmod"):
+        os.chmod(path, mode)
+
+
+def _remove_leftover(path: str) -> None:
+    """Remove a temporary folder of ours (left by a killed run with the same process id); a link is unlinked,
+    never followed."""
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
+
+
+_LEFTOVER = re.compile(r"\.[^/]+\.[0-9]+\.tmp")
+
+
+def remove_leftovers(outdir: Path) -> None:
+    """Temporary model folders a killed run left in OUTDIR. Call with the output directory's exclusive lock held:
+    then no other run is building one."""
+    try:
+        entries = list(os.scandir(outdir))
+    except OSError:
+        return
+    for entry in entries:
+        if _LEFTOVER.fullmatch(entry.name):
+            _remove_leftover(entry.path)
