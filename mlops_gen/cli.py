@@ -137,11 +137,17 @@ def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_
               help="Output directory holding OUTPUT/<model.name>/.")
 @_override_dir
 @click.option("-v", "--verbose", is_flag=True, help="List every file, including user-owned (seeded) ones.")
-def check(paths: tuple[str, ...], output: str, override_dirs: tuple[str, ...], verbose: bool) -> None:
-    """Exit 1 when generated files are stale, hand-edited, missing or orphaned; 0 when up to date."""
+@click.option("-j", "--jobs", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Worker processes for comparing folders; 0 picks one per core when there are many.")
+def check(paths: tuple[str, ...], output: str, override_dirs: tuple[str, ...], verbose: bool, jobs: int) -> None:
+    """Exit 1 when generated files are stale, hand-edited, missing or orphaned; 0 when up to date.
+
+    Files a previous check found intact and whose size, times and inode have not changed since are not read
+    again (records in the user's cache folder; set MLOPS_GEN_NO_STAT_CACHE=1 to read every file).
+    """
     from mlops_gen.commands.check import run_check
 
-    _handled(run_check)(paths, output, override_dirs, verbose)
+    _handled(run_check)(paths, output, override_dirs, verbose, jobs)
 
 
 @main.command()

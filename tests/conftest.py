@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,19 @@ CORPUS = Path(__file__).resolve().parent / "specs"
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """mlops-gen's cache folder (compiled templates, check's stat records, run-local venvs) for the session: tests
+    never read or fill the user's. A MLOPS_GEN_CACHE_DIR set by the caller is kept, so venvs can be reused."""
+    from mlops_gen.cache import CACHE_ENV
+
+    patch = pytest.MonkeyPatch()
+    if not os.environ.get(CACHE_ENV):
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("mlops-gen-cache")))
+    yield Path(os.environ[CACHE_ENV])
+    patch.undo()
 
 
 def example_specs() -> list[Path]:

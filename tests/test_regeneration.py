@@ -483,6 +483,56 @@ def test_a_folder_that_appears_before_the_rename_is_written_file_by_file(
     assert [p.name for p in (work / OUT).iterdir()] == ["customer-churn"]
 
 
+def many_specs(work: Path, count: int = 6) -> list[Path]:
+    """`count` specs of different models in work/specs (enough for worker processes with --jobs 2)."""
+    sources = sorted(SPECS.glob("*.yaml"))
+    paths = []
+    for index in range(count):
+        path = write_spec(work / "specs", sources[index % len(sources)].name, name=f"m{index}.yaml")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["model"]["name"] = f"model-{index}"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("problem", ["invalid", "duplicate"])
+def test_new_folders_rendered_while_validating_are_dropped_when_a_spec_fails(
+        work: Path, capsys: pytest.CaptureFixture[str], problem: str) -> None:
+    """With worker processes, new folders are built hidden while other specs are still being validated: one bad
+    spec anywhere, or two specs for one model, and none of them is placed, and none is left behind."""
+    paths = many_specs(work)
+    last = yaml.safe_load(paths[-1].read_text(encoding="utf-8"))
+    if problem == "invalid":
+        last["rollout"] = {"strategy": "sideways"}
+    else:
+        last["model"]["name"] = "model-0"
+    paths[-1].write_text(yaml.safe_dump(last, sort_keys=False), encoding="utf-8")
+    (work / OUT).mkdir()
+    code, output = cli(capsys, "generate", "specs", "-o", OUT, "--jobs", "2")
+    assert code == 2 and "m5.yaml" in output, output
+    assert list((work / OUT).iterdir()) == []
+
+
+def test_new_and_existing_folders_in_one_parallel_run(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Existing folders are compared and updated after validation, new ones placed whole; the summary keeps the
+    specs' order; the bytes are those of a one-process run."""
+    paths = many_specs(work)
+    ok(capsys, "generate", "specs/m3.yaml", "specs/m4.yaml", "-o", OUT)
+    set_gate(paths[3], "accuracy", 0.91)  # m3 is a customer-churn variant, with an accuracy gate
+    output = ok(capsys, "generate", "specs", "-o", OUT, "--jobs", "2", "-v")
+    folders = [line.split(":")[0] for line in output.splitlines() if line.startswith(f"{OUT}/")]
+    assert folders == [f"{OUT}/model-{index}" for index in range(6)]
+    [line] = [line for line in output.splitlines() if line.startswith(f"{OUT}/model-3:")]
+    assert re.search(r": 0 created, [1-9][0-9]* updated, [1-9][0-9]* unchanged", line), line
+    parallel = {name: tree(work / OUT / name) for name in sorted(p.name for p in (work / OUT).iterdir())}
+    assert sorted(parallel) == [f"model-{index}" for index in range(6)]  # nothing hidden left
+    serial_out = "serial"
+    ok(capsys, "generate", "specs", "-o", serial_out, "--jobs", "1")
+    assert parallel == {name: tree(work / serial_out / name) for name in parallel}
+    assert "6 model folders up to date" in ok(capsys, "check", "specs", "-o", OUT)
+
+
 def test_an_override_template_is_used_and_recorded(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)
     overrides = work / "my-templates" / "repo_files"

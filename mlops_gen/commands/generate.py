@@ -30,14 +30,14 @@ from mlops_gen.output.lock import output_lock
 from mlops_gen.output.manifest import manifest_file, read_manifest
 from mlops_gen.output.options import discover_specs, override_paths, scanned_dirs, shown_overrides
 from mlops_gen.output.paths import safe_target, shown_path
-from mlops_gen.output.writer import apply_plan, remove_leftovers
+from mlops_gen.output.writer import apply_plan, build_folder, is_new_folder, place_folder, remove_leftovers
 from mlops_gen.parallel import process_pool, workers
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.render import RenderedFile, render_spec
 from mlops_gen.spec.validate import SpecFile, collect_specs, load_specs
 
-COLLECT_EVERY = 16  # model folders between two collections of cyclic garbage (see few_collections)
+COLLECT_EVERY = 64  # model folders between two collections of cyclic garbage (see few_collections)
 
 
 @contextlib.contextmanager
@@ -291,52 +291,87 @@ def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
                 safe_target(root, path, where)
 
 
-def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan], jobs: int = 1) -> list[SpecFile]:
-    """Validate, in order, every spec that must be rendered; model names must stay unique across all specs."""
+Built = dict[int, tuple[str, "FolderSummary"]]  # spec index -> (hidden temporary folder, its summary)
+
+
+def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan], jobs: int = 1,
+              build: _Job | None = None) -> tuple[list[SpecFile], Built]:
+    """Validate, in order, every spec that must be rendered; model names must stay unique across all specs.
+
+    With `build` (a full run that writes), worker processes also build the model folders that do not exist yet,
+    hidden (see load_parallel); the caller places them once everything is validated, or removes them."""
     slow = [path for path in spec_paths if path not in up_to_date]
-    specs = load_parallel(slow, jobs) if slow else []
+    specs, built = load_parallel(slow, jobs, build) if slow else ([], {})
     unique_models(specs, {plan.root.name: plan.spec_path for plan in up_to_date.values()})
-    return specs
+    return specs, built
 
 
-def _validate_chunk(paths: list[str]) -> tuple[list[SpecFile], list[Problem], list[tuple[Any, ...] | None]]:
-    """load_specs on a slice, in a worker: the valid specs (with the plan validation made of each), and the problems."""
+_builder_env: jinja2.Environment | None = None  # a validating worker's, made when it first builds a folder
+
+
+_Prebuilt = tuple[str, "FolderSummary"] | None  # a hidden new folder and its summary, or None
+
+
+def _validate_chunk(paths: list[str], build: _Job | None
+                    ) -> tuple[list[SpecFile], list[Problem], list[tuple[Any, ...] | None], list[_Prebuilt]]:
+    """load_specs on a slice, in a worker: the valid specs (with the plan validation made of each), the problems,
+    and, when the slice is valid and `build` is given, each new model folder built hidden beside its place."""
+    global _builder_env
     specs, problems = collect_specs(paths)
-    return specs, problems, [cached_plan(spec_file.spec) for spec_file in specs]
+    built: list[_Prebuilt] = [None] * len(specs)
+    if build is not None and not problems:
+        for index, spec_file in enumerate(specs):
+            if os.path.lexists(build.outdir / spec_file.spec.model.name):
+                continue  # an existing folder: compared and written after every spec is validated
+            if _builder_env is None:
+                _builder_env = build_env(build.overrides)
+            files = render_spec(spec_file, build.targets, _builder_env)
+            plan = plan_model(spec_file, files, build.outdir, build.targets, build.overrides, build.fingerprint)
+            if is_new_folder(plan):
+                built[index] = (build_folder(plan), FolderSummary.of(plan))
+            _collect_now_and_then()
+    return specs, problems, [cached_plan(spec_file.spec) for spec_file in specs], built
 
 
 def _no_setup() -> None:
     pass
 
 
-def load_parallel(paths: Sequence[Path], jobs: int) -> list[SpecFile]:
+def load_parallel(paths: Sequence[Path], jobs: int, build: _Job | None = None) -> tuple[list[SpecFile], Built]:
     """load_specs (every spec validated, all problems raised at once) on several cores when there are many specs.
 
-    The parent still has every spec, valid, before anything is written; the plan each worker made while validating
-    comes back with the spec, so the writing workers do not plan it again.
+    The parent still has every spec, valid, before anything is written in place; the plan each worker made while
+    validating comes back with the spec, so the writing workers do not plan it again. With `build`, the workers
+    go on to render the specs whose model folder does not exist yet into hidden temporary folders (validation and
+    rendering overlap instead of one waiting for the other); on any problem they are removed here, unplaced.
     """
     count = workers(jobs, len(paths))
     pool = _pool(count, (), _no_setup, ()) if count > 1 else None
     if pool is None:
-        return load_specs([str(path) for path in paths])
-    size = max(1, -(-len(paths) // (count * 4)))
+        return load_specs([str(path) for path in paths]), {}
+    size = max(1, min(16, -(-len(paths) // (count * 4))))
+    built: Built = {}
     try:
-        futures = [pool.submit(_validate_chunk, [str(p) for p in paths[start:start + size]])
+        futures = [pool.submit(_validate_chunk, [str(p) for p in paths[start:start + size]], build)
                    for start in range(0, len(paths), size)]
         results = [future.result() for future in futures]
-    finally:
+        specs: list[SpecFile] = []
+        problems: list[Problem] = []
+        for chunk_specs, chunk_problems, plans, chunk_built in results:
+            for spec_file, planned, folder in zip(chunk_specs, plans, chunk_built, strict=True):
+                if planned is not None:
+                    remember_plan(spec_file.spec, planned)
+                if folder is not None:
+                    built[len(specs)] = folder
+                specs.append(spec_file)
+            problems.extend(chunk_problems)
+        if problems:
+            raise SpecError(problems)
+    except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
-    specs: list[SpecFile] = []
-    problems: list[Problem] = []
-    for chunk_specs, chunk_problems, plans in results:
-        for spec_file, planned in zip(chunk_specs, plans, strict=True):
-            if planned is not None:
-                remember_plan(spec_file.spec, planned)
-        specs.extend(chunk_specs)
-        problems.extend(chunk_problems)
-    if problems:
-        raise SpecError(problems)
-    return specs
+        raise
+    pool.shutdown(wait=True)
+    return specs, built
 
 
 ACTION_LABELS: dict[Action, str] = {"create": "created", "update": "updated", "unchanged": "unchanged",
@@ -424,18 +459,31 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
         fingerprint = template_fingerprint(overrides)  # once per run: hashing every template costs ~2 ms
         found = triage(spec_paths, outdir, overrides, fingerprint, jobs) if full else Triage(slow=list(spec_paths))
         up_to_date = found.up_to_date()
-        specs = load_slow(spec_paths, up_to_date, jobs)  # every spec validated before the first write
-        check_folders(specs, outdir)
-        models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}
-        models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
-        # paths checked here too; the manifests triage read (under this lock, nothing written since) are reused
-        retired = retired_folders(outdir, models, scanned_dirs(paths), found.manifests) if full else []
         job = _Job(tuple(targets), outdir, tuple(overrides), dry_run, fingerprint)
-        written = iter_written(specs, job, jobs)
+        try:
+            with _blame_overrides(overrides):  # new folders are rendered while validating, hidden until placed
+                specs, built = load_slow(spec_paths, up_to_date, jobs, job if full and not dry_run else None)
+            check_folders(specs, outdir)  # every spec validated, every manifest checked, before the first write
+            models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}
+            models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
+            # paths checked here too; the manifests triage read (under this lock, nothing written since) are reused
+            retired = retired_folders(outdir, models, scanned_dirs(paths), found.manifests) if full else []
+        except BaseException:
+            if not dry_run:
+                remove_leftovers(outdir)  # the hidden new folders: nothing of this run stays
+            raise
+        placed = {index: summary for index, (building, summary) in built.items()
+                  if place_folder(building, outdir / specs[index].spec.model.name)}
+        written = iter_written([s for index, s in enumerate(specs) if index not in placed], job, jobs)
         summary = _Summary(dry_run, verbose)
+        slow = iter(range(len(specs)))
         try:
             for path in spec_paths:
-                summary.add(up_to_date[path] if path in up_to_date else next(written))
+                if path in up_to_date:
+                    summary.add(up_to_date[path])
+                    continue
+                index = next(slow)
+                summary.add(placed[index] if index in placed else next(written))
         finally:
             written.close()  # stops the worker processes, if any
         for plan in retired:

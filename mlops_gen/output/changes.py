@@ -28,11 +28,13 @@ from mlops_gen.output.manifest import (
 from mlops_gen.output.paths import (
     is_executable,
     read_checked,
+    read_file,
     read_regular,
     safe_target,
     stat_checked,
     validate_relative,
 )
+from mlops_gen.output.stat_cache import FolderCache
 
 Action = Literal["create", "update", "unchanged", "delete", "keep"]
 
@@ -243,20 +245,23 @@ def folder_changes(root: Path, manifest: Manifest, with_unchanged: bool = True) 
     where = str(manifest_file(root))
     changes = []
     checked: set[str] = set()  # directories of this folder already lstat()ed: each is checked once, not per file
+    cache = FolderCache(root)
     for path, entry in sorted(manifest.files.items()):
-        if entry.mode == "seeded":  # the user's: only whether it is there, never its bytes
-            found = stat_checked(root, path, where, checked)
-            if found is None:
-                changes.append(Change(path, "create", "missing"))
-            else:
-                changes.append(Change(path, "keep", "seeded", was_executable=bool(found & 0o111)))
-            continue
-        read = read_checked(root, path, where, checked, validated=True)  # parse_manifest validated every path
-        if read is None:
+        found = stat_checked(root, path, where, checked, validated=True)  # parse_manifest validated every path
+        if found is None:
             changes.append(Change(path, "create", "missing"))
             continue
-        old, st_mode = read
-        was_x = bool(st_mode & 0o111)
+        file, info = found
+        was_x = bool(info.st_mode & 0o111)
+        if entry.mode == "seeded":  # the user's: only whether it is there, never its bytes
+            changes.append(Change(path, "keep", "seeded", was_executable=was_x))
+            continue
+        assert entry.sha256 is not None  # owned entries carry it (parse_manifest)
+        if was_x == entry.executable and cache.intact(path, info, entry.sha256):
+            if with_unchanged:
+                changes.append(unchanged(path, entry))
+            continue
+        old = read_file(file, info)
         # `old` is kept only for differences: a folder's plan outlives the loop, and up-to-date bytes are never shown
         if sha256(old) != entry.sha256:
             changes.append(Change(path, "update", "hand-edited", old=old, was_executable=was_x,
@@ -264,8 +269,11 @@ def folder_changes(root: Path, manifest: Manifest, with_unchanged: bool = True) 
         elif was_x != entry.executable:
             changes.append(Change(path, "update", "mode", old=old, was_executable=was_x,
                                   executable=entry.executable))
-        elif with_unchanged:
-            changes.append(unchanged(path, entry))
+        else:
+            cache.found_intact(path, info, entry.sha256)
+            if with_unchanged:
+                changes.append(unchanged(path, entry))
+    cache.save()
     return changes
 
 

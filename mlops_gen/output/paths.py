@@ -54,11 +54,15 @@ def _checked_file(root: str, relative: str, where: str, checked: set[str], valid
     """root/relative and its lstat() (None when absent), refusing escapes and links on the way and at the end."""
     if not validated:
         validate_relative(relative, where)
-    parts = relative.split("/")
-    parent = _checked_parent(root, parts, checked)
-    if parent is None:
-        return os.path.join(root, *parts), None
-    path = os.path.join(parent, parts[-1])
+    head, _, name = relative.rpartition("/")
+    # The parent as _checked_parent spells it, when it was checked already: no walk, no os.path.join.
+    parent: str | None = root + os.sep + head.replace("/", os.sep) if head else root
+    if parent not in checked:
+        parts = relative.split("/")
+        parent = _checked_parent(root, parts, checked)
+        if parent is None:
+            return os.path.join(root, *parts), None
+    path = parent + os.sep + name
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -96,21 +100,21 @@ def read_checked(root: Path, relative: str, where: str, checked: set[str], valid
     caller already passed `relative` through validate_relative (a parsed manifest's entries).
     Same refusals and messages as safe_target and read_regular.
     """
-    found = _regular_file(root, relative, where, checked, validated)
+    found = stat_checked(root, relative, where, checked, validated)
     if found is None:
         return None
     path, info = found
-    return _read_fd(path, info.st_size), info.st_mode
+    return read_file(path, info), info.st_mode
 
 
-def stat_checked(root: Path, relative: str, where: str, checked: set[str]) -> int | None:
-    """read_checked without the reading: the st_mode of the regular file at `relative`, None when absent."""
-    found = _regular_file(root, relative, where, checked, False)
-    return None if found is None else found[1].st_mode
+def read_file(path: str, info: os.stat_result) -> bytes:
+    """The bytes of the regular file at `path`, as stat_checked found it."""
+    return _read_fd(path, info.st_size)
 
 
-def _regular_file(root: Path, relative: str, where: str, checked: set[str], validated: bool
-                  ) -> tuple[str, os.stat_result] | None:
+def stat_checked(root: Path, relative: str, where: str, checked: set[str], validated: bool = False
+                 ) -> tuple[str, os.stat_result] | None:
+    """read_checked without the reading: the path and lstat() of the regular file at `relative`, None when absent."""
     current, info = _checked_file(os.fspath(root), relative, where, checked, validated)
     if info is None:
         return None

@@ -73,7 +73,7 @@ def _prune_empty_parents(root: Path, path: Path) -> None:
 
 def apply_plan(plan: FolderPlan) -> None:
     root = plan.root
-    if _is_new_folder(plan) and _create_folder(plan):
+    if is_new_folder(plan) and _create_folder(plan):
         return
     checked: set[str] = set()  # directories found to be real directories (safe_path), or made here
     for change in plan.changes:
@@ -96,7 +96,7 @@ def apply_plan(plan: FolderPlan) -> None:
         atomic_write(safe_target(root, MANIFEST_PATH), plan.manifest.to_bytes(), executable=False)
 
 
-def _is_new_folder(plan: FolderPlan) -> bool:
+def is_new_folder(plan: FolderPlan) -> bool:
     return (plan.manifest is not None and plan.manifest_old is None and not plan.retired
             and all(change.action == "create" for change in plan.changes) and not os.path.lexists(plan.root))
 
@@ -112,6 +112,12 @@ def _create_folder(plan: FolderPlan) -> bool:
     out). False, with nothing left behind, when the folder cannot be renamed into place (something appeared
     there meanwhile): the caller then writes file by file and reports what it finds.
     """
+    return place_folder(build_folder(plan), plan.root)
+
+
+def build_folder(plan: FolderPlan) -> str:
+    """Write every file of the new model folder `plan.root`, manifest included, into a hidden temporary folder
+    beside it (`.<model>.<pid>.tmp`); its path. Nothing is visible at `plan.root` until place_folder."""
     assert plan.manifest is not None
     root = os.fspath(plan.root)
     building = os.path.join(os.path.dirname(root), f".{os.path.basename(root)}.{os.getpid()}.tmp")
@@ -123,15 +129,23 @@ def _create_folder(plan: FolderPlan) -> bool:
             assert change.new is not None
             _create_file(os.path.join(building, *change.path.split("/")), change.new, change.executable, made)
         _create_file(os.path.join(building, *MANIFEST_PATH.split("/")), plan.manifest.to_bytes(), False, made)
+    except BaseException:
+        _remove_leftover(building)
+        raise
+    return building
+
+
+def place_folder(building: str, root: Path) -> bool:
+    """Rename a folder build_folder made into place; False, with the temporary folder removed, when something is
+    at `root` already (the caller then writes file by file and reports what it finds)."""
+    try:
         os.rename(building, root)
     except OSError:
         if os.path.lexists(root):
             _remove_leftover(building)
             return False
+        _remove_leftover(building)
         raise
-    finally:
-        if os.path.lexists(building):
-            _remove_leftover(building)
     return True
 
 
