@@ -5,7 +5,10 @@ Light imports: `check`'s fast path uses this, and multiprocessing is imported on
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+from collections.abc import Iterator
 from typing import Any
 
 MIN_ITEMS_PER_WORKER = 4  # below this, starting worker processes costs more than it saves
@@ -36,3 +39,21 @@ def process_pool(count: int, initializer: Any = None, initargs: tuple[Any, ...] 
         return ProcessPoolExecutor(count, mp_context=context, initializer=initializer, initargs=initargs)
     except (OSError, NotImplementedError, ImportError):
         return None
+
+
+@contextlib.contextmanager
+def few_collections() -> Iterator[None]:
+    """The cyclic garbage collector off for a bulk run (worker processes fork with it off); callers that loop over
+    many specs collect the young generation by hand now and then (generate: every 64 model folders).
+
+    Validating and rendering allocate millions of short-lived container objects (jinja contexts, spec views) and
+    make almost no cycles, yet every 700 allocations the collector walks the young ones: measured at ~15 % of a
+    500-spec generate, and half of a 500-spec validation.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

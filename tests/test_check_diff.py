@@ -70,10 +70,12 @@ def test_many_folders_are_compared_on_several_processes_with_the_same_verdicts(
     monkeypatch.setattr(fastpath, "FOLDERS_PER_WORKER", 1)
     parallel = fastpath.verified(folders, jobs=2)
     serial = fastpath.verified(folders, jobs=1)
-    assert [(p.root, p.changes) for p in parallel] == [(p.root, p.changes) for p in serial]
+    assert [(p.root, p.all_changes()) for p in parallel] == [(p.root, p.changes) for p in serial]
+    assert [p.count("unchanged") for p in parallel] == [p.count("unchanged") for p in serial]
+    assert [p.differences for p in parallel] == [p.differences for p in serial]
     edited = [c.path for p in parallel for c in p.changes if c.reason == "hand-edited"]
     assert edited == ["src/training/train.py"]
-    assert sum(len(p.changes) for p in parallel) == sum(len(m.files) for _, m in folders)
+    assert sum(p.size for p in parallel) == sum(len(m.files) for _, m in folders)
 
 
 def test_a_spec_change_is_reported_stale(work: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,14 +82,14 @@ def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bo
     manifest_only = not failures and plan.manifest_changed
     if plan.retired:
         click.echo(f"{plan.root}: orphaned model folder: no spec generates it any more ({plan.retired})")
-    for change in plan.changes if verbose else failures:
+    for change in plan.all_changes() if verbose else failures:
         click.echo(f"{plan.root / change.path}: {LABELS[(change.action, change.reason)]}")
     if manifest_only and not plan.retired:
         click.echo(f"{plan.root / MANIFEST_PATH}: stale ({_manifest_drift(plan)}; the generated files are "
                    "unchanged)")
     if not failures and not manifest_only:
-        owned = sum(1 for c in plan.changes if c.action != "keep")
-        seeded = sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))
+        owned = plan.size - plan.count("keep")
+        seeded = sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))  # never elided
         if verbose:
             click.echo(f"{plan.root}: up to date ({owned} generated files, {seeded} user-owned)")
         return True
@@ -124,7 +124,7 @@ def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verb
         if found.slow:  # only now pay for pydantic and jinja2
             plans = itertools.chain(plans, _rendered_plans(found, outdir, overrides, jobs, models))
         for plan in plans:
-            total, files = total + 1, files + len(plan.changes)
+            total, files = total + 1, files + plan.size
             seeded += sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))
             stale += not _report(plan, output, shown, verbose)
         # the manifests triage read under this lock (nothing writes meanwhile): parsed once per run, not twice

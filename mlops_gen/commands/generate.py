@@ -31,31 +31,13 @@ from mlops_gen.output.manifest import manifest_file, read_manifest
 from mlops_gen.output.options import discover_specs, override_paths, scanned_dirs, shown_overrides
 from mlops_gen.output.paths import safe_target, shown_path
 from mlops_gen.output.writer import apply_plan, build_folder, is_new_folder, place_folder, remove_leftovers
-from mlops_gen.parallel import process_pool, workers
+from mlops_gen.parallel import few_collections, process_pool, workers
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.render import RenderedFile, render_spec
 from mlops_gen.spec.validate import SpecFile, collect_specs, load_specs
 
 COLLECT_EVERY = 64  # model folders between two collections of cyclic garbage (see few_collections)
-
-
-@contextlib.contextmanager
-def few_collections() -> Iterator[None]:
-    """The cyclic garbage collector off for the run (worker processes fork with it off), run by hand every
-    COLLECT_EVERY folders instead.
-
-    Rendering allocates millions of short-lived container objects (jinja contexts, spec views) and makes almost
-    no cycles, yet every 700 allocations the collector walks the young ones: measured at ~15 % of a 500-spec
-    generate. Collecting the young generation every few folders keeps the little cyclic garbage bounded.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _written_since_collection = 0
@@ -330,7 +312,10 @@ def _validate_chunk(paths: list[str], build: _Job | None
             if is_new_folder(plan):
                 built[index] = (build_folder(plan), FolderSummary.of(plan))
             _collect_now_and_then()
-    return specs, problems, [cached_plan(spec_file.spec) for spec_file in specs], built
+    # The plan goes back only for specs still to be written: sending a plan costs more than making it again.
+    plans = [None if folder is not None else cached_plan(spec_file.spec)
+             for spec_file, folder in zip(specs, built, strict=True)]
+    return specs, problems, plans, built
 
 
 def _no_setup() -> None:
@@ -391,7 +376,7 @@ class FolderSummary:
     @classmethod
     def of(cls, plan: FolderPlan) -> FolderSummary:
         return cls(root=plan.root, counts={action: plan.count(action) for action in ACTION_LABELS},
-                   changes=tuple((c.action, c.path, c.reason) for c in plan.changes),
+                   changes=tuple((c.action, c.path, c.reason) for c in plan.all_changes()),
                    differs=bool(plan.differences), retired=plan.retired)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
+from mlops_gen.parallel import few_collections
 from mlops_gen.spec.validate import load_specs
 
 
 def run_validate(paths: tuple[str, ...]) -> int:
-    specs = load_specs(paths)
+    with few_collections():
+        specs = load_specs(paths)
     for spec_file in specs:
         click.echo(f"{spec_file.shown_as}: ok ({spec_file.spec.model.name})")
     return 0

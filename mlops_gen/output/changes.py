@@ -93,6 +93,20 @@ class FolderPlan:
     manifest_old: bytes | None = None  # the manifest on disk now
     retired: str = ""  # why the whole folder is no longer generated (its manifest is then deleted)
     manifest_same: bool = False  # known unchanged (check's fast path compares the manifest with itself)
+    # check's fast path on worker processes: `changes` then lists only the files that are not up to date, and every
+    # other file of `manifest` is unchanged (making 30 000 records of up-to-date files costs more than comparing).
+    elided: bool = False
+
+    def all_changes(self) -> list[Change]:
+        """Every file's change, the up-to-date ones included."""
+        if self.elided and self.manifest is not None:
+            return with_unchanged(self.manifest, self.changes)
+        return self.changes
+
+    @property
+    def size(self) -> int:
+        """How many files the plan covers."""
+        return len(self.manifest.files) if self.elided and self.manifest is not None else len(self.changes)
 
     @property
     def manifest_changed(self) -> bool:
@@ -107,7 +121,8 @@ class FolderPlan:
         return [c for c in self.changes if c.is_difference]
 
     def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action == action)
+        listed = sum(1 for c in self.changes if c.action == action)
+        return listed + (self.size - len(self.changes) if action == "unchanged" else 0)
 
 
 @dataclass(frozen=True)
@@ -229,14 +244,15 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
     return plan
 
 
-def verify_folder(root: Path, manifest: Manifest, changes: list[Change] | None = None) -> FolderPlan:
+def verify_folder(root: Path, manifest: Manifest, elided: list[Change] | None = None) -> FolderPlan:
     """The fast path of `check`: the inputs equal the manifest's, so only compare the disk with the manifest.
 
-    `changes`: folder_changes(root, manifest), when a worker process computed it.
+    `elided`: folder_changes(root, manifest, with_unchanged=False), when a worker process computed it.
     """
     return FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest, manifest_old=None,
                       manifest_same=True,  # the manifest on disk is `manifest`: nothing to re-serialise
-                      changes=folder_changes(root, manifest) if changes is None else changes)
+                      changes=folder_changes(root, manifest) if elided is None else elided,
+                      elided=elided is not None)
 
 
 def folder_changes(root: Path, manifest: Manifest, with_unchanged: bool = True) -> list[Change]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlops_gen import __version__
-from mlops_gen.output.changes import Change, FolderPlan, folder_changes, verify_folder, with_unchanged
+from mlops_gen.output.changes import Change, FolderPlan, folder_changes, verify_folder
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.manifest import Manifest, all_manifests
 from mlops_gen.output.options import shown_overrides
@@ -95,8 +95,7 @@ def verified(folders: Sequence[tuple[Path, Manifest]], jobs: int = 0) -> list[Fo
         size = -(-len(folders) // (count * 2))
         futures = [pool.submit(_compare_range, start, start + size) for start in range(0, len(folders), size)]
         changes = [folder for future in futures for folder in future.result()]
-        return [verify_folder(root, manifest, with_unchanged(manifest, found))
-                for (root, manifest), found in zip(folders, changes, strict=True)]
+        return [verify_folder(root, manifest, found) for (root, manifest), found in zip(folders, changes, strict=True)]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _folders = []

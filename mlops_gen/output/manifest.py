@@ -141,14 +141,16 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
             raise _bad(where, str(exc).removeprefix(f"{where}: ")) from None
         if path == MANIFEST_PATH:
             raise _bad(where, "it lists itself")
-        if not isinstance(value, dict) or value.get("mode") not in ("owned", "seeded"):
+        mode = value.get("mode") if isinstance(value, dict) else None
+        if mode not in ("owned", "seeded"):
             raise _bad(where, f"{path!r}: 'mode' must be 'owned' or 'seeded'")
-        digest = value.get("sha256")
-        if value["mode"] == "owned" and not (isinstance(digest, str) and len(digest) == 64):
+        digest = value.get("sha256") if mode == "owned" else None
+        if mode == "owned" and not (isinstance(digest, str) and len(digest) == 64):
             raise _bad(where, f"{path!r}: an owned file needs its 'sha256'")
-        entries[path] = Entry(mode=value["mode"], target=_string(value, "target", where),
-                              executable=bool(value.get("executable", False)),
-                              sha256=digest if value["mode"] == "owned" else None)
+        target = value.get("target")
+        if not isinstance(target, str):
+            raise _bad(where, "'target' must be a string")
+        entries[path] = Entry(mode, target, bool(value.get("executable", False)), digest)
     return Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
                     spec_sha256=_string(spec, "sha256", where),
                     generator_version=_string(generator, "version", where),

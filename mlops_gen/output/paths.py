@@ -28,8 +28,10 @@ def validate_relative(relative: str, where: str) -> str:
         reason = "is absolute"
     elif "\\" in relative or "\0" in relative:
         reason = "contains a backslash or NUL byte"
-    elif any(part in ("", ".", "..") for part in relative.split("/")):
-        reason = "contains an empty, '.' or '..' component"
+    else:
+        parts = relative.split("/")  # list membership tests run in C: this checks every manifest entry
+        if "" in parts or "." in parts or ".." in parts:
+            reason = "contains an empty, '.' or '..' component"
     if reason:
         raise UserError(f"{where}: path {relative!r} {reason}; refusing to touch anything outside the model folder")
     return relative
