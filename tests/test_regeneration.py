@@ -454,11 +454,12 @@ def test_a_temporary_folder_left_by_a_killed_run_is_removed(work: Path, capsys: 
     leftover = work / OUT / ".customer-churn.999999.tmp"
     (leftover / "src").mkdir(parents=True)
     (leftover / "src" / "half-written.py").write_text("x = ", encoding="utf-8")
-    unrelated = work / OUT / ".notes"
-    unrelated.write_text("mine\n", encoding="utf-8")
+    unrelated = [work / OUT / ".notes", work / OUT / ".notes.42.tmp"]  # a file, even one named like a leftover
+    for path in unrelated:
+        path.write_text("mine\n", encoding="utf-8")
     ok(capsys, "generate", "spec.yaml", "-o", OUT)
     assert not leftover.exists()
-    assert unrelated.read_text(encoding="utf-8") == "mine\n"
+    assert [path.read_text(encoding="utf-8") for path in unrelated] == ["mine\n", "mine\n"]
 
 
 def test_a_folder_that_appears_before_the_rename_is_written_file_by_file(

@@ -177,7 +177,8 @@ def _remove_leftover(path: str) -> None:
         shutil.rmtree(path)
 
 
-_LEFTOVER = re.compile(r"\.[^/]+\.[0-9]+\.tmp")
+# `.<model>.<pid>.tmp`, model names being lowercase DNS labels: nothing else in OUTDIR matches.
+_LEFTOVER = re.compile(r"\.[a-z][a-z0-9-]*\.[0-9]+\.tmp")
 
 
 def remove_leftovers(outdir: Path) -> None:
@@ -188,5 +189,5 @@ def remove_leftovers(outdir: Path) -> None:
     except OSError:
         return
     for entry in entries:
-        if _LEFTOVER.fullmatch(entry.name):
+        if _LEFTOVER.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
             _remove_leftover(entry.path)
