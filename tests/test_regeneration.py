@@ -451,15 +451,17 @@ def test_a_new_folder_is_complete_with_modes_and_leaves_no_temporary_folder(
 
 def test_a_temporary_folder_left_by_a_killed_run_is_removed(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work)
-    leftover = work / OUT / ".customer-churn.999999.tmp"
+    leftover = work / OUT / ".customer-churn.mlops-gen-building-999999"
     (leftover / "src").mkdir(parents=True)
     (leftover / "src" / "half-written.py").write_text("x = ", encoding="utf-8")
-    unrelated = [work / OUT / ".notes", work / OUT / ".notes.42.tmp"]  # a file, even one named like a leftover
+    unrelated = [work / OUT / ".notes", work / OUT / ".notes.42.tmp", work / OUT / ".notes.2024.tmp" / "todo.txt",
+                 work / OUT / ".x.mlops-gen-building-7"]  # a file named like a leftover: not ours either
     for path in unrelated:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("mine\n", encoding="utf-8")
     ok(capsys, "generate", "spec.yaml", "-o", OUT)
     assert not leftover.exists()
-    assert [path.read_text(encoding="utf-8") for path in unrelated] == ["mine\n", "mine\n"]
+    assert [path.read_text(encoding="utf-8") for path in unrelated] == ["mine\n"] * len(unrelated)
 
 
 def test_a_folder_that_appears_before_the_rename_is_written_file_by_file(
@@ -471,8 +473,9 @@ def test_a_folder_that_appears_before_the_rename_is_written_file_by_file(
     real_rename = os.rename
 
     def someone_creates_the_folder(source: str, target: str) -> None:
-        Path(target).mkdir()
+        Path(target, "config").mkdir(parents=True)
         Path(target, "NOTES.md").write_text("theirs\n", encoding="utf-8")
+        Path(target, "config", "training_config.yaml").write_text("# tuned\n", encoding="utf-8")  # a seeded file
         real_rename(source, target)  # fails: the target is a non-empty directory
 
     monkeypatch.setattr(writer.os, "rename", someone_creates_the_folder)
@@ -480,6 +483,7 @@ def test_a_folder_that_appears_before_the_rename_is_written_file_by_file(
     ok(capsys, "generate", "spec.yaml", "-o", OUT)
     folder = work / FOLDER_NAME
     assert (folder / "NOTES.md").read_text(encoding="utf-8") == "theirs\n"
+    assert (folder / "config" / "training_config.yaml").read_text(encoding="utf-8") == "# tuned\n"  # kept
     assert set(manifest(folder)["files"]) <= set(tree(folder))
     assert [p.name for p in (work / OUT).iterdir()] == ["customer-churn"]
 

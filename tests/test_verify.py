@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlops_gen.render import verify as verify_module
@@ -153,3 +153,18 @@ def test_name_and_suffix_agree_with_pathlib(path: str) -> None:
     from mlops_gen.output.paths import name_and_suffix
 
     assert name_and_suffix(path) == (PurePosixPath(path).name, PurePosixPath(path).suffix)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=140))
+def test_config_yaml_bytes_do_not_depend_on_libyaml(text: str) -> None:
+    """yaml_block writes what PyYAML's pure-Python safe_dump writes, whether or not libyaml is used: the generated
+    config/pipeline.yaml must be the same bytes on every machine. (The emitters also differ on keys of over 128
+    non-ASCII bytes, which pipeline settings never have.)"""
+    from mlops_gen.render.filters import yaml_block
+
+    # Keys are the planner's own identifiers and metric names; the spec's free text arrives as values.
+    data = {"model": {"description": text, "owners": [text, "a@b.c"]}, "gates": {"accuracy": {"min": 0.85}},
+            "notes": [text * 3, 1, 0.5, None, True]}
+    reference = yaml.dump(data, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, width=100)
+    assert yaml_block(data) == reference

@@ -453,12 +453,12 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
             models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
             # paths checked here too; the manifests triage read (under this lock, nothing written since) are reused
             retired = retired_folders(outdir, models, scanned_dirs(paths), found.manifests) if full else []
+            placed = {index: summary for index, (building, summary) in built.items()
+                      if place_folder(building, outdir / specs[index].spec.model.name)}
         except BaseException:
             if not dry_run:
-                remove_leftovers(outdir)  # the hidden new folders: nothing of this run stays
+                remove_leftovers(outdir)  # the hidden new folders not placed yet: none of them stays
             raise
-        placed = {index: summary for index, (building, summary) in built.items()
-                  if place_folder(building, outdir / specs[index].spec.model.name)}
         written = iter_written([s for index, s in enumerate(specs) if index not in placed], job, jobs)
         summary = _Summary(dry_run, verbose)
         slow = iter(range(len(specs)))

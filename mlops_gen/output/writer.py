@@ -13,9 +13,10 @@ import contextlib
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_gen.output.changes import FolderPlan
+from mlops_gen.output.changes import FolderPlan, Inputs, plan_folder
 from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.output.paths import safe_path, safe_target
 
@@ -73,8 +74,10 @@ def _prune_empty_parents(root: Path, path: Path) -> None:
 
 def apply_plan(plan: FolderPlan) -> None:
     root = plan.root
-    if is_new_folder(plan) and _create_folder(plan):
-        return
+    if is_new_folder(plan):
+        if _create_folder(plan):
+            return
+        plan = _planned_again(plan)  # the folder appeared meanwhile: compare with what is there now
     checked: set[str] = set()  # directories found to be real directories (safe_path), or made here
     for change in plan.changes:
         if change.action in ("create", "update"):
@@ -101,12 +104,13 @@ def is_new_folder(plan: FolderPlan) -> bool:
             and all(change.action == "create" for change in plan.changes) and not os.path.lexists(plan.root))
 
 
+BUILDING_SUFFIX = ".mlops-gen-building-"
 _UMASK = os.umask(0)
 os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 
 
 def _create_folder(plan: FolderPlan) -> bool:
-    """Write every file of a new model folder into `.<model>.<pid>.tmp` beside it, then rename it into place.
+    """Write every file of a new model folder into a hidden folder beside it (build_folder), then rename it in.
 
     Plain exclusive creates in a folder only this process writes (the output directory's lock keeps other runs
     out). False, with nothing left behind, when the folder cannot be renamed into place (something appeared
@@ -117,10 +121,10 @@ def _create_folder(plan: FolderPlan) -> bool:
 
 def build_folder(plan: FolderPlan) -> str:
     """Write every file of the new model folder `plan.root`, manifest included, into a hidden temporary folder
-    beside it (`.<model>.<pid>.tmp`); its path. Nothing is visible at `plan.root` until place_folder."""
+    beside it (`.<model>.mlops-gen-building-<pid>`); its path. Nothing is visible at `plan.root` until place_folder."""
     assert plan.manifest is not None
     root = os.fspath(plan.root)
-    building = os.path.join(os.path.dirname(root), f".{os.path.basename(root)}.{os.getpid()}.tmp")
+    building = os.path.join(os.path.dirname(root), f".{os.path.basename(root)}{BUILDING_SUFFIX}{os.getpid()}")
     _remove_leftover(building)
     os.makedirs(building)
     try:
@@ -147,6 +151,31 @@ def place_folder(building: str, root: Path) -> bool:
         _remove_leftover(building)
         raise
     return True
+
+
+def _planned_again(plan: FolderPlan) -> FolderPlan:
+    """A new folder's plan made again against the folder that appeared in its place, so that what is there is
+    compared (and user-owned files kept) rather than overwritten as if new."""
+    manifest = plan.manifest
+    assert manifest is not None
+    files = {change.path: _Planned(change.new or b"", manifest.files[change.path].mode, change.executable,
+                                   manifest.files[change.path].target) for change in plan.changes}
+    inputs = Inputs(model=manifest.model, spec_path=manifest.spec_path, spec_sha256=manifest.spec_sha256,
+                    generator_version=manifest.generator_version,
+                    generator_fingerprint=manifest.generator_fingerprint,
+                    template_fingerprint=manifest.template_fingerprint, override_dirs=manifest.override_dirs)
+    selected = None if manifest.complete else {entry.target for entry in manifest.files.values()}
+    return plan_folder(plan.root, files, inputs, selected)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A planned file rebuilt from a plan (changes.Rendered)."""
+
+    data: bytes
+    mode: str
+    executable: bool
+    target: str
 
 
 def _create_file(path: str, data: bytes, executable: bool, made: set[str]) -> None:
@@ -177,8 +206,8 @@ def _remove_leftover(path: str) -> None:
         shutil.rmtree(path)
 
 
-# `.<model>.<pid>.tmp`, model names being lowercase DNS labels: nothing else in OUTDIR matches.
-_LEFTOVER = re.compile(r"\.[a-z][a-z0-9-]*\.[0-9]+\.tmp")
+# `.<model>.mlops-gen-building-<pid>`: a name only build_folder gives (model names are lowercase DNS labels).
+_LEFTOVER = re.compile(r"\.[a-z][a-z0-9-]*" + re.escape(BUILDING_SUFFIX) + r"[0-9]+")
 
 
 def remove_leftovers(outdir: Path) -> None:

@@ -47,12 +47,29 @@ def py(value: Any) -> str:
     raise TypeError(f"no Python literal for {type(value).__name__}")
 
 
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: ten times faster; PyPI's wheels all carry it
+_C_DUMPER = getattr(yaml, "CSafeDumper", None)  # libyaml: ten times faster, where PyYAML was built with it
+# Characters on which libyaml's emitter and PyYAML's Python one disagree (outside the BMP, NEL, tab, CR, BOM, the
+# Unicode line separators): text with any of them is written by the Python emitter, so the bytes never depend on
+# whether libyaml is installed.
+_EMITTERS_DIFFER = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
 
 
 def yaml_block(value: Any) -> str:
-    """A YAML document of plain data (block style, keys in insertion order): every string is a YAML scalar."""
-    return str(yaml.dump(value, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100))
+    """A YAML document of plain data (block style, keys in insertion order): every string is a YAML scalar.
+
+    Written as PyYAML's safe_dump writes it; by libyaml when that gives the same bytes."""
+    dumper = _C_DUMPER if _C_DUMPER is not None and not _has_text_emitters_differ_on(value) else yaml.SafeDumper
+    return str(yaml.dump(value, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+def _has_text_emitters_differ_on(value: Any) -> bool:
+    if isinstance(value, str):
+        return _EMITTERS_DIFFER.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_text_emitters_differ_on(k) or _has_text_emitters_differ_on(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_text_emitters_differ_on(item) for item in value)
+    return False
 
 
 def to_json(value: Any) -> str:
