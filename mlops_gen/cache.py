@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 CACHE_ENV = "MLOPS_GEN_CACHE_DIR"
@@ -27,8 +28,6 @@ def private_dir(path: Path) -> Path | None:
         info = os.lstat(path)
     except OSError:
         return None
-    import stat
-
     if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
         return None
     if hasattr(os, "getuid") and info.st_uid != os.getuid():

@@ -190,12 +190,16 @@ def _write_model(spec_file: SpecFile, job: _Job, env: jinja2.Environment) -> Fol
     stopped before it is released), every spec was validated and every folder's manifest checked before the first
     worker started, and each model folder is written by exactly one process (model names are unique).
     """
-    files = render_spec(spec_file, job.targets, env)
-    plan = plan_model(spec_file, files, job.outdir, job.targets, job.overrides, job.fingerprint)
+    plan = _rendered_plan(spec_file, job, env)
     if not job.dry_run:
         apply_plan(plan)
     _collect_now_and_then()
     return FolderSummary.of(plan)
+
+
+def _rendered_plan(spec_file: SpecFile, job: _Job, env: jinja2.Environment) -> FolderPlan:
+    return plan_model(spec_file, render_spec(spec_file, job.targets, env), job.outdir, job.targets, job.overrides,
+                      job.fingerprint)
 
 
 _writer: tuple[list[SpecFile], _Job, Any] | None = None  # a worker's specs, job and jinja Environment
@@ -307,8 +311,7 @@ def _validate_chunk(paths: list[str], build: _Job | None
                 continue  # an existing folder: compared and written after every spec is validated
             if _builder_env is None:
                 _builder_env = build_env(build.overrides)
-            files = render_spec(spec_file, build.targets, _builder_env)
-            plan = plan_model(spec_file, files, build.outdir, build.targets, build.overrides, build.fingerprint)
+            plan = _rendered_plan(spec_file, build, _builder_env)
             if is_new_folder(plan):
                 built[index] = (build_folder(plan), FolderSummary.of(plan))
             _collect_now_and_then()

@@ -258,7 +258,7 @@ def verify_folder(root: Path, manifest: Manifest, elided: list[Change] | None = 
 def folder_changes(root: Path, manifest: Manifest, with_unchanged: bool = True) -> list[Change]:
     """Each file the manifest lists, compared with the disk (read-only); without the up-to-date ones if asked
     (see with_unchanged)."""
-    where = str(manifest_file(root))
+    where = str(root / MANIFEST_PATH)  # only names the manifest in messages
     changes = []
     checked: set[str] = set()  # directories of this folder already lstat()ed: each is checked once, not per file
     cache = FolderCache(root)

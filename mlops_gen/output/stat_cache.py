@@ -64,7 +64,7 @@ class FolderCache:
         record = self.old.get(path)
         if record is None or record != signature(info, sha256):
             return False
-        if max(info.st_mtime_ns, info.st_ctime_ns) + RACY_MARGIN_NS >= self.recorded_ns:
+        if self._racy(record):
             return False
         self.new[path] = record
         return True
@@ -88,7 +88,11 @@ class FolderCache:
 
     def _racy_left(self) -> bool:
         """Records too young to be trusted by the recorded time: saving with this run's start time trusts them."""
-        return any(max(record[1], record[2]) + RACY_MARGIN_NS >= self.recorded_ns for record in self.new.values())
+        return any(self._racy(record) for record in self.new.values())
+
+    def _racy(self, record: Record) -> bool:
+        """Changed too close to (or after) the recording run's start for its times to prove anything."""
+        return max(record[1], record[2]) + RACY_MARGIN_NS >= self.recorded_ns
 
 
 def _cache_file(root: Path) -> Path | None:

@@ -22,6 +22,8 @@ from mlops_gen.output.paths import safe_path, safe_target
 
 _WRITE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
                 | getattr(os, "O_BINARY", 0))
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 
 
 def atomic_write(target: str | Path, data: bytes, executable: bool, made: set[str] | None = None) -> None:
@@ -32,11 +34,7 @@ def atomic_write(target: str | Path, data: bytes, executable: bool, made: set[st
     from being followed. `made`: directories known to exist, shared by the writes of one folder (filled in here).
     Raw os calls, no buffered file object: this runs for every file generate writes.
     """
-    parent = os.path.dirname(target)
-    if made is None or parent not in made:
-        os.makedirs(parent, exist_ok=True)
-        if made is not None:
-            made.add(parent)
+    parent = _parent_made(os.fspath(target), made)
     temporary = os.path.join(parent, f".{os.path.basename(target)}.{os.getpid()}.tmp")
     try:
         handle = os.open(temporary, _WRITE_FLAGS, 0o600)
@@ -44,16 +42,7 @@ def atomic_write(target: str | Path, data: bytes, executable: bool, made: set[st
         os.unlink(temporary)
         handle = os.open(temporary, _WRITE_FLAGS, 0o600)
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view):]
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle, 0o755 if executable else 0o644)  # explicit: the umask must not decide
-        finally:
-            os.close(handle)
-        if not hasattr(os, "fchmod"):
-            os.chmod(temporary, 0o755 if executable else 0o644)
+        _write_new(handle, temporary, data, executable, created_with=0o600)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -105,8 +94,6 @@ def is_new_folder(plan: FolderPlan) -> bool:
 
 
 BUILDING_SUFFIX = ".mlops-gen-building-"
-_UMASK = os.umask(0)
-os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 
 
 def _create_folder(plan: FolderPlan) -> bool:
@@ -179,21 +166,35 @@ class _Planned:
 
 
 def _create_file(path: str, data: bytes, executable: bool, made: set[str]) -> None:
-    parent = os.path.dirname(path)
-    if parent not in made:
-        os.makedirs(parent, exist_ok=True)
-        made.add(parent)
+    _parent_made(path, made)
     mode = 0o755 if executable else 0o644
-    handle = os.open(path, _WRITE_FLAGS, mode)
+    _write_new(os.open(path, _WRITE_FLAGS, mode), path, data, executable, created_with=mode)
+
+
+def _parent_made(path: str, made: set[str] | None) -> str:
+    """The directory of `path`, created if needed; `made`: directories known to exist (filled in here)."""
+    parent = os.path.dirname(path)
+    if made is None or parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        if made is not None:
+            made.add(parent)
+    return parent
+
+
+def _write_new(handle: int, path: str, data: bytes, executable: bool, created_with: int) -> None:
+    """Write all of `data` to the file just created at `path` with mode `created_with`, close it, and give it the
+    mode of a generated file (0755 or 0644) when the creation mode and the umask did not."""
+    mode = 0o755 if executable else 0o644
+    needs_mode = created_with & ~_UMASK != mode  # explicit: the umask must not decide
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(handle, view):]
-        if mode & _UMASK and hasattr(os, "fchmod"):
-            os.fchmod(handle, mode)  # explicit: the umask must not decide
+        if needs_mode and hasattr(os, "fchmod"):
+            os.fchmod(handle, mode)
     finally:
         os.close(handle)
-    if mode & _UMASK and not hasattr(os, "fchmod"):
+    if needs_mode and not hasattr(os, "fchmod"):
         os.chmod(path, mode)
 
 
