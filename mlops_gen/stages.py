@@ -72,7 +72,7 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
         "--max-error-rate!", "--max-latency-ms!", "--baseline-deployment", "--output"),
     "src/deployment/rollback.py": _flags(
         "--target!", "--endpoint-name!", "--stable-deployment!", "--candidate-deployment!", "--namespace",
-        "--cluster"),
+        "--cluster", "--endpoint-file"),
     "src/deployment/promote.py": _flags(
         "--target!", "--endpoint-name!", "--stable-deployment!", "--candidate-deployment!", "--namespace",
         "--cluster", "--model-name!", "--alias!", "--version-file"),
@@ -84,7 +84,7 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
         "--model-name!", "--environment!", "--endpoint-file!", "--version-file", "--output!"),
     "src/notification/send_notification.py": _flags(
         "--event!", "--model-name!", "--status!", "--detail*", "--channel!", "--webhook-env!", "--email*"),
-    "tests/smoke_test.py": _flags("--endpoint-file!", "--test-data!"),
+    "tests/smoke_test.py": _flags("--endpoint-file!", "--test-data!", "--deployment-name"),
 }
 
 

@@ -314,15 +314,17 @@ def test_deployment_pipeline_environments_and_strategies(rendered: dict[Path, Pa
                                     ("--max-latency-ms", limits.max_latency_ms),
                                     ("--baseline-deployment", view.stable_deployment)):
                     assert f"{flag} {value}" in monitor
-                rollbacks = [body for body in _scripts(_on(canary)["failure"]) if "rollback.py" in body]
-                assert len(rollbacks) == (1 if spec.rollout.auto_rollback else 0)
-                assert "promote.py" in _step_with(_on(canary)["success"], "promote.py")
+                _assert_release_hooks(spec, canary)
             elif view.strategy == "blue_green":
                 run_once = strategy["runOnce"]
-                assert "--traffic-percentage 0" in _step_with(run_once["deploy"], "deploy.py")
+                deploy = run_once["deploy"]
+                assert "--traffic-percentage 0" in _step_with(deploy, "deploy.py")
+                # The idle candidate is tested directly: through the endpoint the tests would reach blue.
+                assert f"--deployment-name {view.candidate_deployment}" in _step_with(deploy, "smoke_test.py")
+                assert f"--deployment {view.candidate_deployment}" in _step_with(deploy, "pytest tests/endpoint")
                 assert "--traffic-percentage 100" in _step_with(run_once["routeTraffic"], "deploy.py")
                 assert "monitor_deployment.py" in _step_with(run_once["postRouteTraffic"], "monitor_deployment.py")
-                assert "promote.py" in _step_with(_on(run_once)["success"], "promote.py")
+                _assert_release_hooks(spec, run_once)
             else:
                 run_once = strategy["runOnce"]
                 deploy = run_once["deploy"]
@@ -334,9 +336,26 @@ def test_deployment_pipeline_environments_and_strategies(rendered: dict[Path, Pa
                     assert "pre_deployment_checks.py" in _step_with(run_once["preDeploy"], "pre_deployment_checks")
                     alias = _step_with(_on(run_once)["success"], "promote_model.py")
                     assert f"--alias {spec.registry.aliases.production}" in alias
-                else:
-                    assert "pytest tests/endpoint" in _step_with(deploy, "pytest tests/endpoint")
-                    assert any(step.get("task") == "PublishTestResults@2" for step in deploy["steps"])
+                _assert_release_hooks(spec, run_once)
+
+
+def _assert_release_hooks(spec: ProjectSpec, strategy: dict[str, Any]) -> None:
+    """on.failure rolls back (auto_rollback); on.success tests at full traffic before it promotes, and rolls back
+    in the same hook when anything there failed (Azure runs on.failure only for the hooks before on.success)."""
+    failure = [body for body in _scripts(_on(strategy)["failure"]) if "rollback.py" in body]
+    assert len(failure) == (1 if spec.rollout.auto_rollback else 0)
+    steps = _on(strategy)["success"]["steps"]
+    bodies = [step.get("inputs", {}).get("inlineScript", "") or step.get("bash", "") for step in steps]
+    tests = next(i for i, body in enumerate(bodies) if "pytest tests/endpoint" in body)
+    promotes = [i for i, body in enumerate(bodies) if "promote.py" in body or "promote_model.py" in body]
+    assert all(tests < i for i in promotes), "a promotion runs before the endpoint tests"
+    rollbacks = [i for i, body in enumerate(bodies) if "rollback.py" in body]
+    if spec.rollout.auto_rollback:
+        (rollback,) = rollbacks
+        assert steps[rollback]["condition"] == "failed()"
+        assert all(i < rollback for i in [tests, *promotes])
+    else:
+        assert not rollbacks
 
 
 def test_drift_monitor_follows_the_spec(rendered: dict[Path, Path]) -> None:
@@ -387,10 +406,15 @@ def test_extension_steps_at_their_places(rendered: dict[Path, Path]) -> None:
     assert steps.index("Collect the training metrics") < steps.index("Log lineage")
     steps = order(_stage(training, "ModelValidation"))
     assert steps.index("Publish quality gates") < steps.index("Bias review ticket")
-    staging = _stage(deployment, "DeployToStaging")["jobs"][0]["strategy"]["runOnce"]["deploy"]["steps"]
+    staging = _on(_stage(deployment, "DeployToStaging")["jobs"][0]["strategy"]["runOnce"])["success"]["steps"]
     names = [step.get("displayName", "") for step in staging]
-    assert names.index("Publish endpoint tests on staging") < names.index("Load test") < names.index("Contract test")
-    assert "Update status page" in order(_stage(deployment, "PostDeployment"))
+    assert (names.index("Publish endpoint tests on staging (release)") < names.index("Load test")
+            < names.index("Contract test"))
+    # Your production checks run at full traffic, before the promotion they guard.
+    production = _on(_stage(deployment, "DeployToProduction")["jobs"][0]["strategy"]["canary"])["success"]["steps"]
+    names = [step.get("displayName", "") for step in production]
+    assert names.index("Update status page") < next(i for i, name in enumerate(names) if name.startswith("Promote"))
+    assert "Update status page" not in order(_stage(deployment, "PostDeployment"))
     scripts = "\n".join(_scripts(training) + _scripts(deployment))
     for point, entries in spec.extensions:
         for entry in entries:

@@ -15,8 +15,8 @@ import yaml
 
 from mlops_gen import pins
 from mlops_gen.commands.generate import render_all
-from mlops_gen.errors import UserError
-from mlops_gen.spec.model import ProjectSpec, fairness_enabled, is_production, metric_gates
+from mlops_gen.pipeline import build_pipeline
+from mlops_gen.spec.model import ProjectSpec, fairness_enabled, metric_gates
 from mlops_gen.spec.validate import load_specs
 from mlops_gen.targets.github_actions import release_condition
 from tests.conftest import CORPUS, ROOT, example_specs
@@ -255,67 +255,78 @@ def test_registration_runs_on_the_release_branch_only(branch: str, expected: str
     assert release_condition(branch) == expected
 
 
-def test_environment_names_that_would_share_a_job_id_are_refused(tmp_path: Path) -> None:
-    spec = tmp_path / "collide.yaml"
-    spec.write_text("apiVersion: mlops-gen/v1\nkind: ModelPipeline\nmodel: {name: collide}\n"
-                    "platforms: [github_actions]\nenvironments:\n  - name: production-canary-10\n"
-                    "  - {name: production, approval: required}\n", encoding="utf-8")
-    with pytest.raises(UserError, match="deploy-production-canary-10"):
-        render_all([str(spec)], [TARGET])
-
-
 def _deploy_jobs(jobs: dict[str, Any], env: str) -> list[str]:
     return [job_id for job_id, job in jobs.items()
-            if isinstance(job.get("environment"), dict) and job["environment"]["name"] == env
-            and not job_id.startswith("rollback-")]
+            if isinstance(job.get("environment"), dict) and job["environment"]["name"] == env]
+
+
+def _position(steps: list[dict[str, Any]], needle: str) -> list[int]:
+    return [index for index, step in enumerate(steps) if needle in step.get("run", "")]
 
 
 def test_environments_deploy_in_order_with_the_spec_strategy(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    """One job per environment (one approval per release), bound to its environment, in spec order; inside it the
+    model's steps in the model's order; promotion only after every test of what it promotes; the rollback inside
+    the job on failure, and again from a job without environment (no approval) when the job failed or was
+    cancelled."""
     for spec, folder in rendered.values():
         jobs = load(folder)["jobs"]
+        pipeline = build_pipeline(spec)
         previous = "build-image"
-        for env in spec.environments:
-            ids = _deploy_jobs(jobs, env.name)
-            strategy = spec.rollout.strategy if is_production(env) else "direct"
+        for release in pipeline.releases:
+            env = release.env
             where = f"{folder.name} {env.name}"
-            for job_id in ids:
-                job = jobs[job_id]
-                assert job["concurrency"]["cancel-in-progress"] is False, where
-                assert job["needs"] == previous, f"{where}: {job_id} needs {job['needs']}, not {previous}"
-                previous = job_id
-            if strategy == "canary":
-                increments = spec.rollout.increments
-                assert len(ids) == len(increments), where
-                for job_id, percentage in zip(ids, increments, strict=True):
-                    [deploy] = steps_running(jobs[job_id], "deploy.py")
+            (job_id,) = _deploy_jobs(jobs, env.name)
+            job = jobs[job_id]
+            assert job["concurrency"]["cancel-in-progress"] is False, where
+            assert job["needs"] == previous, f"{where}: {job_id} needs {job['needs']}, not {previous}"
+            previous = job_id
+            steps = job["steps"]
+            # The model's success path, step for step: each step's command names its script or the tests.
+            model_steps = [step for step in release.steps()]
+            runs = [step.get("run", "") for step in steps if "if" not in step and step.get("run")]
+            ran = [run for run in runs if ("python " in run or "bash " in run) and "pip install" not in run]
+            assert len(ran) == len(model_steps), f"{where}: {len(ran)} commands, the model has {len(model_steps)}"
+            for run, step in zip(ran, model_steps, strict=True):
+                needle = {"-m pytest": "python -m pytest tests/endpoint", "extension": step.path}.get(step.script,
+                                                                                                    step.script)
+                assert needle in run, f"{where}: {step.id} expected {needle!r}, found {run.splitlines()[0]!r}"
+            tests = _position(steps, "tests/smoke_test.py") + _position(steps, "python -m pytest tests/endpoint")
+            promotions = _position(steps, "src/deployment/promote.py") + _position(steps, "promote_model.py")
+            assert tests and all(max(tests) < index for index in promotions), f"{where}: promotion before a test"
+            if release.strategy == "canary":
+                deploys = [steps[i]["run"] for i in _position(steps, "src/deployment/deploy.py")]
+                for deploy, percentage in zip(deploys, spec.rollout.increments, strict=True):
                     assert f"--traffic-percentage {percentage} \\" in deploy, where
-                    assert steps_running(jobs[job_id], "monitor_deployment.py"), where
-                assert steps_running(jobs[ids[-1]], "promote.py"), where
-            elif strategy == "blue_green":
-                green, swap = ids
-                assert "--traffic-percentage 0 \\" in steps_running(jobs[green], "deploy.py")[0], where
-                assert steps_running(jobs[green], "tests/smoke_test.py"), where
-                assert "--traffic-percentage 100 \\" in steps_running(jobs[swap], "deploy.py")[0], where
-                assert steps_running(jobs[swap], "monitor_deployment.py"), where
-                assert steps_running(jobs[swap], "promote.py"), where
-            else:
-                assert len(ids) == 1, where
-            last = jobs[ids[-1]]
-            [smoke] = steps_running(last, "python tests/smoke_test.py")
-            assert "--endpoint-file" in smoke, where
-            assert steps_running(last, "pytest tests/endpoint --endpoint-file"), where
+                assert len(_position(steps, "monitor_deployment.py")) == len(spec.rollout.increments), where
+            if release.strategy == "blue_green":
+                idle = next(steps[i]["run"] for i in _position(steps, "tests/smoke_test.py"))
+                assert f"--deployment-name {env.candidate_deployment}" in idle, where
+            if release.strategy in ("canary", "blue_green", "rolling"):
+                assert _position(steps, "monitor_deployment.py"), where
+            immediate = [step for step in steps if "rollback.py" in step.get("run", "")]
             rollback = jobs.get(f"rollback-{env.name}")
-            wants_rollback = strategy in ("canary", "blue_green") and spec.rollout.auto_rollback
-            assert (rollback is not None) == wants_rollback, where
-            if rollback is not None:
-                assert rollback["needs"] == ids and rollback["if"].startswith("failure()"), where
+            if spec.rollout.auto_rollback:
+                assert [step["if"] for step in immediate] == ["${{ failure() }}"], where
+                assert immediate and steps.index(immediate[0]) > max(tests + promotions), where
+                assert rollback is not None and "environment" not in rollback, where
+                assert rollback["needs"] == job_id and "'cancelled'" in rollback["if"], where
+                assert rollback["if"].startswith("always()"), where
                 assert steps_running(rollback, "rollback.py"), where
-                for job_id in ids:  # and each rollout job rolls back at once, inside its approval
-                    immediate = [step for step in jobs[job_id]["steps"] if "rollback.py" in step.get("run", "")]
-                    assert [step["if"] for step in immediate] == ["failure()"], f"{where}: {job_id}"
+            else:
+                assert not immediate and rollback is None, where
         assert jobs["post-deployment"]["needs"] == previous
         assert jobs["release"]["needs"] == "post-deployment"
         assert steps_running(jobs["release"], "gh release create")
+
+
+def test_a_waiting_release_never_holds_back_training(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    """Workflow-level concurrency groups only pull request runs per ref; other runs get a group of their own (the
+    run id), so a release waiting for approval neither blocks a newer run's training nor gets cancelled by it."""
+    for _, folder in rendered.values():
+        concurrency = load(folder)["concurrency"]
+        assert "github.event_name == 'pull_request' && github.ref || github.run_id" in concurrency["group"]
+        assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
 
 
 def test_aci_deploy_steps_get_the_pull_identity_from_a_variable(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
@@ -350,8 +361,9 @@ def test_extension_steps_render_at_their_places(rendered: dict[str, tuple[Projec
     assert train.index("Log the training run") > train.index("Collect the training metrics")
     assert "Compliance check: PII" in names("validate-model")
     assert "Load test" in names("deploy-staging")
-    assert "Announce" in names("deploy-prod-eu-canary-100")
-    assert "Announce" not in names("deploy-prod-eu-canary-50")
+    production = names("deploy-prod-eu")
+    # Your production checks run at full traffic, before the promotion they guard.
+    assert production.index("Announce") < next(i for i, name in enumerate(production) if name.startswith("Promote"))
     assert steps_running(jobs["train"], "bash scripts/refresh_features.sh")
 
 

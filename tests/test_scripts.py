@@ -123,7 +123,8 @@ def test_requirements_are_exact_pins(trees: dict[str, Path]) -> None:
 def test_run_local_stages_follow_the_script_contract(spec_path: Path) -> None:
     spec = load_specs([str(spec_path)])[0].spec
     lineage = {"build_id": "1", "build_number": "1", "branch": "b", "commit": "c", "spec_hash": "h"}
-    stages = [*training_stages(spec, lineage, spec.data.local_path), *serving_stages(spec)]
+    data = spec.data.local_path
+    stages = [*training_stages(spec, lineage, data), *serving_stages(spec, lineage, data)]
     common = {flag.name for flag in COMMON}
     for stage in stages:
         script = stage.argv[0]

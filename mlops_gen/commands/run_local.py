@@ -106,15 +106,16 @@ def run_run_local(spec: str, workdir: str) -> int:
     data_path = model.data.local_path
     prepare = [] if (model_dir / data_path).exists() else [
         Stage("make sample data", ("src/data/make_sample_data.py", "--output", data_path), local_flags=False)]
-    training = [*prepare, *training_stages(model, _lineage(spec_file), data_path)]
+    lineage = _lineage(spec_file)
+    training = [*prepare, *training_stages(model, lineage, data_path)]
     outcomes = _run(training, python, model_dir, 1)
     if all(o.status == "passed" for o in outcomes):
         try:
-            outcomes += _run(serving_stages(model), python, model_dir, len(outcomes) + 1)
+            outcomes += _run(serving_stages(model, lineage, data_path), python, model_dir, len(outcomes) + 1)
         finally:
             _stop_servers(python, model_dir)
     else:
-        outcomes += skipped(serving_stages(model))
+        outcomes += skipped(serving_stages(model, lineage, data_path))
 
     _print_table(outcomes)
     failed = next((o for o in outcomes if o.status == "failed"), None)

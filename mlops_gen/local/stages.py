@@ -1,4 +1,4 @@
-"""The training pipeline's stages as run-local runs them: the generated scripts, in pipeline order, on the local
+"""The pipeline model's steps as run-local runs them: the generated scripts, in pipeline order, on the local
 backend. Gates stop the run; nothing is registered unless every gate before registration passed."""
 
 from __future__ import annotations
@@ -10,15 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlops_gen.spec.model import (
-    LOWER_IS_BETTER,
-    ProjectSpec,
-    champion_metric,
-    endpoint_name,
-    experiment_name,
-    fairness_enabled,
-    metric_gates,
-)
+from mlops_gen.pipeline import Ref, Step, build_pipeline
+from mlops_gen.pipeline.model import EXTENSION, PYTEST, Value
+from mlops_gen.render.filters import number
+from mlops_gen.spec.model import ProjectSpec
 
 RESULTS = ".mlops/results"  # relative to the model folder
 STATE = ".mlops/state"  # MLOPS_WORKDIR: MLflow store, artifacts, scoring servers
@@ -42,87 +37,49 @@ class Outcome:
     tail: list[str] = field(default_factory=list)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+# run-local's spelling of the model's files (the platforms have their own): all under the results folder.
+LOCAL_FILES = {"version": "version.json", "model-card": "model_card.md"}
+
+
+def _local(value: Value, lineage: dict[str, str], data_path: str) -> str:
+    """A model value as run-local passes it: Refs become files under the results folder or local facts."""
+    if not isinstance(value, Ref):
+        return number(value) if isinstance(value, float) else str(value)
+    if value.kind == "file":
+        name = LOCAL_FILES.get(value.arg, value.arg)
+        return f"{RESULTS}/{name if '.' in name.rsplit('/', 1)[-1] else name + '.json'}"
+    if value.kind == "endpoint_file":
+        return f"{RESULTS}/endpoint-{value.arg}.json"
+    if value.kind == "tag":
+        return f"{value.arg}={lineage[value.arg]}"
+    return {"data_path": data_path, "pipeline_config": "config/pipeline.yaml", "image": "local",
+            "run_url": "run=local"}[value.kind]
+
+
+def to_stage(step: Step, lineage: dict[str, str], data_path: str) -> Stage:
+    """One model step as a local command line."""
+    if step.script == EXTENSION:
+        return Stage(step.name, (step.path,), gate=step.gate, local_flags=False)
+    argv: list[str] = [] if step.script == PYTEST else [step.script]
+    for flag, value in step.flags:
+        text = _local(value, lineage, data_path)
+        argv += [text] if not flag else [f"{flag}={text}"] if flag == "--junitxml" else [flag, text]
+    if step.script == PYTEST:
+        return Stage(step.name, ("-m", "pytest", *argv, "-q", "-p", "no:cacheprovider"), gate=step.gate,
+                     local_flags=False)
+    return Stage(step.name, tuple(argv), gate=step.gate)
 
 
 def training_stages(spec: ProjectSpec, lineage: dict[str, str], data_path: str) -> list[Stage]:
-    """validate data → train → wait → metrics → gates → register → promote to staging → model card."""
-    r = RESULTS
-    data, model, name = spec.data, spec.model, spec.model.name
-    stages = [
-        Stage("validate data", ("src/data_validation/validate_data.py", "--data-path", data_path, "--expectations",
-                                data.expectations, "--junit-output", f"{r}/data-validation.xml", "--report-output",
-                                f"{r}/data-validation.json"), gate=True),
-        Stage("train", ("src/training/submit_training.py", "--experiment", experiment_name(spec), "--data-path",
-                        data_path, "--target", data.target, "--task", model.task, "--config", spec.training.config,
-                        "--test-size", _number(data.test_size), "--timeout-minutes",
-                        str(spec.training.timeout_minutes), "--job-file", f"{r}/job.json",
-                        *[item for key, value in lineage.items() for item in ("--tag", f"{key}={value}")])),
-        Stage("wait for training", ("src/training/wait_for_completion.py", "--job-file", f"{r}/job.json",
-                                    "--timeout-minutes", str(spec.training.timeout_minutes))),
-        Stage("collect metrics", ("src/training/get_metrics.py", "--job-file", f"{r}/job.json", "--output",
-                                  f"{r}/metrics.json")),
-    ]
-    bounds: list[str] = []
-    for metric, bound in metric_gates(spec).items():
-        bounds += [item for flag, value in (("--min", bound.min), ("--max", bound.max)) if value is not None
-                   for item in (flag, f"{metric}={_number(value)}")]
-    stages.append(Stage("metric gate", ("src/validation/validate_metrics.py", "--metrics-file", f"{r}/metrics.json",
-                                        *bounds, "--junit-output", f"{r}/metric-gates.xml"), gate=True))
-    if spec.champion_challenger.enabled:
-        metric = champion_metric(spec)
-        stages.append(Stage("champion/challenger", (
-            "src/validation/champion_challenger.py", "--metrics-file", f"{r}/metrics.json", "--model-name", name,
-            "--alias", spec.registry.aliases.production, "--metric", metric, "--direction",
-            "lower" if metric in LOWER_IS_BETTER else "higher", "--min-improvement",
-            _number(spec.champion_challenger.min_improvement), "--junit-output", f"{r}/champion-challenger.xml",
-            "--output", f"{r}/champion-challenger.json"), gate=True))
-    if fairness_enabled(spec) and spec.fairness is not None and model.task == "classification":
-        features = [item for feature in spec.fairness.sensitive_features
-                    for item in ("--sensitive-feature", feature)]
-        stages.append(Stage("fairness gate", (
-            "src/validation/fairness_assessment.py", "--job-file", f"{r}/job.json", "--target", data.target,
-            *features, "--metric", spec.fairness.metric, "--threshold", _number(spec.fairness.threshold),
-            "--junit-output", f"{r}/fairness.xml", "--output", f"{r}/fairness.json"), gate=True))
-    if spec.explainability.enabled:
-        stages.append(Stage("explainability", (
-            "src/validation/explainability_analysis.py", "--job-file", f"{r}/job.json", "--target", data.target,
-            "--method", spec.explainability.method, "--top-features", str(spec.explainability.top_features),
-            "--output", f"{r}/explainability.json")))
-    tags = {**lineage, **spec.registry.tags}
-    stages += [
-        Stage("register model", ("src/registration/register_model.py", "--job-file", f"{r}/job.json", "--model-name",
-                                 name, "--metrics-file", f"{r}/metrics.json",
-                                 *[item for key, value in tags.items() for item in ("--tag", f"{key}={value}")],
-                                 "--output", f"{r}/version.json")),
-        Stage(f"promote to {spec.registry.aliases.staging}", (
-            "src/registration/promote_model.py", "--model-name", name, "--version-file", f"{r}/version.json",
-            "--alias", spec.registry.aliases.staging)),
-        Stage("model card", (
-            "src/documentation/generate_model_card.py", "--model-name", name, "--version-file", f"{r}/version.json",
-            "--metrics-file", f"{r}/metrics.json", "--fairness-file", f"{r}/fairness.json",
-            "--explainability-file", f"{r}/explainability.json", "--pipeline-config", "config/pipeline.yaml",
-            "--output", f"{r}/model_card.md")),
-    ]
-    return stages
+    """The model's training stages in order; gates stop the run before registration."""
+    return [to_stage(step, lineage, data_path) for stage in build_pipeline(spec).training for step in stage.steps]
 
 
-def serving_stages(spec: ProjectSpec) -> list[Stage]:
-    """Serve the staging version on 127.0.0.1, then the smoke test and the endpoint tests against it."""
-    r = RESULTS
-    env = spec.environments[0]
-    endpoint_file = f"{r}/endpoint.json"
-    return [
-        Stage("serve locally", ("src/deployment/deploy.py", "--target", env.target, "--environment", env.name,
-                                "--model-name", spec.model.name, "--alias", spec.registry.aliases.staging,
-                                "--endpoint-name", endpoint_name(spec, env), "--output", endpoint_file)),
-        Stage("smoke test", ("tests/smoke_test.py", "--endpoint-file", endpoint_file, "--test-data",
-                             "tests/data/smoke_test_data.json"), gate=True),
-        Stage("endpoint tests", ("-m", "pytest", "tests/endpoint", "--endpoint-file", endpoint_file, "-q",
-                                 "-p", "no:cacheprovider", f"--junitxml={r}/endpoint-tests.xml"), gate=True,
-              local_flags=False),
-    ]
+def serving_stages(spec: ProjectSpec, lineage: dict[str, str], data_path: str) -> list[Stage]:
+    """The release to the first environment, as its pipeline runs it: deploy (on 127.0.0.1), smoke test, endpoint
+    tests, each step the model's."""
+    release = build_pipeline(spec).releases[0]
+    return [to_stage(step, lineage, data_path) for step in release.steps()]
 
 
 def run_stage(stage: Stage, index: int, python: Path, model_dir: Path, env: dict[str, str],

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_gen.render.filters import number
+from mlops_gen.pipeline.build import MONITORING_TARGETS
+from mlops_gen.pipeline.training import gate_flags
 from mlops_gen.render.plan import OutputFile
-from mlops_gen.spec.model import ProjectSpec, fairness_enabled, metric_gates
+from mlops_gen.spec.model import ProjectSpec, fairness_enabled
 from mlops_gen.targets.github_actions import PIP_AUDIT
 
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
@@ -76,12 +77,7 @@ def timeouts(spec: ProjectSpec) -> dict[str, int]:
 
 def repeated_args(spec: ProjectSpec) -> dict[str, list[tuple[str, str]]]:
     """Flag lists that repeat per spec item, one `(flag, value)` per gate bound, feature, tag or recipient."""
-    gates = []
-    for metric, bound in metric_gates(spec).items():
-        if bound.min is not None:
-            gates.append(("--min", f"{metric}={number(bound.min)}"))
-        if bound.max is not None:
-            gates.append(("--max", f"{metric}={number(bound.max)}"))
+    gates = list(gate_flags(spec))
     features = [("--sensitive-feature", name) for name in spec.fairness.sensitive_features] \
         if fairness_enabled(spec) and spec.fairness else []
     notify = [("--channel", spec.notifications.channel), ("--webhook-env", spec.notifications.webhook_secret)]
@@ -99,6 +95,7 @@ def _extra(spec: ProjectSpec) -> dict[str, Any]:
     return {
         **repeated_args(spec),
         "vm_image": VM_IMAGE,
+        "monitoring_targets": sorted(MONITORING_TARGETS),
         "pip_audit": PIP_AUDIT,  # one pin for both platforms' dependency audit
         "paths": PATHS,
         "artifacts": ARTIFACTS,

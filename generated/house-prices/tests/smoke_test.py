@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workdir", default=os.environ.get("MLOPS_WORKDIR", "."), help="work directory (unused)")
     parser.add_argument("--endpoint-file", required=True, help="JSON written by src/deployment/deploy.py --output")
     parser.add_argument("--test-data", required=True, help='JSON file: {"records": [{...}, ...]}')
+    parser.add_argument("--deployment-name",
+                        help="test this deployment directly, bypassing the traffic split (an idle blue-green one)")
     return parser
 
 
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     records = json.loads(Path(args.test_data).read_text(encoding="utf-8"))["records"]
     failures: list[str] = []
-    with open_endpoint(args.endpoint_file) as endpoint:
+    with open_endpoint(args.endpoint_file, args.deployment_name) as endpoint:
         health = endpoint.health()
         if health is not None:
             print(f"GET health: {health.status or health.error} ({health.latency_ms:.0f} ms)")

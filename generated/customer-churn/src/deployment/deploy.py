@@ -72,11 +72,18 @@ def deploy_local(args: argparse.Namespace, version: str) -> dict[str, Any]:
     stable, _ = names(args)
     deployment = args.deployment_name or stable
     uri = model_uri(args.model_name, version)
+    before = local_target.load(args.workdir, stable)
+    previous = ({"version": before["version"], "model_uri": before["model_uri"]}
+                if before and deployment == stable and before["model_uri"] != uri else None)
     state = local_target.start(args.workdir, deployment, uri, version)
     pct = percentage_of(args.traffic_percentage)
-    traffic = {deployment: 100} if deployment == stable else {stable: 100 - pct, deployment: pct}
-    return {"url": state["url"], "health_url": state["health_url"], "auth": "none", "deployment": deployment,
-            "traffic": traffic, "deployments": local_target.routes(args.workdir)}
+    if deployment == stable or before is None:
+        traffic = {deployment: 100}  # in place, or a first release: nothing else serves
+    else:
+        traffic = {stable: 100 - pct, deployment: pct}
+    return {"url": state["url"], "health_url": state["health_url"], "auth": "none",
+            "deployment": deployment, "traffic": traffic, "first_release": before is None, "previous": previous,
+            "deployments": local_target.routes(args.workdir)}
 
 
 def deploy_aks(args: argparse.Namespace, version: str) -> dict[str, Any]:

@@ -98,10 +98,14 @@ def _main(argv: list[str] | None) -> int:
     name = args.deployment_name or info.get("deployment")
     samples = max(1, args.duration_seconds // args.interval_seconds)
     budget = int(args.max_error_rate * samples * BURST)  # errors the whole window may have
-    candidate, baseline = Window(), Window() if args.baseline_deployment else None
+    # A first release has nothing stable beside it yet: deploy.py put it alone on the endpoint, no baseline.
+    baseline_name = args.baseline_deployment if args.baseline_deployment != name else None
+    if baseline_name and baseline_name not in (info.get("traffic") or {}):
+        baseline_name = None
+    candidate, baseline = Window(), Window() if baseline_name else None
     with contextlib.ExitStack() as stack:
         endpoint = stack.enter_context(open_endpoint(args.endpoint_file, name))
-        reference = (stack.enter_context(open_endpoint(args.endpoint_file, args.baseline_deployment))
+        reference = (stack.enter_context(open_endpoint(args.endpoint_file, baseline_name))
                      if baseline is not None else None)
         for step in range(samples):
             started = time.monotonic()

@@ -92,39 +92,80 @@ def upsert_deployment(client: Any, endpoint: str, name: str, image: str, version
     client.online_deployments.begin_create_or_update(deployment).result()
 
 
+def _version_of(deployment: Any) -> str:
+    return str((getattr(deployment, "tags", None) or {}).get("model_version", ""))
+
+
 def deploy(client: Any, endpoint_name: str, stable: str, candidate: str, deployment: str, image: str,
            version: str, model_name: str, instance_type: str, instance_count: int, percentage: int,
            tags: dict[str, str]) -> dict[str, Any]:
-    endpoint = ensure_endpoint(client, endpoint_name, tags)
-    has_stable = get_deployment(client, endpoint_name, stable) is not None
-    if deployment == stable or not has_stable:
-        if deployment != stable:
-            print(f"no stable deployment on {endpoint_name} yet: this first release goes to it directly")
+    """Create or update `deployment` and set the traffic split.
+
+    A first release (no stable deployment yet) goes to the candidate alone, with all traffic: the monitor watches
+    it, promotion moves it onto the stable deployment, a rollback removes it. An in-place update (rolling, direct)
+    records the image and version it replaces, so a rollback can put them back.
+    """
+    ensure_endpoint(client, endpoint_name, tags)
+    current_stable = get_deployment(client, endpoint_name, stable)
+    previous = None
+    if deployment == stable:
+        if current_stable is not None and _image_of(current_stable) != image:
+            previous = {"image": _image_of(current_stable), "version": _version_of(current_stable),
+                        "instance_type": current_stable.instance_type,
+                        "instance_count": current_stable.instance_count}
         upsert_deployment(client, endpoint_name, stable, image, version, model_name, instance_type, instance_count)
         traffic = {stable: 100}
         if get_deployment(client, endpoint_name, candidate) is not None:
             traffic[candidate] = 0
-        set_traffic(client, endpoint_name, traffic)
-        target = stable
     else:
         upsert_deployment(client, endpoint_name, candidate, image, version, model_name, instance_type,
                           instance_count)
-        traffic = {stable: 100 - percentage, candidate: percentage}
-        set_traffic(client, endpoint_name, traffic)
-        target = candidate
+        if current_stable is None:
+            print(f"no stable deployment on {endpoint_name} yet: {candidate} takes all traffic until promoted")
+            traffic = {candidate: 100}
+        else:
+            traffic = {stable: 100 - percentage, candidate: percentage}
+    set_traffic(client, endpoint_name, traffic)
     endpoint = client.online_endpoints.get(endpoint_name)
-    return {"deployment": target, "traffic": traffic, "url": endpoint.scoring_uri, "health_url": None,
-            "auth": "aad" if endpoint.auth_mode == "aad_token" else "key"}
+    return {"deployment": deployment, "traffic": traffic, "url": endpoint.scoring_uri, "health_url": None,
+            "auth": "aad" if endpoint.auth_mode == "aad_token" else "key", "first_release": current_stable is None,
+            "previous": previous}
 
 
-def rollback(client: Any, endpoint_name: str, stable: str, candidate: str) -> None:
-    if get_deployment(client, endpoint_name, stable) is None:
-        raise DeployError(f"no stable deployment {stable} on {endpoint_name} to roll back to")
-    set_traffic(client, endpoint_name, {stable: 100, candidate: 0}
-                if get_deployment(client, endpoint_name, candidate) else {stable: 100})
-    if get_deployment(client, endpoint_name, candidate) is not None:
-        client.online_deployments.begin_delete(name=candidate, endpoint_name=endpoint_name).result()
-        print(f"deleted deployment {candidate}: all traffic back on {stable}")
+def delete_deployment(client: Any, endpoint_name: str, name: str) -> None:
+    """Take `name` out of the traffic split, then delete it (Azure refuses to delete a deployment with traffic)."""
+    if get_deployment(client, endpoint_name, name) is None:
+        return
+    endpoint = client.online_endpoints.get(endpoint_name)
+    rest = {key: value for key, value in (endpoint.traffic or {}).items() if key != name}
+    if rest and sum(rest.values()) != 100:
+        rest = {key: 100 if index == 0 else 0 for index, key in enumerate(rest)}
+    set_traffic(client, endpoint_name, rest)
+    client.online_deployments.begin_delete(name=name, endpoint_name=endpoint_name).result()
+    print(f"deleted deployment {name} from {endpoint_name}")
+
+
+def rollback(client: Any, endpoint_name: str, stable: str, candidate: str,
+             previous: dict[str, Any] | None = None, model_name: str = "") -> None:
+    """Put back what served before this release: the stable deployment with all traffic (its previous image
+    when the release updated it in place), and no candidate. With nothing stable before (a first release), what
+    the release deployed is removed."""
+    if candidate == stable:
+        if previous and previous.get("image"):
+            upsert_deployment(client, endpoint_name, stable, previous["image"], str(previous.get("version", "")),
+                              model_name, previous.get("instance_type") or "Standard_DS3_v2",
+                              int(previous.get("instance_count") or 1))
+            set_traffic(client, endpoint_name, {stable: 100})
+            print(f"restored {previous['image']} (model version {previous.get('version')}) on {stable}")
+        else:
+            delete_deployment(client, endpoint_name, stable)
+        return
+    if get_deployment(client, endpoint_name, stable) is not None:
+        set_traffic(client, endpoint_name, {stable: 100, candidate: 0}
+                    if get_deployment(client, endpoint_name, candidate) else {stable: 100})
+    delete_deployment(client, endpoint_name, candidate)
+    print(f"rolled back {endpoint_name}: "
+          + (f"all traffic on {stable}" if get_deployment(client, endpoint_name, stable) else "nothing serves"))
 
 
 def promote(client: Any, endpoint_name: str, stable: str, candidate: str, model_name: str) -> str | None:
@@ -138,7 +179,8 @@ def promote(client: Any, endpoint_name: str, stable: str, candidate: str, model_
     version = (current.tags or {}).get("model_version", "")
     if not image:
         raise DeployError(f"cannot tell which image {candidate} runs")
-    set_traffic(client, endpoint_name, {stable: 0, candidate: 100})
+    if get_deployment(client, endpoint_name, stable) is not None:
+        set_traffic(client, endpoint_name, {stable: 0, candidate: 100})
     upsert_deployment(client, endpoint_name, stable, image, version, model_name, current.instance_type,
                       current.instance_count)
     set_traffic(client, endpoint_name, {stable: 100, candidate: 0})

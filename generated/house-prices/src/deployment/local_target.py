@@ -131,6 +131,16 @@ def promote(workdir: str, stable: str, candidate: str) -> dict[str, Any] | None:
     return state
 
 
+def restore(workdir: str, deployment: str, previous: dict[str, Any] | None) -> None:
+    """Undo an in-place update: the previous model back on `deployment`, or nothing when there was none."""
+    if previous:
+        start(workdir, deployment, previous["model_uri"], str(previous["version"]))
+        print(f"restored version {previous['version']} on {deployment}")
+    else:
+        stop(workdir, deployment)
+        print(f"{deployment} had nothing before this release: removed")
+
+
 def stop_all(workdir: str) -> int:
     """Stop every local deployment under the work dir; returns how many were running."""
     return sum(stop(workdir, path.stem) for path in sorted(_state_dir(workdir).glob("*.json")))

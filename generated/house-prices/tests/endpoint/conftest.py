@@ -35,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("endpoint")
     group.addoption("--endpoint-file", default=env("ENDPOINT_FILE"),
                     help="endpoint JSON from deploy.py (default: $ENDPOINT_FILE; or set $ENDPOINT_URL)")
+    group.addoption("--deployment", default=env("ENDPOINT_DEPLOYMENT"),
+                    help="test this deployment directly, bypassing the traffic split (an idle blue-green one)")
     group.addoption("--test-data", default=env("ENDPOINT_TEST_DATA", DEFAULT_TEST_DATA),
                     help='records to send: {"records": [...]}')
     group.addoption("--max-latency-ms", type=float,
@@ -55,7 +57,7 @@ def endpoint(pytestconfig: pytest.Config) -> Iterator[Endpoint]:
     if not endpoint_file and not os.environ.get("ENDPOINT_URL"):
         # A plain `pytest tests` (unit tests, code quality) has no endpoint: these tests only run against one.
         pytest.skip("no endpoint: pass --endpoint-file or set ENDPOINT_FILE / ENDPOINT_URL")
-    with open_endpoint(endpoint_file) as opened:
+    with open_endpoint(endpoint_file, pytestconfig.getoption("deployment")) as opened:
         yield opened
 
 

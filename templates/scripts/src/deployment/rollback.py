@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Roll back a canary or blue-green release: all traffic to the stable deployment, the candidate removed.
+"""Roll back a release at any point before its promotion: what served before serves again, alone.
 
-The production alias is untouched (it only moves when promote.py succeeds), so nothing else needs undoing.
+- canary / blue-green: all traffic to the stable deployment, the candidate removed;
+- rolling / direct (the stable deployment updated in place): its previous image and version put back, as
+  deploy.py recorded them in the endpoint file (Kubernetes: `rollout undo`);
+- a first release (nothing served before): what it deployed is removed.
+The alias (e.g. production) is untouched: it only moves when promote.py succeeds, the release's last step.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -24,12 +30,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--candidate-deployment", required=True)
     parser.add_argument("--namespace", help="Kubernetes namespace (aks)")
     parser.add_argument("--cluster", help="AKS cluster name (aks)")
+    parser.add_argument("--endpoint-file", help="JSON written by deploy.py (what the release replaced); a missing "
+                        "file means the release failed before deploying")
     return parser
 
 
-def undo_in_place(args: argparse.Namespace) -> int:
-    """Rolling and direct releases update the stable deployment itself: only Kubernetes keeps the previous one."""
-    if backend_of(args) != "local" and args.target == "aks":
+def endpoint_info(path: str | None) -> dict[str, Any]:
+    if not path or not Path(path).is_file():
+        return {}
+    info: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return info
+
+
+def undo_in_place(args: argparse.Namespace, info: dict[str, Any]) -> int:
+    """Rolling and direct releases update the stable deployment itself: put back what it served before."""
+    if not info:
+        print(f"no endpoint file: the release failed before deploying, {args.stable_deployment} is unchanged")
+        return 0
+    previous = info.get("previous")
+    if backend_of(args) == "local":
+        import local_target
+
+        local_target.restore(args.workdir, args.stable_deployment, previous)
+        return 0
+    if args.target == "azureml_online_endpoint":
+        import azureml_target
+        from support import ml_client
+
+        azureml_target.rollback(ml_client(args), args.endpoint_name, args.stable_deployment,
+                                args.stable_deployment, previous, str((info.get("model") or {}).get("name", "")))
+        return 0
+    if args.target == "aks":
         import aks_target
 
         kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
@@ -45,8 +76,9 @@ def undo_in_place(args: argparse.Namespace) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    info = endpoint_info(args.endpoint_file)
     if args.candidate_deployment == args.stable_deployment:
-        return undo_in_place(args)
+        return undo_in_place(args, info)
     if backend_of(args) == "local":
         import local_target
 

@@ -1,0 +1,40 @@
+"""`build_pipeline(spec)`: the one place the stage sequence and the release order are decided."""
+
+from __future__ import annotations
+
+from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step
+from mlops_gen.pipeline.release import notify_flags, releases
+from mlops_gen.pipeline.training import training_stages
+from mlops_gen.render.filters import number
+from mlops_gen.spec.model import ProjectSpec
+
+# Targets whose endpoints Azure ML model monitoring can watch (configure_monitoring.py refuses the others).
+MONITORING_TARGETS = frozenset({"azureml_online_endpoint"})
+
+
+def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    monitored = next((release for release in rel if release.env.production), rel[-1])
+    drift = spec.monitoring.drift
+    if drift.enabled and monitored.env.env.target in MONITORING_TARGETS:
+        steps.append(Step("configure-monitoring", f"Configure drift monitoring on {monitored.env.endpoint_name}",
+                          "src/monitoring/configure_monitoring.py", (
+                              ("--endpoint-name", monitored.env.endpoint_name), ("--model-name", spec.model.name),
+                              ("--method", drift.method), ("--threshold", number(drift.threshold)),
+                              ("--schedule", drift.schedule),
+                              *(("--alert-email", email) for email in spec.monitoring.alerts.email))))
+    for release in rel:
+        steps.append(Step(f"docs-{release.env.name}", f"Update the deployment record of {release.env.name}",
+                          "src/documentation/update_deployment_docs.py", (
+                              ("--model-name", spec.model.name), ("--environment", release.env.name),
+                              ("--endpoint-file", release.endpoint_file), ("--version-file", Ref("file", "version")),
+                              ("--output", Ref("file", f"deployment-docs/{release.env.name}.md")))))
+    steps.append(Step("notify", "Notify the team (deployed)", "src/notification/send_notification.py",
+                      notify_flags(spec, "deployment", "succeeded",
+                                   (f"environments={','.join(r.env.name for r in rel)}",)), azure=False))
+    return tuple(steps)
+
+
+def build_pipeline(spec: ProjectSpec) -> Pipeline:
+    rel = releases(spec)
+    return Pipeline(training=training_stages(spec), releases=rel, post_release=_post_release(spec, rel))
