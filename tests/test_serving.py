@@ -589,6 +589,12 @@ class _FakeAzureML:
     def _put_endpoint(self, endpoint: Any) -> _Poller:
         endpoint.scoring_uri = f"https://{endpoint.name}.westeurope.inference.ml.azure.com/score"
         endpoint.__dict__.setdefault("traffic", {})
+        # "Percentage of traffic from endpoint to divert to each deployment. Traffic values need to sum to 100."
+        # (OnlineEndpointProperties.traffic, Azure ML REST API 2024-04-01): a split naming an unknown deployment,
+        # or summing to anything else, is refused.
+        traffic = dict(endpoint.traffic)
+        if traffic and (sum(traffic.values()) != 100 or not set(traffic) <= set(self.deployments)):
+            raise ValueError(f"invalid traffic {traffic} for deployments {sorted(self.deployments)}")
         self.endpoints[endpoint.name] = endpoint
         self.log.append(f"traffic {dict(endpoint.traffic)}")
         return _Poller(endpoint)
@@ -637,31 +643,60 @@ def test_azureml_canary_then_promotion(azureml: ModuleType) -> None:
                                                 "customer-churn", "Standard_DS3_v2", 1, percentage, {})
         return result
 
-    first = deploy("acr.io/churn:1", "1", 10)  # an empty endpoint: the first release becomes stable
-    assert first["deployment"] == "stable" and first["traffic"] == {"stable": 100}
+    first = deploy("acr.io/churn:1", "1", 10)  # an empty endpoint: the candidate alone takes all traffic
+    assert first["deployment"] == "canary" and first["traffic"] == {"canary": 100} and first["first_release"]
     assert first["auth"] == "aad" and first["url"].endswith("/score")
+    assert azureml.promote(client, "churn-prod", "stable", "canary", "customer-churn") == "1"
+    assert set(client.deployments) == {"stable"} and client.endpoints["churn-prod"].traffic == {"stable": 100}
     canary = deploy("acr.io/churn:2", "2", 10)
-    assert canary["traffic"] == {"stable": 90, "canary": 10}
+    assert canary["traffic"] == {"stable": 90, "canary": 10} and not canary["first_release"]
     assert client.endpoints["churn-prod"].traffic == {"stable": 90, "canary": 10}
     deploy("acr.io/churn:2", "2", 50)  # the same image: only the traffic moves
     assert client.log.count("deploy canary acr.io/churn:2") == 1
     assert azureml.promote(client, "churn-prod", "stable", "canary", "customer-churn") == "2"
     assert client.deployments["stable"].environment.image == "acr.io/churn:2"
     assert "canary" not in client.deployments
-    assert client.endpoints["churn-prod"].traffic == {"stable": 100, "canary": 0}
+    assert client.endpoints["churn-prod"].traffic == {"stable": 100}
     # While stable was replaced, all traffic was on the verified canary.
     assert client.log.index("traffic {'stable': 0, 'canary': 100}") < client.log.index("deploy stable acr.io/churn:2")
 
 
 def test_azureml_rollback_returns_all_traffic_to_stable(azureml: ModuleType) -> None:
     client = _FakeAzureML()
-    for image, version in (("acr.io/churn:1", "1"), ("acr.io/churn:2", "2")):
-        azureml.deploy(client, "churn-prod", "stable", "canary", "canary", image, version, "customer-churn",
-                       "Standard_DS3_v2", 1, 25, {})
+    azureml.deploy(client, "churn-prod", "stable", "canary", "stable", "acr.io/churn:1", "1", "customer-churn",
+                   "Standard_DS3_v2", 1, 100, {})
+    azureml.deploy(client, "churn-prod", "stable", "canary", "canary", "acr.io/churn:2", "2", "customer-churn",
+                   "Standard_DS3_v2", 1, 25, {})
     azureml.rollback(client, "churn-prod", "stable", "canary")
-    assert client.endpoints["churn-prod"].traffic == {"stable": 100, "canary": 0}
+    assert client.endpoints["churn-prod"].traffic == {"stable": 100}
     assert set(client.deployments) == {"stable"}
     assert client.deployments["stable"].environment.image == "acr.io/churn:1"
+
+
+def test_azureml_rollback_of_a_first_release_leaves_nothing_serving(azureml: ModuleType) -> None:
+    client = _FakeAzureML()
+    first = azureml.deploy(client, "churn-prod", "stable", "canary", "canary", "acr.io/churn:1", "1",
+                           "customer-churn", "Standard_DS3_v2", 1, 10, {})
+    assert first["first_release"]
+    azureml.rollback(client, "churn-prod", "stable", "canary")
+    assert client.deployments == {} and client.endpoints["churn-prod"].traffic == {}
+
+
+def test_azureml_in_place_rollback_restores_the_previous_image(azureml: ModuleType) -> None:
+    """Rolling and direct releases update the stable deployment in place: deploy() records what it replaced and
+    rollback() puts it back; with nothing before (a first release) the deployment is removed."""
+    client = _FakeAzureML()
+    first = azureml.deploy(client, "churn-prod", "stable", "canary", "stable", "acr.io/churn:1", "1",
+                           "customer-churn", "Standard_DS3_v2", 1, 100, {})
+    assert first["previous"] is None
+    second = azureml.deploy(client, "churn-prod", "stable", "canary", "stable", "acr.io/churn:2", "2",
+                            "customer-churn", "Standard_DS3_v2", 1, 100, {})
+    assert second["previous"]["image"] == "acr.io/churn:1" and second["previous"]["version"] == "1"
+    azureml.rollback(client, "churn-prod", "stable", "stable", second["previous"], "customer-churn")
+    assert client.deployments["stable"].environment.image == "acr.io/churn:1"
+    assert client.deployments["stable"].tags["model_version"] == "1"
+    azureml.rollback(client, "churn-prod", "stable", "stable", first["previous"], "customer-churn")
+    assert client.deployments == {}
 
 
 # ----- ACI through the Azure CLI, against a fake az -----

@@ -182,6 +182,6 @@ def promote(client: Any, endpoint_name: str, stable: str, candidate: str, model_
     upsert_deployment(client, endpoint_name, stable, image, version, model_name, current.instance_type,
                       current.instance_count)
     set_traffic(client, endpoint_name, {stable: 100, candidate: 0})
-    client.online_deployments.begin_delete(name=candidate, endpoint_name=endpoint_name).result()
+    delete_deployment(client, endpoint_name, candidate)
     print(f"promoted {image} (model version {version}) onto {stable}")
     return version or None

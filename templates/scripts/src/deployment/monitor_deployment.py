@@ -98,7 +98,8 @@ def _main(argv: list[str] | None) -> int:
     budget = int(args.max_error_rate * samples * BURST)  # errors the whole window may have
     # A first release has nothing stable beside it yet: deploy.py put it alone on the endpoint, no baseline.
     baseline_name = args.baseline_deployment if args.baseline_deployment != name else None
-    if baseline_name and baseline_name not in (info.get("traffic") or {}):
+    known = {*(info.get("traffic") or {}), *(info.get("deployments") or {})}
+    if baseline_name and known and baseline_name not in known:
         baseline_name = None
     candidate, baseline = Window(), Window() if baseline_name else None
     with contextlib.ExitStack() as stack:
