@@ -14,10 +14,11 @@ import click
 
 from mlops_gen import __version__
 from mlops_gen.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, MlopsGenError
+from mlops_gen.registry import TARGETS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TARGETS = ("azure_devops", "github_actions", "scripts", "docker", "k8s", "docs")
+
 
 
 def _handled(command: F) -> F:
@@ -171,12 +172,18 @@ def diff(paths: tuple[str, ...], output: str, stat: bool, override_dirs: tuple[s
 @main.command("run-local")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--workdir", default=".mlops-gen-work", show_default=True, type=click.Path(file_okay=False),
-              help="Where the model folder, venv, MLflow store and results go.")
-def run_local(spec: str, workdir: str) -> None:
-    """Run the training pipeline's stages, serve the model and test the endpoint, all on this machine."""
+              help="Where the model folder, venv, MLflow store, local endpoints and summary.json go.")
+@click.option("--through", metavar="ENV", help="Release to each environment up to ENV (default: the first).")
+@click.option("--inject", metavar="FAULT",
+              help="Face a failure in ENV's release: canary-errors, slow-candidate, smoke-failure; or drift.")
+@click.option("--monitor-seconds", default=6, show_default=True, type=click.IntRange(1, 3600),
+              help="Length of each local observation window (at most the spec's).")
+def run_local(spec: str, workdir: str, through: str | None, inject: str | None, monitor_seconds: int) -> None:
+    """Run the pipeline on this machine: training, gates, registration, then the release to each environment up
+    to ENV behind local routers that split traffic by weight, with rollback on failure."""
     from mlops_gen.commands.run_local import run_run_local
 
-    _handled(run_run_local)(spec, workdir)
+    _handled(run_run_local)(spec, workdir, through, inject, monitor_seconds)
 
 
 def run(argv: Sequence[str]) -> int:

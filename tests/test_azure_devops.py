@@ -370,8 +370,17 @@ def test_drift_monitor_follows_the_spec(rendered: dict[Path, Path]) -> None:
         assert document["trigger"] == "none" and document["schedules"][0]["cron"] == drift.schedule
         body = _step_with(_stage(document, "DriftCheck"), "detect_drift.py")
         assert f"--method {drift.method}" in body and f"--threshold {drift.threshold:g}" in body
+        # Only the check's result "drift" retrains: the condition reads the output variable the check's step
+        # (named `drift`) sets, in the stage-dependency form Azure documents for stage conditions
+        # (learn.microsoft.com/azure/devops/pipelines/process/conditions); a failed check starts nothing.
+        (job,) = _stage(document, "DriftCheck")["jobs"]
+        (step,) = [step for step in job["steps"] if step.get("name") == "drift"]
+        script = step["inputs"]["inlineScript"]
+        assert "##vso[task.setvariable variable=result;isOutput=true]" in script
+        assert script.index("detect_drift.py") < script.index("task.setvariable")
         retrain = _stage(document, "Retrain")
-        assert retrain["condition"] == "failed()"
+        assert retrain["condition"] == (f"and(succeeded(), eq(dependencies.DriftCheck.outputs"
+                                        f"['{job['job']}.drift.result'], 'drift'))")
         assert "az pipelines run --name '$(trainingPipeline)'" in _step_with(retrain, "az pipelines run")
         assert document["variables"]["trainingPipeline"] == f"{spec.model.name}-training"
 
@@ -405,7 +414,9 @@ def test_extension_steps_at_their_places(rendered: dict[Path, Path]) -> None:
     assert steps.index("Refresh features") < steps.index("Submit the training job")
     assert steps.index("Collect the training metrics") < steps.index("Log lineage")
     steps = order(_stage(training, "ModelValidation"))
-    assert steps.index("Publish quality gates") < steps.index("Bias review ticket")
+    # Your after_validation steps run after every gate (the model's order).
+    gates = [i for i, name in enumerate(steps) if name.startswith(("Metric gates", "Champion", "Fairness", "Explain"))]
+    assert gates and max(gates) < steps.index("Bias review ticket")
     staging = _on(_stage(deployment, "DeployToStaging")["jobs"][0]["strategy"]["runOnce"])["success"]["steps"]
     names = [step.get("displayName", "") for step in staging]
     assert (names.index("Publish endpoint tests on staging (release)") < names.index("Load test")

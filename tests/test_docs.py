@@ -127,7 +127,7 @@ def test_house_prices_readme_blue_green_and_github_only() -> None:
     assert ["Metric gate", "`mae`", "≤ 25000"] in thresholds
     assert ["Metric gate", "`r2`", "≥ 0.75"] in thresholds
     assert not any(row[0] == "Canary steps" for row in thresholds)
-    assert "swap all traffic to green" in text
+    assert "Smoke test canary directly" in text and "Route 100% of the traffic to canary" in text
     assert "gh secret set SLACK_WEBHOOK_URL" in text
     assert "azure-pipelines" not in text
 
@@ -163,10 +163,19 @@ def test_flow_diagram_is_well_formed(spec: Path) -> None:
 def test_canary_diagram_has_every_increment_and_rollback() -> None:
     _spec_file, text = _readme(SPECS / "customer-churn.yaml")
     block = "\n".join(_mermaid_block(text))
-    for percentage in (10, 25, 50, 100):
-        assert f'canary_production_{percentage}["production: canary {percentage} % (aks)"]' in block
-        assert f'monitor_production_{percentage} -.->|"limits exceeded"| rollback_production' in block
-    assert 'approval_production{{"Approval: production"}}' in block
+    # Drawn from the pipeline model: each increment's deploy and monitor, in order, each able to roll back; the
+    # endpoint tests before the promotion, the promotion last.
+    order = []
+    for index, percentage in enumerate((10, 25, 50, 100), start=1):
+        deploy = f"step_production_{index}_deploy_{percentage}"
+        assert f'{deploy}["production: Deploy customer-churn-canary with {percentage}% of the traffic"]' in block
+        monitor = f"step_production_{index}_monitor_{percentage}"
+        assert f'{monitor} -.->|"fails"| rollback_production' in block
+        order += [block.index(f"    {deploy}["), block.index(f"    {monitor}{{")]
+    order += [block.index("    step_production_5_tests{"), block.index("    step_production_6_promote[")]
+    assert order == sorted(order)
+    assert "step_production_5_tests --> step_production_6_promote" in block
+    assert 'approval_production{{"Approval: production (once per release)"}}' in block
     assert 'gate_fairness{"Fairness: demographic_parity_ratio ≥ 0.8 (age, gender)"}' in block
 
 

@@ -357,7 +357,7 @@ def test_extension_steps_render_at_their_places(rendered: dict[str, tuple[Projec
         return [step.get("name", "") for step in jobs[job_id]["steps"]]
 
     train = names("train")
-    assert train.index("Refresh features") < train.index("Submit the training job to Azure ML")
+    assert train.index("Refresh features") < train.index("Submit the training job")
     assert train.index("Log the training run") > train.index("Collect the training metrics")
     assert "Compliance check: PII" in names("validate-model")
     assert "Load test" in names("deploy-staging")
@@ -384,3 +384,27 @@ def test_rendering_is_deterministic(tmp_path: Path) -> None:
     for model, files in first.items():
         for relative, data in files.items():
             assert (tmp_path / model / relative).read_bytes() == data, f"{model}/{relative}"
+
+
+def test_only_a_drift_result_starts_retraining(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    """detect_drift.py exits 0 for drift and for no drift (the report's "result" says which) and non-zero only
+    when the check could not run: retraining and the drift notification follow the result, never a failure."""
+    seen = 0
+    for spec, folder in rendered.values():
+        path = folder / ".github" / "workflows" / "drift-monitor.yml"
+        if not spec.monitoring.drift.enabled:
+            assert not path.exists()
+            continue
+        seen += 1
+        jobs = yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"]
+        detect = jobs["detect-drift"]
+        assert detect["outputs"] == {"result": "${{ steps.result.outputs.result }}"}
+        names = [step.get("id") for step in detect["steps"]]
+        runs = [step.get("run", "") for step in detect["steps"]]
+        reads = names.index("result")
+        assert "jq --raw-output .result drift-report.json" in runs[reads]
+        assert any("detect_drift.py" in run for run in runs[:reads])
+        for job_id in ("retrain", "notify"):
+            assert jobs[job_id]["if"] == "needs.detect-drift.outputs.result == 'drift'", job_id
+            assert "failure()" not in jobs[job_id]["if"]
+    assert seen

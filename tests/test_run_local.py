@@ -57,7 +57,7 @@ def _junit(path: Path) -> tuple[int, int]:
 def test_churn_pipeline_passes_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["run-local", str(CHURN), "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "run-local: every stage passed" in out and "metric gate" in out and "PASSED" in out
+    assert "run-local: every stage passed" in out and "Metric gates" in out and "PASSED" in out
     model = tmp_path / "customer-churn"
     results = model / ".mlops" / "results"
     metrics = json.loads((results / "metrics.json").read_text(encoding="utf-8"))
@@ -65,7 +65,7 @@ def test_churn_pipeline_passes_end_to_end(tmp_path: Path, capsys: pytest.Capture
     for report in ("data-validation.xml", "metric-gates.xml", "fairness.xml", "champion-challenger.xml"):
         tests, failures = _junit(results / report)
         assert tests > 0 and failures == 0, report
-    tests, failures = _junit(results / "endpoint-tests.xml")
+    tests, failures = _junit(results / "endpoint-tests-staging-tests.xml")
     assert tests >= 4 and failures == 0
     card = (results / "model_card.md").read_text(encoding="utf-8")
     assert "# Model card: customer-churn version 1" in card and "demographic_parity_ratio" in card
@@ -86,7 +86,7 @@ def test_unreachable_accuracy_fails_at_the_metric_gate_and_registers_nothing(
     strict.write_text(text.replace("accuracy: {min: 0.85}", "accuracy: {min: 0.999}"), encoding="utf-8")
     assert run(["run-local", str(strict), "--workdir", str(tmp_path / "work")]) == 1
     captured = capsys.readouterr()
-    assert "FAILED at gate 'metric gate'" in captured.err
+    assert "FAILED at gate 'Metric gates'" in captured.err
     assert "no model version was registered" in captured.err
     assert "accuracy" in captured.err
     model = tmp_path / "work" / "customer-churn"
@@ -96,7 +96,8 @@ def test_unreachable_accuracy_fails_at_the_metric_gate_and_registers_nothing(
     assert not (results / "version.json").exists()
     assert _versions(model / ".mlops" / "state", "customer-churn") == []
     stages = {s["name"]: s["status"] for s in json.loads((results / "run-local.json").read_text("utf-8"))["stages"]}
-    assert stages["metric gate"] == "failed" and stages["register model"] == "skipped"
+    assert stages["Metric gates"] == "failed"
+    assert stages["Register the model version with lineage tags"] == "skipped"
 
 
 def test_generated_test_suite_passes_for_a_regression_spec(tmp_path: Path) -> None:

@@ -135,9 +135,10 @@ def test_run_local_stages_follow_the_script_contract(spec_path: Path) -> None:
         assert used <= set(declared), f"{script}: {sorted(used - set(declared))}"
         required = {name for name, flag in declared.items() if flag.required and name not in common}
         assert required <= used, f"{script} misses {sorted(required - used)}"
-    names = [stage.name for stage in stages]
-    gates = [i for i, stage in enumerate(stages) if stage.gate and stage.argv[0].startswith("src/")]
-    assert all(i < names.index("register model") for i in gates), "every gate runs before registration"
+    training = training_stages(spec, lineage, data)
+    register = next(i for i, stage in enumerate(training) if stage.argv[0] == "src/registration/register_model.py")
+    gates = [i for i, stage in enumerate(training) if stage.gate]
+    assert gates and all(i < register for i in gates), "every gate runs before registration"
 
 
 def test_venv_is_reused_for_the_same_requirements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,10 +1,12 @@
-"""`mlops-gen run-local SPEC [--workdir DIR]`: the training pipeline, the scoring server and the endpoint tests,
-all on this machine.
+"""`mlops-gen run-local SPEC [--workdir DIR] [--through ENV] [--inject FAULT]`: the pipeline on this machine.
 
 The model folder is generated into DIR/<model.name>/ (owned files refreshed, seeded ones kept), a virtual
 environment is built from its requirements (cached by their hash), the sample data is made when the spec's local
-data file is missing, and the stages run in pipeline order with `--backend local`: an MLflow sqlite store under
-the model folder's .mlops/state. A failing gate stops the run before registration, so no version is registered.
+data file is missing, and the pipeline model's steps run in order with `--backend local`: an MLflow sqlite store
+under the model folder's .mlops/state. A failing gate stops the run before registration. Then the release to each
+environment up to ENV (default: the first), each endpoint a local router splitting requests by weight between
+scoring servers; a failing step rolls the release back. Endpoints outlive the run (suspended, started again by
+the next run in the same DIR), so a second run releases a second version next to the first.
 """
 
 from __future__ import annotations
@@ -19,22 +21,35 @@ import click
 
 from mlops_gen.commands.generate import run_generate
 from mlops_gen.errors import EXIT_DIFFERENCES, UserError
+from mlops_gen.local.release import (
+    FAULTS,
+    RunStages,
+    local_status,
+    print_summary,
+    releases_through,
+    run_release,
+    summary,
+    write_fault,
+)
 from mlops_gen.local.stages import (
     RESULTS,
     STATE,
     Outcome,
     Stage,
+    drift_stages,
     run_stage,
-    serving_stages,
     skipped,
     stage_env,
     training_stages,
 )
 from mlops_gen.local.venv import ensure_venv
+from mlops_gen.pipeline import build_pipeline
 from mlops_gen.render.context import spec_hash
 from mlops_gen.spec.validate import SpecFile, load_specs
 
 STAGE_TIMEOUT_SECONDS = 1800
+REGISTER = "src/registration/register_model.py"
+MONITOR_SECONDS = 6  # each local observation window, at most the spec's (--monitor-seconds)
 
 
 def _git(folder: Path, *args: str) -> str | None:
@@ -65,33 +80,62 @@ def _print_table(outcomes: list[Outcome]) -> None:
         click.echo(f"{outcome.stage.name:<{width}}  {outcome.status.upper():<7}  {seconds}")
 
 
-def _run(stages: list[Stage], python: Path, model_dir: Path, first_index: int) -> list[Outcome]:
+def _runner(python: Path, model_dir: Path) -> RunStages:
     env = stage_env(python)
-    outcomes: list[Outcome] = []
-    for index, stage in enumerate(stages, start=first_index):
-        click.echo(f"[{index:02d}] {stage.name} ...", nl=False)
-        outcome = run_stage(stage, index, python, model_dir, env, STAGE_TIMEOUT_SECONDS)
-        click.echo(f" {outcome.status} ({outcome.seconds:.1f}s)")
-        outcomes.append(outcome)
-        if outcome.status == "failed":
-            outcomes += skipped(stages[len(outcomes):])
-            break
-    return outcomes
+
+    def run(stages: list[Stage], first_index: int) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for index, stage in enumerate(stages, start=first_index):
+            if not stage.runs_here:
+                click.echo(f"[{index:02d}] {stage.name} ... skipped")
+                outcomes.append(Outcome(stage, "skipped"))
+                continue
+            click.echo(f"[{index:02d}] {stage.name} ...", nl=False)
+            outcome = run_stage(stage, index, python, model_dir, env, STAGE_TIMEOUT_SECONDS)
+            click.echo(f" {outcome.status} ({outcome.seconds:.1f}s)")
+            outcomes.append(outcome)
+            if outcome.status == "failed":
+                outcomes += skipped(stages[len(outcomes):])
+                break
+        return outcomes
+
+    return run
 
 
-def _stop_servers(python: Path, model_dir: Path) -> None:
+def _drift_result(results: Path, outcomes: list[Outcome]) -> dict[str, object]:
+    """drift | no_drift from the report, or error when the check failed: only drift starts retraining."""
+    report = results / "drift-report.json"
+    if any(o.status != "passed" for o in outcomes) or not report.exists():
+        verdict: dict[str, object] = {"result": "error", "retrain": False}
+    else:
+        found = json.loads(report.read_text(encoding="utf-8"))
+        verdict = {"result": found["result"], "retrain": found["result"] == "drift",
+                   "drifted_features": found.get("drifted_features", [])}
+    click.echo(f"drift check: {verdict['result']}; "
+               + ("retraining is triggered (the pipeline's drift job dispatches a training run)"
+                  if verdict["retrain"] else "no retraining"))
+    return verdict
+
+
+def _suspend_servers(python: Path, model_dir: Path) -> None:
+    """Stop the local routers and scoring servers; their records stay for the next run in this work dir."""
     script = model_dir / "src" / "deployment" / "local_target.py"
     if script.exists():
-        subprocess.run([str(python), str(script), "stop", "--workdir", STATE], cwd=model_dir, env=stage_env(python),
-                       capture_output=True, check=False, timeout=120)
+        subprocess.run([str(python), str(script), "suspend", "--workdir", STATE], cwd=model_dir,
+                       env=stage_env(python), capture_output=True, check=False, timeout=120)
 
 
-def run_run_local(spec: str, workdir: str) -> int:
+def run_run_local(spec: str, workdir: str, through: str | None = None, inject: str | None = None,
+                  monitor_seconds: int = MONITOR_SECONDS) -> int:
     specs = load_specs([spec])
     if len(specs) != 1:
         raise UserError(f"{spec}: run-local takes one spec file")
+    if inject is not None and inject not in FAULTS:
+        raise UserError(f"--inject {inject}: use one of {', '.join(FAULTS)}")
     spec_file = specs[0]
     model = spec_file.spec
+    pipeline = build_pipeline(model)
+    releases = releases_through(pipeline, through)
     root = Path(workdir)
     if root.exists() and not root.is_dir():
         raise UserError(f"{workdir}: exists and is not a directory")
@@ -102,34 +146,59 @@ def run_run_local(spec: str, workdir: str) -> int:
     for stale in results.glob("*") if results.exists() else []:  # this run's results only
         if stale.is_file():
             stale.unlink()
+    run = _runner(python, model_dir)
 
     data_path = model.data.local_path
     prepare = [] if (model_dir / data_path).exists() else [
         Stage("make sample data", ("src/data/make_sample_data.py", "--output", data_path), local_flags=False)]
     lineage = _lineage(spec_file)
-    training = [*prepare, *training_stages(model, lineage, data_path)]
-    outcomes = _run(training, python, model_dir, 1)
-    if all(o.status == "passed" for o in outcomes):
-        try:
-            outcomes += _run(serving_stages(model, lineage, data_path), python, model_dir, len(outcomes) + 1)
-        finally:
-            _stop_servers(python, model_dir)
-    else:
-        outcomes += skipped(serving_stages(model, lineage, data_path))
+    outcomes = run([*prepare, *training_stages(model, lineage, data_path)], 1)
+    training = list(outcomes)
+    trained = all(o.status == "passed" for o in outcomes)
+    release_results = []
+    drift_result: dict[str, object] | None = None
+    try:
+        if trained:
+            version = json.loads((results / "version.json").read_text(encoding="utf-8"))["version"]
+            write_fault(model_dir, None, "", 0)
+            for release in releases:
+                if release is releases[-1]:  # a fault hits the version under release in ENV, the last one
+                    write_fault(model_dir, inject, str(version), float(model.rollout.monitor.max_latency_ms))
+                result = run_release(release, run, lineage, data_path, len(outcomes) + 1, click.echo,
+                                     monitor_seconds)
+                release_results.append(result)
+                outcomes += result.outcomes
+                if not result.completed:
+                    break
+            if all(result.completed for result in release_results) and model.monitoring.drift.enabled:
+                drift = run(drift_stages(model, inject == "drift"), len(outcomes) + 1)
+                outcomes += drift
+                drift_result = _drift_result(results, drift)
+        aliases = [model.registry.aliases.staging, model.registry.aliases.production]
+        status = local_status(python, model_dir, stage_env(python), model.model.name, aliases)
+    finally:
+        write_fault(model_dir, None, "", 0)
+        _suspend_servers(python, model_dir)
 
     _print_table(outcomes)
+    report = summary(pipeline, status, release_results, training)
+    report["drift"] = drift_result
     failed = next((o for o in outcomes if o.status == "failed"), None)
-    summary = {"spec": spec_file.shown_as, "model_dir": str(model_dir), "passed": failed is None,
-               "failed_stage": failed.stage.name if failed else None,
-               "stages": [{"name": o.stage.name, "status": o.status, "seconds": round(o.seconds, 2),
-                           "exit_code": o.exit_code, "gate": o.stage.gate} for o in outcomes]}
+    report.update({"spec": spec_file.shown_as, "model_dir": str(model_dir), "passed": failed is None,
+                   "through": releases[-1].env.name, "inject": inject,
+                   "failed_stage": failed.stage.name if failed else None,
+                   "stages": [{"name": o.stage.name, "status": o.status, "seconds": round(o.seconds, 2),
+                               "exit_code": o.exit_code, "gate": o.stage.gate} for o in outcomes]})
     results.mkdir(parents=True, exist_ok=True)
-    (results / "run-local.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    click.echo(f"\nresults: {results}")
+    text = json.dumps(report, indent=2) + "\n"
+    (results / "run-local.json").write_text(text, encoding="utf-8")
+    (root / "summary.json").write_text(text, encoding="utf-8")
+    print_summary(report, click.echo)
+    click.echo(f"\nresults: {results}; summary: {root / 'summary.json'}")
     if failed is None:
         version = json.loads((results / "version.json").read_text(encoding="utf-8"))
-        click.echo(f"registered {version['model_name']} version {version['version']} "
-                   f"(alias {model.registry.aliases.staging}); model card: {results / 'model_card.md'}")
+        click.echo(f"registered {version['model_name']} version {version['version']}; released through "
+                   f"{releases[-1].env.name}; model card: {results / 'model_card.md'}")
         click.echo("run-local: every stage passed")
         return 0
     kind = "gate" if failed.stage.gate else "stage"
@@ -137,6 +206,9 @@ def run_run_local(spec: str, workdir: str) -> int:
                err=True)
     for line in failed.tail:
         click.echo(f"  | {line}", err=True)
-    if not any(o.stage.name == "register model" and o.status == "passed" for o in outcomes):
-        click.echo("run-local: no model version was registered", err=True)
+    if not trained:
+        if not any(o.stage.argv[:1] == (REGISTER,) and o.status == "passed" for o in outcomes):
+            click.echo("run-local: no model version was registered", err=True)
+    else:
+        click.echo("run-local: the release was stopped and rolled back", err=True)
     return EXIT_DIFFERENCES

@@ -59,20 +59,39 @@ def write_fault(model_dir: Path, fault: str | None, version: str, latency_ms: fl
                     encoding="utf-8")
 
 
+def monitor_window(release: Release, seconds: int) -> dict[str, str]:
+    """Flags that shorten each observation window to `seconds` (at most the spec's): on this machine the monitor
+    checks the orchestration and the router's split, not a production traffic sample."""
+    monitors = [step for step in release.steps() if step.kind == "monitor"]
+    if not monitors:
+        return {}
+    duration, interval = (monitors[0].value(flag) for flag in ("--duration-seconds", "--interval-seconds"))
+    duration = duration if isinstance(duration, int) else seconds
+    interval = interval if isinstance(interval, int) else 1
+    window = max(1, min(duration, seconds))
+    return {"--duration-seconds": str(window), "--interval-seconds": str(max(1, min(interval, window // 3 or 1)))}
+
+
 def run_release(release: Release, run: RunStages, lineage: dict[str, str], data_path: str,
-                first_index: int, echo: Callable[[str], None]) -> ReleaseResult:
+                first_index: int, echo: Callable[[str], None], monitor_seconds: int) -> ReleaseResult:
     """The release's steps in order; on the first failure, the rollback steps."""
     if release.approval:
         echo(f"approval for {release.env.name}: required once for this release; granted by run-local")
     steps: list[Step] = list(release.steps())
-    stages = [to_stage(step, lineage, data_path) for step in steps]
+    window = monitor_window(release, monitor_seconds)
+    stages = [to_stage(step, lineage, data_path, window if step.kind == "monitor" else None) for step in steps]
+    if window:  # say which window ran: the step's name carries the spec's
+        stages = [Stage(f"{stage.name} [run-local: {window['--duration-seconds']}s]", stage.argv, stage.gate,
+                        stage.local_flags) if step.kind == "monitor" else stage
+                  for stage, step in zip(stages, steps, strict=True)]
     outcomes = run(stages, first_index)
     if all(outcome.status == "passed" for outcome in outcomes):
         return ReleaseResult(release.env.name, outcomes, True)
     rollback = [to_stage(step, lineage, data_path) for step in release.rollback]
     if rollback:
         echo(f"{release.env.name}: a step failed; rolling back")
-        outcomes += run(rollback, first_index + len(outcomes))
+        for stage in rollback:  # each runs whatever the one before did, like steps on failure()
+            outcomes += run([stage], first_index + len(outcomes))
     return ReleaseResult(release.env.name, outcomes, False)
 
 

@@ -25,6 +25,7 @@ class Stage:
     argv: tuple[str, ...]  # after the interpreter: a script path or `-m pytest ...`
     gate: bool = False  # a failing gate is the model's verdict, not a broken run
     local_flags: bool = True  # contract scripts take --backend/--workdir
+    runs_here: bool = True  # False: a pipeline-only step (your extension scripts), reported as skipped
 
 
 @dataclass
@@ -36,6 +37,11 @@ class Outcome:
     log: Path | None = None
     tail: list[str] = field(default_factory=list)
 
+
+# What the drift check compares the training data with: inputs made like production's (a shifted copy for
+# `--inject drift`), since no traffic is logged on this machine.
+CURRENT_INPUTS = f"{RESULTS}/current-inputs.csv"
+DRIFT_SHIFT = "1.0"  # standard deviations: far above any threshold a spec allows for psi or ks
 
 # run-local's spelling of the model's files (the platforms have their own): all under the results folder.
 LOCAL_FILES = {"version": "version.json", "model-card": "model_card.md"}
@@ -53,16 +59,18 @@ def _local(value: Value, lineage: dict[str, str], data_path: str) -> str:
     if value.kind == "tag":
         return f"{value.arg}={lineage[value.arg]}"
     return {"data_path": data_path, "pipeline_config": "config/pipeline.yaml", "image": "local",
-            "run_url": "run=local"}[value.kind]
+            "run_url": "run=local", "drift_reference": data_path, "drift_current": CURRENT_INPUTS}[value.kind]
 
 
-def to_stage(step: Step, lineage: dict[str, str], data_path: str) -> Stage:
-    """One model step as a local command line."""
-    if step.script == EXTENSION:
-        return Stage(step.name, (step.path,), gate=step.gate, local_flags=False)
+def to_stage(step: Step, lineage: dict[str, str], data_path: str, overrides: dict[str, str] | None = None) -> Stage:
+    """One model step as a local command line; `overrides` replaces flag values (run-local's short monitor
+    windows)."""
+    if step.script == EXTENSION:  # your scripts run in the pipelines, with their cloud login; not here
+        return Stage(f"{step.name} (your step: pipelines only)", (step.path,), gate=step.gate, local_flags=False,
+                     runs_here=False)
     argv: list[str] = [] if step.script == PYTEST else [step.script]
     for flag, value in step.flags:
-        text = _local(value, lineage, data_path)
+        text = (overrides or {}).get(flag) or _local(value, lineage, data_path)
         argv += [text] if not flag else [f"{flag}={text}"] if flag == "--junitxml" else [flag, text]
     if step.script == PYTEST:
         return Stage(step.name, ("-m", "pytest", *argv, "-q", "-p", "no:cacheprovider"), gate=step.gate,
@@ -80,6 +88,15 @@ def serving_stages(spec: ProjectSpec, lineage: dict[str, str], data_path: str) -
     tests, each step the model's."""
     release = build_pipeline(spec).releases[0]
     return [to_stage(step, lineage, data_path) for step in release.steps()]
+
+
+def drift_stages(spec: ProjectSpec, shifted: bool) -> list[Stage]:
+    """The drift check on this machine: current inputs (shifted with `shifted`), then the model's drift steps."""
+    make = ("src/data/make_sample_data.py", "--output", CURRENT_INPUTS, "--rows", "2000", "--seed", "7",
+            *(("--shift", DRIFT_SHIFT) if shifted else ()))
+    lineage: dict[str, str] = {}
+    return [Stage("current inputs" + (" (shifted)" if shifted else ""), make, local_flags=False),
+            *(to_stage(step, lineage, spec.data.local_path) for step in build_pipeline(spec).drift)]
 
 
 def run_stage(stage: Stage, index: int, python: Path, model_dir: Path, env: dict[str, str],

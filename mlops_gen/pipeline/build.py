@@ -35,6 +35,17 @@ def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ..
     return tuple(steps)
 
 
+def _drift(spec: ProjectSpec) -> tuple[Step, ...]:
+    drift = spec.monitoring.drift
+    if not drift.enabled:
+        return ()
+    return (Step("detect-drift", "Detect drift", "src/monitoring/detect_drift.py", (
+        ("--reference", Ref("drift_reference")), ("--current", Ref("drift_current")), ("--target", spec.data.target),
+        ("--method", drift.method), ("--threshold", number(drift.threshold)),
+        ("--output", Ref("file", "drift-report"))), kind="check"),)
+
+
 def build_pipeline(spec: ProjectSpec) -> Pipeline:
     rel = releases(spec)
-    return Pipeline(training=training_stages(spec), releases=rel, post_release=_post_release(spec, rel))
+    return Pipeline(training=training_stages(spec), releases=rel, post_release=_post_release(spec, rel),
+                    drift=_drift(spec))

@@ -123,6 +123,9 @@ class Pipeline:
     training: tuple[Stage, ...]
     releases: tuple[Release, ...]
     post_release: tuple[Step, ...]
+    # The scheduled drift check: its report's "result" (drift | no_drift) decides on retraining; a failing step is
+    # an error, never drift.
+    drift: tuple[Step, ...] = ()
 
     def release(self, env_name: str) -> Release:
         return next(release for release in self.releases if release.env.name == env_name)

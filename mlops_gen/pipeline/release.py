@@ -14,7 +14,8 @@ Rules every strategy keeps (issue 11):
 
 from __future__ import annotations
 
-from mlops_gen.pipeline.model import EXTENSION, PYTEST, Flags, Phase, Ref, Release, Step, When
+from mlops_gen.pipeline.model import PYTEST, Flags, Phase, Ref, Release, Step, When
+from mlops_gen.pipeline.training import extensions
 from mlops_gen.render.context import EnvView, environments
 from mlops_gen.spec.model import ProjectSpec
 
@@ -119,9 +120,7 @@ def _increments(spec: ProjectSpec, env: EnvView) -> tuple[Phase, ...]:
 
 
 def _extensions(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
-    point = "after_production_deployment" if env.production else "after_staging_deployment"
-    return tuple(Step(f"extension-{index}", step.name, EXTENSION, path=step.script, kind="check")
-                 for index, step in enumerate(getattr(spec.extensions, point)))
+    return extensions(spec, "after_production_deployment" if env.production else "after_staging_deployment")
 
 
 def _promote(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:

@@ -7,7 +7,7 @@ run, a folder of the agent, run-local's results folder). Lineage tags are `Ref("
 
 from __future__ import annotations
 
-from mlops_gen.pipeline.model import Flags, Ref, Stage, Step
+from mlops_gen.pipeline.model import EXTENSION, Flags, Ref, Stage, Step
 from mlops_gen.render.filters import number
 from mlops_gen.spec.model import (
     LOWER_IS_BETTER,
@@ -47,53 +47,71 @@ def _data(spec: ProjectSpec) -> Flags:
 def training_stages(spec: ProjectSpec) -> tuple[Stage, ...]:
     data, model, name = spec.data, spec.model, spec.model.name
     job = file("job")
-    validate = Step("validate-data", "validate data", "src/data_validation/validate_data.py", (
+    validate = Step("validate-data", "Validate the training data against its expectations",
+                    "src/data_validation/validate_data.py", (
         *_data(spec), ("--expectations", data.expectations),
         ("--junit-output", file("data-validation.xml")), ("--report-output", file("data-validation.json"))),
         kind="gate", gate=True)
     train = (
-        Step("train", "train", "src/training/submit_training.py", (
+        Step("train", "Submit the training job", "src/training/submit_training.py", (
             ("--experiment", experiment_name(spec)), ("--compute", spec.training.compute), *_data(spec),
             ("--target", data.target), ("--task", model.task), ("--config", spec.training.config),
             ("--test-size", data.test_size), ("--timeout-minutes", spec.training.timeout_minutes),
             ("--job-file", job), *_tags(TRAINING_TAGS, {}))),
-        Step("wait", "wait for training", "src/training/wait_for_completion.py", (
+        Step("wait", f"Wait for the training job (at most {spec.training.timeout_minutes} minutes)",
+             "src/training/wait_for_completion.py", (
             ("--job-file", job), ("--timeout-minutes", spec.training.timeout_minutes))),
-        Step("metrics", "collect metrics", "src/training/get_metrics.py", (
+        Step("metrics", "Collect the training metrics", "src/training/get_metrics.py", (
             ("--job-file", job), ("--output", file("metrics")))),
     )
-    gates = [Step("metric-gate", "metric gate", "src/validation/validate_metrics.py", (
+    gates = [Step("metric-gate", "Metric gates", "src/validation/validate_metrics.py", (
         ("--metrics-file", file("metrics")), *gate_flags(spec), ("--junit-output", file("metric-gates.xml"))),
-        kind="gate", gate=True)]
+        kind="gate", gate=True, azure=False)]  # compares numbers in a file: no cloud access
     if spec.champion_challenger.enabled:
         metric = champion_metric(spec)
-        gates.append(Step("champion-challenger", "champion/challenger", "src/validation/champion_challenger.py", (
+        gates.append(Step("champion-challenger", f"Champion/challenger against the {spec.registry.aliases.production} "
+                          "alias", "src/validation/champion_challenger.py", (
             ("--metrics-file", file("metrics")), ("--model-name", name), ("--alias", spec.registry.aliases.production),
             ("--metric", metric), ("--direction", "lower" if metric in LOWER_IS_BETTER else "higher"),
             ("--min-improvement", spec.champion_challenger.min_improvement),
             ("--junit-output", file("champion-challenger.xml")), ("--output", file("champion-challenger"))),
             kind="gate", gate=True))
     if fairness_enabled(spec) and spec.fairness is not None and model.task == "classification":
-        gates.append(Step("fairness-gate", "fairness gate", "src/validation/fairness_assessment.py", (
+        gates.append(Step("fairness-gate", f"Fairness gate ({spec.fairness.metric} at least "
+                          f"{number(spec.fairness.threshold)})", "src/validation/fairness_assessment.py", (
             ("--job-file", job), ("--target", data.target),
             *(("--sensitive-feature", feature) for feature in spec.fairness.sensitive_features),
             ("--metric", spec.fairness.metric), ("--threshold", spec.fairness.threshold),
             ("--junit-output", file("fairness.xml")), ("--output", file("fairness"))), kind="gate", gate=True))
     if spec.explainability.enabled:
-        gates.append(Step("explainability", "explainability", "src/validation/explainability_analysis.py", (
+        gates.append(Step("explainability", f"Explainability report ({spec.explainability.method})",
+                          "src/validation/explainability_analysis.py", (
             ("--job-file", job), ("--target", data.target), ("--method", spec.explainability.method),
             ("--top-features", spec.explainability.top_features), ("--output", file("explainability")))))
     register = (
-        Step("register", "register model", "src/registration/register_model.py", (
+        Step("register", "Register the model version with lineage tags", "src/registration/register_model.py", (
             ("--job-file", job), ("--model-name", name), ("--metrics-file", file("metrics")),
             *_tags(REGISTRATION_TAGS, spec.registry.tags), ("--output", file("version")))),
-        Step("alias-staging", f"promote to {spec.registry.aliases.staging}", "src/registration/promote_model.py", (
+        Step("alias-staging", f"Point the {spec.registry.aliases.staging} alias at the new version",
+             "src/registration/promote_model.py", (
             ("--model-name", name), ("--version-file", file("version")), ("--alias", spec.registry.aliases.staging))),
-        Step("model-card", "model card", "src/documentation/generate_model_card.py", (
+        Step("archive", f"Archive old versions (keep {spec.registry.keep_versions} and every aliased one)",
+             "src/registration/archive_versions.py", (("--model-name", name),
+                                                       ("--keep", spec.registry.keep_versions))),
+        Step("model-card", "Generate the model card", "src/documentation/generate_model_card.py", (
             ("--model-name", name), ("--version-file", file("version")), ("--metrics-file", file("metrics")),
             *((("--fairness-file", file("fairness")),) if any(s.id == "fairness-gate" for s in gates) else ()),
             *((("--explainability-file", file("explainability")),) if spec.explainability.enabled else ()),
             ("--pipeline-config", Ref("pipeline_config")), ("--output", file("model-card")))),
     )
-    return (Stage("data", "Data validation", (validate,)), Stage("train", "Training", train),
-            Stage("validate", "Model validation", tuple(gates)), Stage("register", "Registration", register))
+    return (Stage("data", "Data validation", (validate,)),
+            Stage("train", "Training", (*extensions(spec, "before_training"), *train,
+                                        *extensions(spec, "after_training"))),
+            Stage("validate", "Model validation", (*gates, *extensions(spec, "after_validation"))),
+            Stage("register", "Registration", register))
+
+
+def extensions(spec: ProjectSpec, point: str) -> tuple[Step, ...]:
+    """Your steps at an extension point (spec.extensions.<point>), in the model like every other step."""
+    return tuple(Step(f"{point}-{index}", step.name, EXTENSION, path=step.script, kind="check")
+                 for index, step in enumerate(getattr(spec.extensions, point)))

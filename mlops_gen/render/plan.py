@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlops_gen.errors import UserError
+from mlops_gen.registry import PLATFORMS, REGISTRY
+from mlops_gen.registry import TARGETS as REGISTRY_TARGETS
 from mlops_gen.spec.model import ProjectSpec
 
 Mode = Literal["owned", "seeded"]
-TARGETS = ("azure_devops", "github_actions", "scripts", "docker", "k8s", "docs")
+TARGETS = REGISTRY_TARGETS
 ALWAYS_ON = ("repo_files",)  # planned whatever the --target selection: files about the folder itself
 
 
@@ -36,16 +38,7 @@ Finisher = Callable[[ProjectSpec, Sequence[OutputFile]], list[OutputFile]]
 
 
 def _planners() -> dict[str, Planner]:
-    from mlops_gen.targets import azure_devops, docker, docs, github_actions, k8s, scripts
-
-    return {
-        "azure_devops": azure_devops.outputs,
-        "github_actions": github_actions.outputs,
-        "scripts": scripts.outputs,
-        "docker": docker.outputs,
-        "k8s": k8s.outputs,
-        "docs": docs.outputs,
-    }
+    return {target.name: target.planner() for target in REGISTRY}
 
 
 def _finishers() -> dict[str, Finisher]:
@@ -92,7 +85,7 @@ def _plan_targets(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]
     for name, planner in _planners().items():
         if name not in targets:
             continue
-        if name in ("azure_devops", "github_actions") and name not in spec.platforms:
+        if name in PLATFORMS and name not in spec.platforms:
             continue
         files.extend(planner(spec))
     return files

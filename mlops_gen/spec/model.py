@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops_gen.registry import PLATFORMS, Platform
 from mlops_gen.spec.types import (
     AliasName,
     AssetName,
@@ -42,7 +43,6 @@ from mlops_gen.spec.types import (
     WorkspaceName,
 )
 
-Platform = Literal["azure_devops", "github_actions"]
 Task = Literal["classification", "regression"]
 DeployTarget = Literal["aci", "aks", "azureml_online_endpoint"]
 Strategy = Literal["canary", "blue_green", "rolling", "direct"]
@@ -269,7 +269,7 @@ class ProjectSpec(Section):
     api_version: Literal["mlops-gen/v1"] = Field(alias="apiVersion", description="Spec format version.")
     kind: Literal["ModelPipeline"] = Field(description="Document kind.")
     model: ModelInfo = Field(description="The model this spec describes.")
-    platforms: list[Platform] = Field(default=["azure_devops", "github_actions"], min_length=1,
+    platforms: list[Platform] = Field(default=list(PLATFORMS), min_length=1,
                                       description="CI/CD platforms to render (at least one).")
     azure: Azure = Field(default=Azure(), description="Azure resources used by the pipelines.")
     python_version: Literal["3.10", "3.11", "3.12", "3.13"] = Field("3.12",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mlops_gen.registry import PLATFORMS
 from mlops_gen.spec.model import (
     CLASSIFICATION_METRICS,
     RATIO_METRICS,
@@ -106,7 +107,7 @@ def _rollout(spec: ProjectSpec) -> Iterator[Finding]:
 
 def _platforms(spec: ProjectSpec) -> Iterator[Finding]:
     if not spec.platforms:
-        yield ("platforms",), "at least one platform is needed: azure_devops and/or github_actions"
+        yield ("platforms",), f"at least one platform is needed: {' and/or '.join(PLATFORMS)}"
     if len(set(spec.platforms)) != len(spec.platforms):
         yield ("platforms",), "platforms must be unique"
 

@@ -8,30 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.build import MONITORING_TARGETS
 from mlops_gen.pipeline.training import gate_flags
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled
+from mlops_gen.targets.azure_steps import PATHS, training_steps
 from mlops_gen.targets.github_actions import PIP_AUDIT
 
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
-
-# Where stage outputs live in the agent's working directory; artifacts carry them between jobs and pipelines.
-PATHS = {
-    "training_dir": "outputs/training",
-    "job_file": "outputs/training/training-job.json",
-    "metrics_file": "outputs/training/metrics.json",
-    "reports_dir": "reports",
-    "registration_dir": "outputs/registration",
-    "version_file": "outputs/registration/model-version.json",
-    "model_card": "outputs/registration/model-card.md",
-    "endpoints_dir": "outputs/endpoints",
-    "docs_dir": "outputs/docs",
-    "pipeline_config": "config/pipeline.yaml",
-    "smoke_data": "tests/data/smoke_test_data.json",
-    "endpoint_tests": "tests/endpoint",
-    "image_dir": "outputs/image",
-}
 
 ARTIFACTS = {
     "training": "training",
@@ -92,7 +77,9 @@ def repeated_args(spec: ProjectSpec) -> dict[str, list[tuple[str, str]]]:
 
 
 def _extra(spec: ProjectSpec) -> dict[str, Any]:
+    pipeline = build_pipeline(spec)
     return {
+        "training": training_steps(pipeline.training),
         **repeated_args(spec),
         "vm_image": VM_IMAGE,
         "monitoring_targets": sorted(MONITORING_TARGETS),

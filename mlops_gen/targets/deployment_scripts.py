@@ -17,6 +17,7 @@ TARGET = "scripts"
 DEPLOYMENT_SCRIPTS = (
     "src/deployment/deploy.py",
     "src/deployment/export_model.py",
+    "src/deployment/local_router.py",
     "src/deployment/monitor_deployment.py",
     "src/deployment/pre_deployment_checks.py",
     "src/deployment/promote.py",

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_gen.render.context import environments
+from mlops_gen.pipeline import build_pipeline
+from mlops_gen.pipeline.model import EXTENSION
+from mlops_gen.registry import PLATFORM_LABELS, REGISTRY
 from mlops_gen.render.filters import number
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import LOWER_IS_BETTER, ProjectSpec, champion_metric, fairness_enabled, metric_gates
-
-PLATFORM_LABELS = {"azure_devops": "Azure DevOps", "github_actions": "GitHub Actions"}
 
 # Mermaid shape delimiters; labels always go between double quotes inside them.
 SHAPES = {
@@ -76,14 +76,12 @@ def _purpose(path: str) -> str:
 
 
 def pipeline_files(spec: ProjectSpec) -> list[PipelineFile]:
-    from mlops_gen.targets import azure_devops, github_actions
-
-    planners = {"azure_devops": azure_devops.outputs, "github_actions": github_actions.outputs}
     found = []
-    for platform, planner in planners.items():
-        if platform not in spec.platforms:
+    for target in REGISTRY:
+        if not target.platform or target.name not in spec.platforms:
             continue
-        for output in sorted(planner(spec), key=lambda f: f.path):
+        platform = target.name
+        for output in sorted(target.planner()(spec), key=lambda f: f.path):
             if output.path.endswith((".yml", ".yaml")):
                 found.append(PipelineFile(PLATFORM_LABELS[platform], output.path, _purpose(output.path)))
     return found
@@ -164,37 +162,32 @@ def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
     monitor = spec.rollout.monitor
     limits = (f"{monitor.duration_seconds} s: error rate ≤ {number(monitor.max_error_rate)}, "
               f"p95 ≤ {monitor.max_latency_ms} ms")
-    for env in environments(spec):
-        if env.env.approval == "required":
-            last = chain(Node(_id("approval", env.name), f"Approval: {env.name}", "approval"), last)
-        target = env.env.target
-        if env.strategy == "canary":
-            rollback = _id("rollback", env.name)
-            for percentage in spec.rollout.increments:
-                step = Node(_id("canary", env.name, percentage), f"{env.name}: canary {percentage} % ({target})")
-                last = chain(step, last, "" if percentage == spec.rollout.increments[0] else "healthy")
-                check = Node(_id("monitor", env.name, percentage), f"Monitor {limits}", "gate")
-                last = chain(check, last)
-                if spec.rollout.auto_rollback:
-                    edges.append(Edge(check.id, rollback, "limits exceeded", dotted=True))
-            if spec.rollout.auto_rollback:
-                nodes.append(Node(rollback, f"Roll back {env.name} to the stable deployment", "fail"))
-            last = chain(Node(_id("promote", env.name), f"{env.name}: promote canary to stable"), last, "healthy")
-        elif env.strategy == "blue_green":
-            last = chain(Node(_id("green", env.name), f"{env.name}: deploy green, no traffic ({target})"), last)
-            check = Node(_id("monitor", env.name), f"Test and monitor green {limits}", "gate")
-            last = chain(check, last)
-            if spec.rollout.auto_rollback:
-                rollback = _id("rollback", env.name)
-                nodes.append(Node(rollback, f"Remove green; blue keeps serving {env.name}", "fail"))
-                edges.append(Edge(check.id, rollback, "limits exceeded", dotted=True))
-            last = chain(Node(_id("swap", env.name), f"{env.name}: swap all traffic to green"), last, "healthy")
-        else:
-            how = "rolling update" if env.strategy == "rolling" else "deploy"
-            last = chain(Node(_id("deploy", env.name), f"{env.name}: {how} ({target})"), last)
-        last = chain(Node(_id("tests", env.name), f"{env.name}: smoke and integration tests"), last)
-        point = "after_production_deployment" if env.production else "after_staging_deployment"
-        last = extensions(point, last, env.name)
+    target_steps = {"deploy", "route", "test", "monitor", "check", "promote"}
+    for release in build_pipeline(spec).releases:
+        env = release.env
+        if release.approval:
+            last = chain(Node(_id("approval", env.name), f"Approval: {env.name} (once per release)", "approval"),
+                         last)
+        rollback = _id("rollback", env.name)
+        has_rollback = any(step.kind == "rollback" for step in release.rollback)
+        for phase_index, phase in enumerate(release.phases):
+            for step in phase.steps:
+                if step.kind not in target_steps and step.script != EXTENSION:
+                    continue
+                node_id = _id("step", env.name, phase_index, step.id)
+                if step.kind == "monitor":
+                    node = Node(node_id, f"{env.name}: monitor {limits}", "gate")
+                elif step.script == EXTENSION:
+                    node = Node(node_id, f"{env.name}: your step: {step.name}")
+                else:
+                    label = step.name if step.name.startswith(env.name) else f"{env.name}: {step.name}"
+                    node = Node(node_id, label, "gate" if step.kind == "test" else "box")
+                last = chain(node, last)
+                if has_rollback and step.kind in ("monitor", "test", "check"):
+                    edges.append(Edge(node_id, rollback, "fails", dotted=True))
+        if has_rollback:
+            nodes.append(Node(rollback, f"Roll back {env.name}: the previous version serves, alias unchanged",
+                              "fail"))
 
     drift = spec.monitoring.drift
     if drift.enabled:

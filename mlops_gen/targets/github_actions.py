@@ -13,11 +13,11 @@ from typing import Any
 from mlops_gen.errors import UserError
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
-from mlops_gen.pipeline.training import gate_flags
+from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import EnvView
 from mlops_gen.render.filters import ShellRaw, number, script_call, sh
 from mlops_gen.render.plan import OutputFile
-from mlops_gen.spec.model import ProjectSpec, fairness_enabled
+from mlops_gen.spec.model import ProjectSpec
 
 WORKFLOWS = ".github/workflows"
 RUNNER = "ubuntu-24.04"  # pinned like the Azure DevOps vmImage: `ubuntu-latest` moves without a diff
@@ -56,8 +56,14 @@ def file_path(name: str) -> str:
     return name if "." in name.rsplit("/", 1)[-1] else f"{name}.json"
 
 
+# The spec hash is of the spec file's bytes, known when rendering, not when planning: the planner writes this token
+# and the template puts the hash in its place (a token no spec value can hold: `_` and `@` around it).
+SPEC_HASH_TOKEN = "@_SPEC_HASH_@"  # noqa: S105 - a placeholder, not a secret
+
+
 def resolve(value: Any) -> Any:
-    """A model value as GitHub Actions spells it: Refs become files, shell variables of the run, or literals."""
+    """A model value as GitHub Actions spells it: Refs become files, shell variables of the run, or literals;
+    None for a value the cloud run does not pass (the local data file)."""
     if not isinstance(value, Ref):
         return number(value) if isinstance(value, float) else value
     if value.kind == "file":
@@ -65,7 +71,9 @@ def resolve(value: Any) -> Any:
     if value.kind == "endpoint_file":
         return f"endpoint-{value.arg}.json"
     if value.kind == "tag":
-        return ShellRaw(TAGS[value.arg])
+        return f"spec_hash={SPEC_HASH_TOKEN}" if value.arg == "spec_hash" else ShellRaw(TAGS[value.arg])
+    if value.kind == "data_path":
+        return None
     return {"image": IMAGE, "run_url": RUN_URL, "pipeline_config": PIPELINE_CONFIG}[value.kind]
 
 
@@ -114,7 +122,7 @@ def _secret_env(spec: ProjectSpec) -> dict[str, str]:
 
 
 def run_step(spec: ProjectSpec, step: Step, indent: int = 10) -> RunStep:
-    flags = [(flag, resolve(value)) for flag, value in step.flags]
+    flags = [(flag, found) for flag, value in step.flags if (found := resolve(value)) is not None]
     env: dict[str, str] = {}
     if step.script == PYTEST:
         args = [f"--junitxml={sh(value)}" if flag == "--junitxml" else f"{flag} {sh(value)}" if flag else sh(value)
@@ -166,39 +174,23 @@ def _unique_job_ids(jobs: list[ReleaseJob]) -> None:
             seen[job_id] = f"environment {job.env.name!r}"
 
 
-def _notify_flags(spec: ProjectSpec, event: str, status: str, details: Flags) -> Flags:
-    notifications = spec.notifications
-    return [("--event", event), ("--model-name", spec.model.name), ("--status", status), *details,
-            ("--detail", RUN_URL), ("--channel", notifications.channel),
-            ("--webhook-env", notifications.webhook_secret),
-            *(("--email", email) for email in notifications.email)]
+def _notify_flags(spec: ProjectSpec, event: str, status: str, details: tuple[str, ...]) -> Flags:
+    return [(flag, resolve(value)) for flag, value in notify_flags(spec, event, status, details)]
 
 
-def _validation_flags(spec: ProjectSpec) -> dict[str, Any]:
-    fairness = fairness_enabled(spec) and spec.fairness is not None
-    fairness_flags: Flags = ([("--sensitive-feature", feature) for feature in spec.fairness.sensitive_features]
-                             if fairness and spec.fairness is not None else [])
-    validation_files = ["test-results/"]
-    if spec.champion_challenger.enabled:
-        validation_files.append("champion-challenger.json")
-    if fairness:
-        validation_files.append("fairness.json")
-    if spec.explainability.enabled:
-        validation_files.append("explainability.json")
-    card: Flags = [("--model-name", spec.model.name), ("--version-file", VERSION_FILE),
-                   ("--metrics-file", "metrics.json")]
-    if fairness:
-        card.append(("--fairness-file", "fairness.json"))
-    if spec.explainability.enabled:
-        card.append(("--explainability-file", "explainability.json"))
-    card += [("--pipeline-config", PIPELINE_CONFIG), ("--output", "model-card.md")]
-    return {
-        "gate_flags": list(gate_flags(spec)),
-        "fairness_flags": fairness_flags,
-        "validation_files": validation_files,
-        "registry_tag_flags": [("--tag", f"{key}={value}") for key, value in spec.registry.tags.items()],
-        "model_card_flags": card,
-    }
+def _artifact_files(pipeline: Pipeline) -> dict[str, list[str]]:
+    """What each training job uploads: the files first named in its stage, which its steps write (an earlier
+    stage's files arrive by download); JUnit reports as the test-results/ folder."""
+    out: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for stage in pipeline.training:
+        named = {file_path(value.arg) for step in stage.steps for _, value in step.flags
+                 if isinstance(value, Ref) and value.kind == "file"}
+        written = sorted(named - seen)
+        seen |= named
+        reports = ["test-results/"] if any(path.startswith("test-results/") for path in written) else []
+        out[stage.id] = reports + [path for path in written if not path.startswith("test-results/")]
+    return out
 
 
 def release_condition(branch: str) -> str:
@@ -221,7 +213,10 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
     pipeline = build_pipeline(spec)
     jobs = release_jobs(spec, pipeline)
     monitored = pipeline.monitored
+    training = {stage.id: [run_step(spec, step) for step in stage.steps] for stage in pipeline.training}
     return {
+        "training": training,
+        "training_files": _artifact_files(pipeline),
         "release_jobs": jobs,
         "post_release": [run_step(spec, step) for step in pipeline.post_release],
         "runner": RUNNER,
@@ -234,12 +229,10 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
         # The job waits for the Azure ML training job, plus setup; a longer wait cannot run on a hosted runner.
         "train_timeout": min(spec.training.timeout_minutes + 30, HOSTED_JOB_LIMIT),
         "notify_flags": {
-            "failed": _notify_flags(spec, "pipeline", "failed", []),
-            "drift": _notify_flags(spec, "drift", "drift_detected",
-                                   [("--detail", f"endpoint={monitored.env.endpoint_name}")]),
+            "failed": _notify_flags(spec, "pipeline", "failed", ()),
+            "drift": _notify_flags(spec, "drift", "drift_detected", (f"endpoint={monitored.env.endpoint_name}",)),
         },
         "secret_env": _secret_env(spec),
-        **_validation_flags(spec),
     }
 
 

@@ -64,26 +64,26 @@ def names(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def deploy_local(args: argparse.Namespace, version: str) -> dict[str, Any]:
+    """Serve the version on 127.0.0.1 behind the endpoint's local router, with the requested split. A first
+    release (nothing stable yet) takes all traffic; an in-place update records what it replaced."""
     import local_target
     import mlflow
 
     os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()  # the scoring server reads the same registry
 
     stable, _ = names(args)
+    endpoint = args.endpoint_name
     deployment = args.deployment_name or stable
-    uri = model_uri(args.model_name, version)
-    before = local_target.load(args.workdir, stable)
+    before = local_target.load(args.workdir, endpoint, stable)
     previous = ({"version": before["version"], "model_uri": before["model_uri"]}
-                if before and deployment == stable and before["model_uri"] != uri else None)
-    state = local_target.start(args.workdir, deployment, uri, version)
+                if before and deployment == stable else None)
+    local_target.start(args.workdir, endpoint, deployment, model_uri(args.model_name, version), version)
     pct = percentage_of(args.traffic_percentage)
-    if deployment == stable or before is None:
-        traffic = {deployment: 100}  # in place, or a first release: nothing else serves
-    else:
-        traffic = {stable: 100 - pct, deployment: pct}
-    return {"url": state["url"], "health_url": state["health_url"], "auth": "none",
-            "deployment": deployment, "traffic": traffic, "first_release": before is None, "previous": previous,
-            "deployments": local_target.routes(args.workdir)}
+    traffic = {deployment: 100} if deployment == stable or before is None else \
+        {stable: 100 - pct, deployment: pct}
+    local_target.set_traffic(args.workdir, endpoint, traffic)
+    return {**local_target.endpoint_urls(args.workdir, endpoint), "auth": "none", "deployment": deployment,
+            "traffic": traffic, "first_release": before is None, "previous": previous}
 
 
 def deploy_aks(args: argparse.Namespace, version: str) -> dict[str, Any]:

@@ -109,7 +109,7 @@ def deploy(client: Any, endpoint_name: str, stable: str, candidate: str, deploym
     current_stable = get_deployment(client, endpoint_name, stable)
     previous = None
     if deployment == stable:
-        if current_stable is not None and _image_of(current_stable) != image:
+        if current_stable is not None:
             previous = {"image": _image_of(current_stable), "version": _version_of(current_stable),
                         "instance_type": current_stable.instance_type,
                         "instance_count": current_stable.instance_count}

@@ -53,7 +53,7 @@ def undo_in_place(args: argparse.Namespace, info: dict[str, Any]) -> int:
     if backend_of(args) == "local":
         import local_target
 
-        local_target.restore(args.workdir, args.stable_deployment, previous)
+        local_target.restore(args.workdir, args.endpoint_name, args.stable_deployment, previous)
         return 0
     if args.target == "azureml_online_endpoint":
         import azureml_target
@@ -84,7 +84,7 @@ def _main(argv: list[str] | None) -> int:
     if backend_of(args) == "local":
         import local_target
 
-        local_target.stop(args.workdir, args.candidate_deployment)
+        local_target.rollback(args.workdir, args.endpoint_name, args.stable_deployment, args.candidate_deployment)
     elif args.target == "aks":
         import aks_target
 

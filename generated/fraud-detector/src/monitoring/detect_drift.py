@@ -91,8 +91,9 @@ def detect(reference: Any, current: Any, method: str, threshold: float, target: 
         statistic, value = feature_drift(reference[column], current[column], method, column in categorical)
         features[str(column)] = {"statistic": statistic, "value": value, "drifted": value > threshold}
     drifted = sorted(name for name, item in features.items() if item["drifted"])
-    return {"method": method, "threshold": threshold, "reference_rows": len(reference), "current_rows": len(current),
-            "drift_detected": bool(drifted), "drifted_features": drifted, "features": features}
+    return {"result": "drift" if drifted else "no_drift", "method": method, "threshold": threshold,
+            "reference_rows": len(reference), "current_rows": len(current), "drift_detected": bool(drifted),
+            "drifted_features": drifted, "features": features}
 
 
 @guarded
@@ -102,10 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.output, report)
     for name, item in report["features"].items():
         print(f"{'DRIFT' if item['drifted'] else 'ok':<5} {name}: {item['statistic']} = {item['value']:.4f}")
+    # Drift and no drift are both results (the report's "result", which the pipelines read to decide on
+    # retraining); only a check that could not run fails, so an unreadable reference is never taken for drift.
     if report["drift_detected"]:
-        print(f"drift above {args.threshold:g} in: {', '.join(report['drifted_features'])}", file=sys.stderr)
-        return 1
-    print(f"no drift above {args.threshold:g}")
+        print(f"result: drift above {args.threshold:g} in: {', '.join(report['drifted_features'])}")
+    else:
+        print(f"result: no drift above {args.threshold:g}")
     return 0
 
 

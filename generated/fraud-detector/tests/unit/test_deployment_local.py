@@ -120,24 +120,44 @@ def test_traffic_percentage_parsing(deployment: Callable[[str], Any]) -> None:
             support.percentage_of(bad)
 
 
+def _served_by(url: str, count: int) -> dict[str, int]:
+    """Which deployment answered each of `count` requests, by the router's azureml-model-deployment header."""
+    import urllib.request
+
+    seen: dict[str, int] = {}
+    body = json.dumps({"records": _records()[:1]}).encode()
+    for _ in range(count):
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310  # nosec B310
+            name = reply.headers["azureml-model-deployment"]
+        seen[name] = seen.get(name, 0) + 1
+    return seen
+
+
 def test_local_canary_monitor_rollback_and_promotion(deployment: Callable[[str], Any], common: list[str],
                                                       registry: dict[str, Any], tmp_path: Path) -> None:
     from serving.client import open_endpoint
 
     deploy, local_target = deployment("deploy"), deployment("local_target")
     work, files = registry["work"], registry["files"]
-    base = ["--target", "aks", "--environment", "unit", "--model-name", NAME, "--endpoint-name", "unit-endpoint",
+    endpoint = "unit-endpoint"
+    base = ["--target", "aks", "--environment", "unit", "--model-name", NAME, "--endpoint-name", endpoint,
             *common]
     stable_file, canary_file = tmp_path / "stable.json", tmp_path / "canary.json"
     try:
         assert deploy.main([*base, "--version-file", str(files["1"]), "--output", str(stable_file)]) == 0
+        first = json.loads(stable_file.read_text(encoding="utf-8"))
+        assert first["first_release"] and first["traffic"] == {"stable": 100} and first["previous"] is None
         assert deploy.main([*base, "--version-file", str(files["2"]), "--deployment-name", "canary",
                             "--traffic-percentage", "10", "--output", str(canary_file)]) == 0
         info = json.loads(canary_file.read_text(encoding="utf-8"))
         assert info["target"] == "local" and info["traffic"] == {"stable": 90, "canary": 10}
         assert set(info["deployments"]) == {"stable", "canary"} and info["model"]["version"] == "2"
-        with open_endpoint(str(canary_file)) as endpoint:
-            reply = endpoint.predict(_records())
+        assert not info["first_release"]
+        # The endpoint's router splits by the weights: exactly one request in ten reaches the canary.
+        assert _served_by(info["url"], 50) == {"stable": 45, "canary": 5}
+        with open_endpoint(str(canary_file)) as opened:
+            reply = opened.predict(_records())
         assert reply.ok and len(reply.body["predictions"]) == len(_records())
 
         monitor = deployment("monitor_deployment")
@@ -149,23 +169,37 @@ def test_local_canary_monitor_rollback_and_promotion(deployment: Callable[[str],
         assert result["passed"] and result["candidate"]["requests"] == monitor.BURST and result["baseline"]
 
         rollback = deployment("rollback")
-        release = ["--target", "aks", "--endpoint-name", "unit-endpoint", "--stable-deployment", "stable", *common]
-        assert rollback.main([*release, "--candidate-deployment", "canary"]) == 0
-        assert local_target.load(str(work), "canary") is None and local_target.load(str(work), "stable")
+        release = ["--target", "aks", "--endpoint-name", endpoint, "--stable-deployment", "stable", *common]
+        assert rollback.main([*release, "--candidate-deployment", "canary", "--endpoint-file",
+                              str(canary_file)]) == 0
+        assert local_target.recorded(str(work), endpoint, "canary") is None
+        assert local_target.traffic(str(work), endpoint) == {"stable": 100}
+        assert _served_by(info["url"], 5) == {"stable": 5}
         # The rolled-back canary no longer answers: the monitor fails it on errors.
         assert monitor.main(watch) == 1
         failed = json.loads(report.read_text(encoding="utf-8"))
         assert not failed["passed"] and failed["candidate"]["errors"] > 0
-        # A release updated in place has no previous revision on the local backend.
-        assert rollback.main([*release, "--candidate-deployment", "stable"]) == 1
+
+        # An in-place release records what it replaced; its rollback puts that back.
+        assert deploy.main([*base, "--version-file", str(files["2"]), "--output", str(stable_file)]) == 0
+        in_place = json.loads(stable_file.read_text(encoding="utf-8"))
+        assert in_place["previous"]["version"] == "1" and not in_place["first_release"]
+        assert rollback.main([*release, "--candidate-deployment", "stable", "--endpoint-file",
+                              str(stable_file)]) == 0
+        assert local_target.recorded(str(work), endpoint, "stable")["version"] == "1"
+        # Without an endpoint file the release failed before deploying: nothing to undo.
+        assert rollback.main([*release, "--candidate-deployment", "stable"]) == 0
+        assert local_target.recorded(str(work), endpoint, "stable")["version"] == "1"
 
         assert deploy.main([*base, "--version-file", str(files["2"]), "--deployment-name", "canary",
                             "--traffic-percentage", "50", "--output", str(canary_file)]) == 0
         promote = deployment("promote")
         promotion = [*release, "--candidate-deployment", "canary", "--model-name", NAME, "--alias", "production"]
         assert promote.main(promotion) == 0
-        stable = local_target.load(str(work), "stable")
-        assert stable is not None and stable["version"] == "2" and local_target.load(str(work), "canary") is None
+        stable = local_target.recorded(str(work), endpoint, "stable")
+        assert stable is not None and stable["version"] == "2"
+        assert local_target.recorded(str(work), endpoint, "canary") is None
+        assert local_target.traffic(str(work), endpoint) == {"stable": 100}
         import mlflow
 
         assert str(mlflow.MlflowClient().get_model_version_by_alias(NAME, "production").version) == "2"
@@ -174,7 +208,28 @@ def test_local_canary_monitor_rollback_and_promotion(deployment: Callable[[str],
         assert local_target.main(["list", "--workdir", str(work)]) == 0
     finally:
         assert local_target.stop_all(str(work)) >= 0
-    assert local_target.routes(str(work)) == {}
+    assert all(not item["deployments"] for item in local_target.status(str(work)).values())
+
+
+def test_a_first_release_rolled_back_leaves_nothing_serving(deployment: Callable[[str], Any], common: list[str],
+                                                             registry: dict[str, Any], tmp_path: Path) -> None:
+    """A canary with nothing stable beside it takes all traffic, so the monitor watches it; its rollback
+    removes it instead of sending traffic to a deployment that does not exist."""
+    deploy, local_target, rollback = deployment("deploy"), deployment("local_target"), deployment("rollback")
+    work, files = registry["work"], registry["files"]
+    endpoint = "unit-first"
+    out = tmp_path / "first.json"
+    try:
+        assert deploy.main(["--target", "aks", "--environment", "unit", "--model-name", NAME, "--endpoint-name",
+                            endpoint, "--version-file", str(files["1"]), "--deployment-name", "canary",
+                            "--traffic-percentage", "10", "--output", str(out), *common]) == 0
+        info = json.loads(out.read_text(encoding="utf-8"))
+        assert info["first_release"] and info["traffic"] == {"canary": 100} and info["deployment"] == "canary"
+        assert rollback.main(["--target", "aks", "--endpoint-name", endpoint, "--stable-deployment", "stable",
+                              "--candidate-deployment", "canary", "--endpoint-file", str(out), *common]) == 0
+        assert local_target.status(str(work))[endpoint] == {"weights": {}, "deployments": {}}
+    finally:
+        local_target.stop_all(str(work))
 
 
 def test_deploy_refuses_bad_input(deployment: Callable[[str], Any], common: list[str], tmp_path: Path) -> None:

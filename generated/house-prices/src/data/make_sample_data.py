@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", help="CSV to write [default: data.local_path of the pipeline config]")
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help=f"rows to generate [{DEFAULT_ROWS}]")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed [{DEFAULT_SEED}]")
+    parser.add_argument("--shift", type=float, default=0.0,
+                        help="move every numeric feature by this many standard deviations (drift drills) [0]")
     return parser
 
 
@@ -87,6 +89,17 @@ def generate(task: str, target: str, sensitive_features: list[str] | None = None
     return pd.DataFrame(columns)
 
 
+def shifted(frame: Any, target: str, shift: float) -> Any:
+    """`frame` with every numeric feature moved by `shift` standard deviations: data a drift check must flag."""
+    if not shift:
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        if column != target and out[column].dtype.kind in "if":
+            out[column] = out[column] + shift * float(out[column].std() or 1.0)
+    return out
+
+
 def settings(pipeline_config: str) -> dict[str, Any]:
     config = read_yaml(pipeline_config) or {}
     fairness = config.get("fairness") or {}
@@ -99,7 +112,8 @@ def settings(pipeline_config: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     found = settings(args.pipeline_config)
-    frame = generate(found["task"], found["target"], found["sensitive_features"], args.rows, args.seed)
+    frame = shifted(generate(found["task"], found["target"], found["sensitive_features"], args.rows, args.seed),
+                    found["target"], args.shift)
     output = Path(args.output or found["local_path"])
     output.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(output, index=False, lineterminator="\n")

@@ -46,7 +46,8 @@ def shift(args: argparse.Namespace) -> str | None:
     if backend_of(args) == "local":
         import local_target
 
-        state = local_target.promote(args.workdir, args.stable_deployment, args.candidate_deployment)
+        state = local_target.promote(args.workdir, args.endpoint_name, args.stable_deployment,
+                                     args.candidate_deployment)
         return str(state["version"]) if state else None
     if args.target == "aks":
         import aks_target

@@ -36,12 +36,23 @@ def test_shifted_data_drifts(dd: Any, method: str) -> None:
     assert report["drifted_features"] == ["c", "x"]
 
 
-def test_exit_codes(dd: Any, tmp_path: Path) -> None:
+def test_drift_is_a_result_and_an_error_is_not_drift(dd: Any, tmp_path: Path) -> None:
+    """Drift and no drift both exit 0 with the verdict in the report's "result" (the pipelines retrain on
+    "drift" only); a check that cannot run exits 2 and writes no verdict, so it is never taken for drift."""
+    import json
+
     _table(0.0, 0.5).to_csv(tmp_path / "ref.csv", index=False)
     _table(2.0, 0.5).to_csv(tmp_path / "cur.csv", index=False)
+    report = tmp_path / "drift.json"
     argv = ["--reference", str(tmp_path / "ref.csv"), "--method", "psi", "--threshold", "0.2", "--output",
-            str(tmp_path / "drift.json"), "--target", "label"]
-    assert dd.main([*argv, "--current", str(tmp_path / "cur.csv")]) == 1
+            str(report), "--target", "label"]
+    assert dd.main([*argv, "--current", str(tmp_path / "cur.csv")]) == 0
+    assert json.loads(report.read_text(encoding="utf-8"))["result"] == "drift"
     assert dd.main([*argv, "--current", str(tmp_path / "ref.csv")]) == 0
+    assert json.loads(report.read_text(encoding="utf-8"))["result"] == "no_drift"
+    report.unlink()
     _table(0.0, 0.5).drop(columns=["c"]).to_csv(tmp_path / "bad.csv", index=False)
     assert dd.main([*argv, "--current", str(tmp_path / "bad.csv")]) == 2
+    unreadable = ["--reference", str(tmp_path / "missing.csv"), *argv[2:]]
+    assert dd.main([*unreadable, "--current", str(tmp_path / "cur.csv")]) == 2
+    assert not report.exists()

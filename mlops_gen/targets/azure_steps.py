@@ -1,0 +1,96 @@
+"""The pipeline model's steps in Azure DevOps' spelling: files under the agent's working folders, the run's
+variables, and an AzureCLI@2 task (or a plain bash step) per step. The templates only place them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_gen.pipeline import Ref, Step
+from mlops_gen.pipeline.model import EXTENSION, PYTEST
+from mlops_gen.render.filters import ShellRaw, number, script_call, sh
+
+# Where stage outputs live in the agent's working directory; artifacts carry them between jobs and pipelines.
+PATHS = {
+    "training_dir": "outputs/training",
+    "job_file": "outputs/training/training-job.json",
+    "metrics_file": "outputs/training/metrics.json",
+    "reports_dir": "reports",
+    "registration_dir": "outputs/registration",
+    "version_file": "outputs/registration/model-version.json",
+    "model_card": "outputs/registration/model-card.md",
+    "endpoints_dir": "outputs/endpoints",
+    "docs_dir": "outputs/docs",
+    "pipeline_config": "config/pipeline.yaml",
+    "smoke_data": "tests/data/smoke_test_data.json",
+    "endpoint_tests": "tests/endpoint",
+    "image_dir": "outputs/image",
+}
+FILES = {"job": PATHS["job_file"], "metrics": PATHS["metrics_file"], "version": PATHS["version_file"],
+         "model-card": PATHS["model_card"]}
+TAGS = {"build_id": '"build_id=${BUILD_BUILDID}"', "build_number": '"build_number=${BUILD_BUILDNUMBER}"',
+        "branch": '"branch=${BUILD_SOURCEBRANCHNAME}"', "commit": '"commit=${BUILD_SOURCEVERSION}"'}
+# The spec hash is of the spec file's bytes, known when rendering: the template puts it in place of this token.
+SPEC_HASH_TOKEN = "@_SPEC_HASH_@"  # noqa: S105 - a placeholder, not a secret
+# Flags naming a file the step writes: its folder is made first.
+WRITES = frozenset({"--output", "--junit-output", "--report-output", "--job-file", "--junitxml"})
+AZURE = [("--workspace", "$(workspaceName)"), ("--resource-group", "$(resourceGroup)"),
+         ("--subscription-id", ShellRaw('"${subscription_id}"'))]
+
+
+def file_path(name: str) -> str:
+    """A model file name as a path of the agent: training and registration outputs in their folders, reports
+    (JUnit and JSON) under reports/."""
+    if name in FILES:
+        return FILES[name]
+    return f"{PATHS['reports_dir']}/{name if '.' in name.rsplit('/', 1)[-1] else name + '.json'}"
+
+
+def resolve(value: Any) -> Any:
+    """A model value as an Azure DevOps step passes it; None for a value a cloud run does not pass."""
+    if not isinstance(value, Ref):
+        return number(value) if isinstance(value, float) else value
+    if value.kind == "file":
+        return file_path(value.arg)
+    if value.kind == "tag":
+        return f"spec_hash={SPEC_HASH_TOKEN}" if value.arg == "spec_hash" else ShellRaw(TAGS[value.arg])
+    if value.kind == "data_path":
+        return None
+    return {"pipeline_config": PATHS["pipeline_config"], "run_url": ShellRaw('"run=${BUILD_BUILDNUMBER}"')}[value.kind]
+
+
+@dataclass(frozen=True)
+class AzureStep:
+    name: str
+    script: str
+    cli: bool  # an AzureCLI@2 task (the service connection's login); else a plain bash step
+    subscription: bool  # looks up the subscription id for --subscription-id
+    condition: str | None = None
+    keep_session: bool = False  # a long wait: the task keeps its Azure CLI session alive
+
+
+def azure_step(step: Step, condition: str | None = None) -> AzureStep:
+    if step.script == EXTENSION:
+        runner = "bash" if step.path.endswith(".sh") else "python"
+        return AzureStep(step.name, f"{runner} {sh(step.path)}", cli=True, subscription=False, condition=condition)
+    flags = [(flag, found) for flag, value in step.flags if (found := resolve(value)) is not None]
+    folders = sorted({path.rsplit("/", 1)[0] for flag, path in flags if flag in WRITES and isinstance(path, str)
+                      and path.startswith(("outputs/", "reports/"))})
+    lines = [f"mkdir -p {' '.join(sh(folder) for folder in folders)}"] if folders else []
+    if step.script == PYTEST:
+        lines.append(" ".join(["python -m pytest", *(f"{flag}={sh(v)}" if flag == "--junitxml" else
+                                                     f"{flag} {sh(v)}" if flag else sh(v) for flag, v in flags)]))
+    else:
+        lines.append(str(script_call(step.script, (AZURE if step.azure else []) + flags)))
+    return AzureStep(step.name, "\n".join(lines), cli=step.azure, subscription=step.azure, condition=condition,
+                     keep_session=step.id == "wait")
+
+
+def training_steps(stages: Any) -> dict[str, list[AzureStep]]:
+    """Per training stage its steps; in the validation stage every gate runs even when an earlier one failed, so
+    one run reports every failing gate (the job still fails)."""
+    out: dict[str, list[AzureStep]] = {}
+    for stage in stages:
+        out[stage.id] = [azure_step(step, "succeededOrFailed()" if stage.id == "validate" and index else None)
+                         for index, step in enumerate(stage.steps)]
+    return out
