@@ -119,16 +119,20 @@ def init(name: str, output: str | None, force: bool) -> None:
 @_override_dir
 @click.option("-j", "--jobs", default=0, show_default=True, type=click.IntRange(min=0),
               help="Worker processes for rendering; 0 picks one per core when there are many specs.")
+@click.option("--adopt", "adopt", multiple=True, type=click.Path(dir_okay=False), metavar="PATH",
+              help="Hand over a file mlops-gen did not write at a path it now generates: replace it and track it "
+                   "from then on (repeatable). Without it, generate refuses to overwrite such files.")
 def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_run: bool, verbose: bool,
-             override_dirs: tuple[str, ...], jobs: int) -> None:
+             override_dirs: tuple[str, ...], jobs: int, adopt: tuple[str, ...]) -> None:
     """Render pipelines, scripts and deployment files for each spec.
 
     Writes only files whose bytes change, deletes files it generated before that are no longer planned, never
-    touches files it does not own, and records what it wrote in OUTPUT/<model>/.mlops-gen/manifest.json.
+    touches files it does not own (a file of yours where a generated file is now planned stops the run: see
+    --adopt), and records what it wrote in OUTPUT/<model>/.mlops-gen/manifest.json.
     """
     from mlops_gen.commands.generate import run_generate
 
-    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs, jobs)
+    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs, jobs, adopt)
 
 
 @main.command()

@@ -816,3 +816,63 @@ def test_concurrent_generate_runs_leave_a_consistent_tree(work: Path, capsys: py
     code, output = cli(capsys, "check", winner, "-o", OUT)
     assert code == 0, output
     assert not [p for p in tree(work / OUT) if p.endswith(".tmp")]
+
+
+# ----- a user's file at a newly planned path (issue 13, item 1) -----
+
+def test_a_users_file_at_a_newly_planned_path_stops_generate_and_is_kept(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Adding a platform back plans azure-pipelines/ again: a file the user put there meanwhile is theirs."""
+    write_spec(work, platforms=["github_actions"])
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / FOLDER_NAME
+    mine = folder / "azure-pipelines" / "training.yml"
+    mine.parent.mkdir()
+    mine.write_bytes(b"# my own pipeline\n")
+    write_spec(work, platforms=["azure_devops", "github_actions"])
+    before = tree(folder)
+    for dry in ((), ("--dry-run",)):
+        code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, *dry)
+        assert code == 2, output
+        assert f"{OUT}/customer-churn/azure-pipelines/training.yml" in output
+        assert "--adopt" in output and "nothing was written" in output
+        assert tree(folder) == before  # nothing written, the user's file intact
+    # Handing it over: generate replaces it and tracks it from then on.
+    ok(capsys, "generate", "spec.yaml", "-o", OUT, "--adopt", str(mine))
+    assert mine.read_bytes() != b"# my own pipeline\n"
+    assert "azure-pipelines/training.yml" in manifest(folder)["files"]
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_a_users_k8s_file_is_kept_when_an_environment_becomes_aks(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = yaml.safe_load((SPECS / "customer-churn.yaml").read_text(encoding="utf-8"))
+    environments = data["environments"]
+    staging = dict(environments[0])
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / FOLDER_NAME
+    assert not (folder / "k8s" / "staging").exists()
+    mine = folder / "k8s" / "staging" / "deployment.yaml"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"kind: Deployment # mine\n")
+    aks = {**staging, "target": "aks", "cluster": "aks-ml-dev"}
+    write_spec(work, environments=[aks, *environments[1:]])
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 2 and "k8s/staging/deployment.yaml" in output, output
+    assert mine.read_bytes() == b"kind: Deployment # mine\n"
+
+
+def test_a_file_already_holding_the_generated_bytes_is_not_a_conflict(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run killed before its manifest landed left generated files unrecorded: the next run finishes the job."""
+    write_spec(work, platforms=["github_actions"])
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / FOLDER_NAME
+    write_spec(work, platforms=["azure_devops", "github_actions"])
+    ok(capsys, "generate", "spec.yaml", "-o", "elsewhere")
+    written = (work / "elsewhere" / "customer-churn" / "azure-pipelines" / "training.yml").read_bytes()
+    (folder / "azure-pipelines").mkdir()
+    (folder / "azure-pipelines" / "training.yml").write_bytes(written)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    ok(capsys, "check", "spec.yaml", "-o", OUT)

@@ -33,7 +33,8 @@ LABELS = {
     ("create", "missing"): "missing (deleted since it was generated)",
     ("update", "stale"): "stale (the spec, generator or templates changed)",
     ("update", "hand-edited"): "hand-edited (differs from what mlops-gen wrote)",
-    ("update", "unrecorded"): "differs from what mlops-gen would write, and the manifest does not list it",
+    ("update", "unrecorded"): "a file mlops-gen did not write, where it now generates one (generate refuses to "
+                              "overwrite it: move it away, or pass --adopt PATH to hand it over)",
     ("update", "mode"): "executable bit differs from what mlops-gen wrote",
     ("delete", "orphaned"): "orphaned (no longer generated; generate deletes it)",
     ("keep", "edited-orphan"): "orphaned and hand-edited (generate keeps it and stops tracking it)",

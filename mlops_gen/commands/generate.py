@@ -24,6 +24,7 @@ import jinja2
 from mlops_gen import __version__
 from mlops_gen.errors import MlopsGenError, Problem, SpecError, UserError
 from mlops_gen.output.changes import REASONS, Action, FolderPlan, Inputs, plan_folder, retired_folders
+from mlops_gen.output.conflicts import adopted_paths, refuse_conflicts
 from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
@@ -34,6 +35,7 @@ from mlops_gen.output.writer import apply_plan, build_folder, is_new_folder, pla
 from mlops_gen.parallel import few_collections, process_pool, workers
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
+from mlops_gen.render.plan import plan as planned_files
 from mlops_gen.render.render import RenderedFile, render_spec
 from mlops_gen.spec.validate import SpecFile, collect_specs, load_specs
 
@@ -277,6 +279,20 @@ def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
                 safe_target(root, path, where)
 
 
+def check_user_files(specs: Sequence[SpecFile], outdir: Path, targets: Sequence[str], overrides: Sequence[Path],
+                     adopt: Sequence[str]) -> None:
+    """Before anything is written: refuse to overwrite a file the user put where a generated file is now planned."""
+    envs: list[jinja2.Environment] = []
+
+    def render(index: int) -> dict[str, RenderedFile]:
+        if not envs:
+            envs.append(build_env(overrides))
+        return render_spec(specs[index], targets, envs[0])
+
+    roots = [(outdir / s.spec.model.name, [f.path for f in planned_files(s.spec, targets)]) for s in specs]
+    refuse_conflicts(roots, render, adopted_paths(adopt))
+
+
 Built = dict[int, tuple[str, "FolderSummary"]]  # spec index -> (hidden temporary folder, its summary)
 
 
@@ -418,7 +434,8 @@ class _Summary:
 
 
 def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TARGETS, dry_run: bool = False,
-                 verbose: bool = False, override_dirs: Sequence[str] = (), jobs: int = 0) -> int:
+                 verbose: bool = False, override_dirs: Sequence[str] = (), jobs: int = 0,
+                 adopt: Sequence[str] = ()) -> int:
     overrides = override_paths(override_dirs)
     outdir = Path(output)
     if outdir.exists() and not outdir.is_dir():
@@ -429,7 +446,7 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
         outdir.mkdir(parents=True, exist_ok=True)  # the lock lives on it
     try:
         with few_collections():
-            _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs)
+            _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs, adopt)
     except BaseException:
         for directory in created:  # an invalid spec leaves no trace, not even an empty folder
             with contextlib.suppress(OSError):
@@ -439,7 +456,7 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
 
 
 def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, targets: Sequence[str],
-              dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int) -> None:
+              dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int, adopt: Sequence[str]) -> None:
     full = selected_targets(targets) is None
     with output_lock(outdir, shared=dry_run):
         if not dry_run:
@@ -452,6 +469,7 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
             with _blame_overrides(overrides):  # new folders are rendered while validating, hidden until placed
                 specs, built = load_slow(spec_paths, up_to_date, jobs, job if full and not dry_run else None)
             check_folders(specs, outdir)  # every spec validated, every manifest checked, before the first write
+            check_user_files(specs, outdir, targets, overrides, adopt)
             models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}
             models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
             # paths checked here too; the manifests triage read (under this lock, nothing written since) are reused
