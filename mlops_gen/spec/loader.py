@@ -38,6 +38,9 @@ class LoadedSpec:
     raw: bytes = b""
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # Plain scalars that YAML read as a boolean, or as a number in a YAML 1.1-only spelling: path -> the text.
+    # Validation accepts them only where the field means exactly that (see mlops_gen.spec.spellings).
+    spellings: dict[Path_, str] = field(default_factory=dict)
 
     def position(self, path: Path_, *, of_key: bool = False) -> tuple[int, int]:
         """Best position for a field path: the exact node, else its nearest ancestor, else the file start."""
@@ -86,7 +89,11 @@ class _Converter:
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
-        return _scalar(node, path)
+        value = _scalar(node, path)
+        if not node.style and (isinstance(value, bool) or (
+                isinstance(value, (int, float)) and _YAML11_NUMBER.fullmatch(node.value))):
+            self.spec.spellings[path] = str(node.value)
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -109,6 +116,9 @@ class _Converter:
 
 
 _TAG = "tag:yaml.org,2002:"
+# Numbers only YAML 1.1 reads as numbers (octal 0777, sexagesimal 1:30, 1_000, binary 0b101): ambiguous to readers
+# and to YAML 1.2 tools, so a spec must spell the number out.
+_YAML11_NUMBER = re.compile(r"[-+]?(0[0-9_]+|0b[01_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9.]*_[0-9_.]*)")
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _COLLECTION_TAGS: dict[type[yaml.Node], str] = {yaml.SequenceNode: f"{_TAG}seq", yaml.MappingNode: f"{_TAG}map"}
 

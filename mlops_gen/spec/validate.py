@@ -16,6 +16,7 @@ from mlops_gen.errors import Problem, SpecError, UserError
 from mlops_gen.spec.loader import LoadedSpec, load_file
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.semantic import semantic_findings
+from mlops_gen.spec.spellings import spelling_findings
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -154,11 +155,17 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 
 def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
     """Model validation then the semantic rules: all problems of one file, or the spec."""
+    problems = []
+    for path, message in spelling_findings(loaded):
+        line, column = loaded.position(path)
+        problems.append(Problem(loaded.file, line, column, _dotted(path), message))
     try:
         spec = ProjectSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        return _problems_from_validation(loaded, exc)
-    problems = []
+        spelled = {problem.path for problem in problems}
+        return problems + [p for p in _problems_from_validation(loaded, exc) if p.path not in spelled]
+    if problems:
+        return problems
     for path, message in semantic_findings(spec):
         line, column = loaded.position(path)
         problems.append(Problem(loaded.file, line, column, _dotted(path), message))
