@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from mlops_gen import __version__
-from mlops_gen.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, MlopsGenError
+from mlops_gen.errors import ENVIRONMENT_ERRNOS, EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, MlopsGenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +34,9 @@ def _handled(command: F) -> F:
             click.echo("interrupted", err=True)
             sys.exit(130)
         except OSError as exc:
+            if exc.filename is None and exc.errno in ENVIRONMENT_ERRNOS:  # raised where no folder was known
+                click.echo(f"mlops-gen: {exc.strerror or exc}", err=True)
+                sys.exit(EXIT_USER_ERROR)
             if exc.filename is None:
                 _internal_error(exc)
             # A path the user gave cannot be read or written (missing parent, a file where a folder should be,

@@ -876,3 +876,32 @@ def test_a_file_already_holding_the_generated_bytes_is_not_a_conflict(
     (folder / "azure-pipelines" / "training.yml").write_bytes(written)
     ok(capsys, "generate", "spec.yaml", "-o", OUT)
     ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+# ----- the machine's state is not a bug (issue 13, item 2) -----
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EROFS", "EDQUOT", "EACCES"])
+@pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "existing-folder"])
+def test_a_full_or_read_only_disk_exits_2_naming_the_folder(
+        code: str, existing: bool, work: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from mlops_gen.output import writer
+
+    write_spec(work)
+    if existing:
+        ok(capsys, "generate", "spec.yaml", "-o", OUT)
+        set_gate(work / "spec.yaml", "accuracy", 0.9)
+    before = tree(work / OUT)
+    number = getattr(errno, code)
+
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError(number, os.strerror(number))  # as os.write raises it: no file name
+
+    monkeypatch.setattr(writer, "_write_new", no_room)
+    code_, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, "-j", "1")
+    assert code_ == 2, output
+    assert f"{OUT}/customer-churn: cannot write: {os.strerror(number)}" in output
+    assert "internal error" not in output
+    assert tree(work / OUT) == before  # no half-written file, no temporary folder

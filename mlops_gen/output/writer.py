@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops_gen.errors import writing_into
 from mlops_gen.output.changes import FolderPlan, Inputs, plan_folder
 from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.output.paths import safe_path, safe_target
@@ -62,6 +63,11 @@ def _prune_empty_parents(root: Path, path: Path) -> None:
 
 
 def apply_plan(plan: FolderPlan) -> None:
+    with writing_into(plan.root):
+        _apply_plan(plan)
+
+
+def _apply_plan(plan: FolderPlan) -> None:
     root = plan.root
     if is_new_folder(plan):
         if _create_folder(plan):
@@ -109,6 +115,11 @@ def _create_folder(plan: FolderPlan) -> bool:
 def build_folder(plan: FolderPlan) -> str:
     """Write every file of the new model folder `plan.root`, manifest included, into a hidden temporary folder
     beside it (`.<model>.mlops-gen-building-<pid>`); its path. Nothing is visible at `plan.root` until place_folder."""
+    with writing_into(plan.root):
+        return _build_folder(plan)
+
+
+def _build_folder(plan: FolderPlan) -> str:
     assert plan.manifest is not None
     root = os.fspath(plan.root)
     building = os.path.join(os.path.dirname(root), f".{os.path.basename(root)}{BUILDING_SUFFIX}{os.getpid()}")
