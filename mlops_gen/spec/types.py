@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from mlops_gen.spec.secrets import secret_like
+from mlops_gen.spec.secrets import credential_message, secret_like
 
 # Pipeline expression syntax of GitHub (${{ }}) and Azure DevOps ($( ), $[ ], ${{ }}): never allowed in free text.
 _EXPRESSION = re.compile(r"\$\{\{|\$\(|\$\[")
@@ -60,8 +60,7 @@ def check_free_text(value: str) -> str:
 def _no_secret(value: str) -> None:
     reason = secret_like(value)
     if reason:
-        raise ValueError(f"looks like a credential ({reason}); a spec holds secret names only: store the value "
-                         "as an Azure DevOps secret variable or variable group and as a GitHub secret")
+        raise ValueError(credential_message(reason))
 
 
 def _no_dot_segments(value: str) -> None:

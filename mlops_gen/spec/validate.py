@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from mlops_gen.errors import Problem, SpecError, UserError
 from mlops_gen.spec.loader import LoadedSpec, load_file
 from mlops_gen.spec.model import ProjectSpec
+from mlops_gen.spec.secrets import credential_message, credentials_in
 from mlops_gen.spec.semantic import semantic_findings
 from mlops_gen.spec.spellings import spelling_findings
 
@@ -156,14 +157,21 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
     """Model validation then the semantic rules: all problems of one file, or the spec."""
     problems = []
+    reported: set[str] = set()  # paths already explained: the model's own (vaguer) error there is left out
     for path, message in spelling_findings(loaded):
         line, column = loaded.position(path)
         problems.append(Problem(loaded.file, line, column, _dotted(path), message))
+        reported.add(_dotted(path))
+    for path, is_key, kind in credentials_in(loaded.data):  # every string: names, tag keys, lists, free text
+        line, column = loaded.position(path, of_key=is_key)
+        shown = _dotted(path[:-1]) if is_key else _dotted(path)  # a key that is a secret is not echoed
+        message = credential_message(kind)
+        problems.append(Problem(loaded.file, line, column, shown, f"a key {message}" if is_key else message))
+        reported.add(_dotted(path))
     try:
         spec = ProjectSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        spelled = {problem.path for problem in problems}
-        return problems + [p for p in _problems_from_validation(loaded, exc) if p.path not in spelled]
+        return problems + [p for p in _problems_from_validation(loaded, exc) if p.path not in reported]
     if problems:
         return problems
     for path, message in semantic_findings(spec):
