@@ -646,6 +646,34 @@ def test_duplicate_model_names_exit_2_naming_both_files(work: Path, capsys: pyte
     assert not (work / OUT).exists()
 
 
+def test_validate_refuses_two_specs_of_one_model_at_the_name_line(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate catches what generate refuses (issue 13, item 6), positioned at model.name, not at 1:1."""
+    write_spec(work / "specs", name="a.yaml")
+    write_spec(work / "specs", name="b.yaml")
+    line = next(n for n, text in enumerate((work / "specs/b.yaml").read_text().splitlines(), 1)
+                if text.strip().startswith("name: customer-churn"))
+    for command in ("validate", "generate"):
+        code, output = cli(capsys, command, "specs", *(("-o", OUT) if command == "generate" else ()))
+        assert code == 2, output
+        assert f"specs/b.yaml:{line}:9: model.name: model 'customer-churn' is also defined in specs/a.yaml" in output
+
+
+def test_generating_one_spec_never_takes_over_another_specs_folder(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work / "specs", name="a.yaml")
+    ok(capsys, "generate", "specs/a.yaml", "-o", OUT)
+    write_spec(work / "specs", name="b.yaml")  # a copy whose model name was not changed
+    set_gate(work / "specs/b.yaml", "accuracy", 0.9)
+    before = tree(work / OUT)
+    code, output = cli(capsys, "generate", "specs/b.yaml", "-o", OUT)
+    assert code == 2, output
+    assert "model.name: model 'customer-churn' is also defined in specs/a.yaml, which generated" in output
+    assert tree(work / OUT) == before
+    (work / "specs/a.yaml").unlink()  # a renamed spec (git mv) takes its folder over
+    ok(capsys, "generate", "specs/b.yaml", "-o", OUT)
+
+
 def test_an_invalid_spec_writes_nothing(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(work / "specs", name="good.yaml")
     write_spec(work / "specs", name="bad.yaml", rollout={"strategy": "sideways"})
@@ -801,20 +829,26 @@ def test_generate_waits_for_the_lock(work: Path) -> None:
 
 
 def test_concurrent_generate_runs_leave_a_consistent_tree(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # Two specs for the same model, differing in a gate: whichever run finishes last, the tree must be exactly
-    # its output, which `check` of that spec accepts.
-    write_spec(work / "a", name="spec.yaml")
-    write_spec(work / "b", name="spec.yaml")
-    set_gate(work / "b" / "spec.yaml", "accuracy", 0.95)
-    processes = [_generate_process(work, f"{side}/spec.yaml") for side in ("a", "b", "a", "b")]
+    # One spec rendered two ways (with and without an override template that changes the README): whichever run
+    # finishes last, the tree must be exactly its output, which `check` with the same options accepts. (Two specs
+    # of one model are refused: a spec never takes over another spec's folder.)
+    write_spec(work)
+    override = work / "overrides" / "docs" / "README.md.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text((ROOT / "templates/docs/README.md.j2").read_text(encoding="utf-8") + "\nOverridden.\n",
+                        encoding="utf-8")
+    runs = [(), ("--override-dir", "overrides")] * 2
+    processes = [subprocess.Popen([sys.executable, "-m", "mlops_gen", "generate", "spec.yaml", "-o", OUT, *extra],
+                                  cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for extra in runs]
     for process in processes:
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
     folder = work / OUT / "customer-churn"
-    winner = manifest(folder)["spec"]["path"]
-    assert winner in ("a/spec.yaml", "b/spec.yaml")
-    code, output = cli(capsys, "check", winner, "-o", OUT)
+    winner = ("--override-dir", "overrides") if manifest(folder)["templates"].get("override_dirs") else ()
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT, *winner)
     assert code == 0, output
+    assert ("Overridden." in (folder / "README.md").read_text(encoding="utf-8")) == bool(winner)
     assert not [p for p in tree(work / OUT) if p.endswith(".tmp")]
 
 
@@ -856,6 +890,7 @@ def test_a_users_k8s_file_is_kept_when_an_environment_becomes_aks(
     mine = folder / "k8s" / "staging" / "deployment.yaml"
     mine.parent.mkdir(parents=True)
     mine.write_bytes(b"kind: Deployment # mine\n")
+    staging.pop("instance_type", None)  # a managed endpoint's setting: aks does not take it
     aks = {**staging, "target": "aks", "cluster": "aks-ml-dev"}
     write_spec(work, environments=[aks, *environments[1:]])
     code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)

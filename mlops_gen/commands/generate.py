@@ -37,7 +37,7 @@ from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.plan import plan as planned_files
 from mlops_gen.render.render import RenderedFile, render_spec
-from mlops_gen.spec.validate import SpecFile, collect_specs, load_specs
+from mlops_gen.spec.validate import SpecFile, collect_specs, duplicate_models, load_specs
 
 COLLECT_EVERY = 64  # model folders between two collections of cyclic garbage (see few_collections)
 
@@ -54,18 +54,9 @@ def _collect_now_and_then() -> None:
 
 
 def unique_models(specs: Sequence[SpecFile], known: Mapping[str, str] | None = None) -> None:
-    """Two specs for one model would overwrite each other's folder: refuse, naming both files.
-
-    `known` maps models of specs that were not loaded (their folders are up to date) to their spec path.
-    """
-    seen: dict[str, str] = dict(known or {})
-    problems = []
-    for spec_file in specs:
-        name = spec_file.spec.model.name
-        if name in seen:
-            problems.append(Problem(spec_file.shown_as, 1, 1, "model.name",
-                                    f"model {name!r} is also defined in {seen[name]}"))
-        seen.setdefault(name, spec_file.shown_as)
+    """Two specs for one model would overwrite each other's folder: refuse, naming both files (see
+    duplicate_models)."""
+    problems = duplicate_models(specs, known)
     if problems:
         raise SpecError(problems)
 
@@ -270,6 +261,7 @@ def plan_model(spec_file: SpecFile, files: Mapping[str, RenderedFile], outdir: P
 
 def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
     """Before anything is written: every model folder, its manifest and every path it lists must be safe."""
+    problems = []
     for spec_file in specs:
         root = outdir / spec_file.spec.model.name
         manifest = read_manifest(root)
@@ -277,6 +269,24 @@ def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
             where = str(manifest_file(root))
             for path in manifest.files:
                 safe_target(root, path, where)
+            other = manifest.spec_path
+            if other != shown_path(spec_file.path) and _defines_model(Path(other), spec_file.spec.model.name):
+                problems.append(Problem(spec_file.shown_as, *spec_file.name_at, "model.name",
+                                        f"model {spec_file.spec.model.name!r} is also defined in {other}, which "
+                                        f"generated {root}; each spec needs its own model name"))
+    if problems:
+        raise SpecError(problems)
+
+
+def _defines_model(path: Path, name: str) -> bool:
+    """Whether the spec file at `path` (another spec, perhaps invalid) still names model `name`."""
+    from mlops_gen.spec.loader import LoadedSpec, load_file
+
+    if not path.is_file():
+        return False
+    loaded = load_file(path)
+    model = loaded.data.get("model") if isinstance(loaded, LoadedSpec) else None
+    return isinstance(model, dict) and model.get("name") == name
 
 
 def check_user_files(specs: Sequence[SpecFile], outdir: Path, targets: Sequence[str], overrides: Sequence[Path],

@@ -42,6 +42,11 @@ class LoadedSpec:
     # Validation accepts them only where the field means exactly that (see mlops_gen.spec.spellings).
     spellings: dict[Path_, str] = field(default_factory=dict)
 
+    def field_position(self, path: Path_) -> tuple[int, int]:
+        """Where a finding about a field is shown: its key when it has one (a mapping entry), else its value (a
+        list item), else its nearest ancestor."""
+        return self.key_positions.get(path) or self.position(path)
+
     def position(self, path: Path_, *, of_key: bool = False) -> tuple[int, int]:
         """Best position for a field path: the exact node, else its nearest ancestor, else the file start."""
         table = self.key_positions if of_key else self.value_positions

@@ -112,6 +112,17 @@ Quantity = _checked(r"[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?", "a Kubernetes quantity
                     max_length=16)
 
 
+_QUANTITY_FACTORS = {"m": 1e-3, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40}
+
+
+def quantity_amount(value: str) -> float:
+    """A Kubernetes quantity (Quantity) in base units: cores or bytes ('250m' -> 0.25, '1Gi' -> 1073741824)."""
+    for suffix, factor in _QUANTITY_FACTORS.items():
+        if value.endswith(suffix):
+            return float(value[: -len(suffix)]) * factor
+    return float(value)
+
+
 def cron_problem(expression: str) -> str | None:
     """Why a five-field cron expression is invalid, or None. Numbers only: Azure DevOps accepts no names."""
     fields = expression.split()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ class SpecFile:
     shown_as: str
     spec: ProjectSpec
     raw: bytes
+    name_at: tuple[int, int] = (1, 1)  # line and column of model.name, where a clash with another spec is shown
 
 
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -175,7 +176,7 @@ def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
     if problems:
         return problems
     for path, message in semantic_findings(spec):
-        line, column = loaded.position(path)
+        line, column = loaded.field_position(path)
         problems.append(Problem(loaded.file, line, column, _dotted(path), message))
     return problems or spec
 
@@ -188,7 +189,8 @@ def load_spec(path: Path, shown_as: str | None = None) -> SpecFile:
     result = validate_loaded(loaded)
     if isinstance(result, list):
         raise SpecError(result)
-    return SpecFile(path=path, shown_as=loaded.file, spec=result, raw=loaded.raw)
+    return SpecFile(path=path, shown_as=loaded.file, spec=result, raw=loaded.raw,
+                    name_at=loaded.position(("model", "name")))
 
 
 def discover(paths: Iterable[str]) -> list[Path]:
@@ -221,9 +223,28 @@ def collect_specs(paths: Iterable[str]) -> tuple[list[SpecFile], list[Problem]]:
     return specs, problems
 
 
+def duplicate_models(specs: Iterable[SpecFile], known: Mapping[str, str] | None = None) -> list[Problem]:
+    """Two specs for one model would write one folder: a problem at each later spec's model.name, naming the first.
+
+    `known` maps models of specs that were not loaded (their folders are up to date) to their spec path.
+    """
+    seen: dict[str, str] = dict(known or {})
+    problems = []
+    for spec_file in specs:
+        name = spec_file.spec.model.name
+        if name in seen:
+            problems.append(Problem(spec_file.shown_as, *spec_file.name_at, "model.name",
+                                    f"model {name!r} is also defined in {seen[name]}; each spec needs its own "
+                                    "model name (it names the output folder)"))
+        seen.setdefault(name, spec_file.shown_as)
+    return problems
+
+
 def load_specs(paths: Iterable[str]) -> list[SpecFile]:
-    """Validate every spec under `paths`; raise one SpecError listing the problems of all invalid files."""
+    """Validate every spec under `paths`, model names unique across them; raise one SpecError listing the
+    problems of all invalid files."""
     specs, problems = collect_specs(paths)
+    problems += duplicate_models(specs)
     if problems:
         raise SpecError(problems)
     return specs
