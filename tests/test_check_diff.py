@@ -313,3 +313,19 @@ def test_pre_commit_hook_runs_check_on_the_specs() -> None:
     assert set(hook) <= {"id", "name", "description", "entry", "language", "files", "pass_filenames", "args",
                          "require_serial", "types_or", "minimum_pre_commit_version"}
     assert json.dumps(hook)  # plain data only
+
+
+# ----- one verdict wherever it runs (issue 13, item 8) -----
+
+@pytest.mark.parametrize("checkout", [b"\r\n", b"\r\n\xef\xbb\xbf"], ids=["crlf", "crlf-bom"])
+def test_a_crlf_checkout_of_the_spec_is_up_to_date(checkout: bytes, work: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Git on Windows checks the spec out with CRLF (and editors add a BOM): same spec, same verdict, same bytes."""
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    before = tree(work / OUT)
+    ending, bom = checkout[:2], checkout[2:]
+    spec.write_bytes(bom + spec.read_bytes().replace(b"\n", ending))
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+    assert "0 created, 0 updated" in ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert tree(work / OUT) == before

@@ -17,6 +17,7 @@ from mlops_gen.output.manifest import Manifest, all_manifests
 from mlops_gen.output.options import shown_overrides
 from mlops_gen.output.paths import shown_path
 from mlops_gen.parallel import process_pool, workers
+from mlops_gen.spec.canonical import canonical_spec_bytes
 
 
 @dataclass
@@ -52,7 +53,7 @@ def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], f
     for path in specs:
         shown = shown_path(path)
         try:
-            digest = sha256(path.read_bytes())
+            digest = sha256(canonical_spec_bytes(path.read_bytes()))  # as the loader hashes it
         except OSError:
             result.slow.append(path)  # the loader reports it properly
             continue

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from mlops_gen.errors import Problem
+from mlops_gen.spec.canonical import canonical_spec_bytes
 
 MAX_SPEC_BYTES = 1024 * 1024  # real specs are a few KiB; this bounds time and memory on hostile input
 MAX_NODES = 20_000  # nodes after alias expansion
@@ -310,5 +311,5 @@ def load_file(path: Path, shown_as: str | None = None) -> LoadedSpec | Problem:
         return Problem(file, failed.line, failed.column, "", failed.message)
     loaded = load_text(text, file)
     if isinstance(loaded, LoadedSpec):
-        loaded.raw = raw
+        loaded.raw = canonical_spec_bytes(raw)  # what the spec says, however it was checked out
     return loaded
