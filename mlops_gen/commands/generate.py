@@ -30,7 +30,7 @@ from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template
 from mlops_gen.output.lock import output_lock
 from mlops_gen.output.manifest import manifest_file, read_manifest
 from mlops_gen.output.options import discover_specs, override_paths, scanned_dirs, shown_overrides
-from mlops_gen.output.paths import safe_target, shown_path
+from mlops_gen.output.paths import from_shown, safe_target, shown_path
 from mlops_gen.output.writer import apply_plan, build_folder, is_new_folder, place_folder, remove_leftovers
 from mlops_gen.parallel import few_collections, process_pool, workers
 from mlops_gen.render.environment import build_env
@@ -269,8 +269,8 @@ def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
             where = str(manifest_file(root))
             for path in manifest.files:
                 safe_target(root, path, where)
-            other = manifest.spec_path
-            if other != shown_path(spec_file.path) and _defines_model(Path(other), spec_file.spec.model.name):
+            other, name = manifest.spec_path, spec_file.spec.model.name
+            if other != shown_path(spec_file.path) and _defines_model(from_shown(other, outdir), name):
                 problems.append(Problem(spec_file.shown_as, *spec_file.name_at, "model.name",
                                         f"model {spec_file.spec.model.name!r} is also defined in {other}, which "
                                         f"generated {root}; each spec needs its own model name"))

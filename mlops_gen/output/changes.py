@@ -26,6 +26,7 @@ from mlops_gen.output.manifest import (
     read_manifest,
 )
 from mlops_gen.output.paths import (
+    from_shown,
     is_executable,
     read_checked,
     read_file,
@@ -194,7 +195,7 @@ def retired_folders(outdir: Path, current: Mapping[str, str], scanned_dirs: Coll
         scanned = [d for d in scanned_dirs if d == "." or spec.startswith(f"{d}/")]
         if spec in current:
             plan = plan_retirement(root, manifest, f"{spec} now defines model {current[spec]!r}")
-        elif scanned and not Path(spec).exists():
+        elif scanned and not from_shown(spec, outdir).exists():
             plan = plan_retirement(root, manifest, f"{spec} no longer exists")
             plan.spec_path = scanned[0]  # what to generate to clean it up
         else:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from mlops_gen.errors import EXIT_DIFFERENCES, UserError
-from mlops_gen.output.paths import shown_path
+from mlops_gen.output.paths import project_root, shown_path
 
 SPEC_SUFFIXES = (".yaml", ".yml")  # as mlops_gen.spec.validate.SPEC_SUFFIXES
 
@@ -33,15 +33,14 @@ def discover_specs(paths: Iterable[str]) -> list[Path]:
 
 
 def scanned_dirs(paths: Iterable[str]) -> list[str]:
-    """Directory arguments as manifests record spec paths (relative to the working directory); directories
-    outside it are left out, so a deleted spec is only ever recognised by an exact relative path."""
+    """Directory arguments as manifests record spec paths (relative to the project root, see shown_path);
+    directories outside it are left out, so a deleted spec is only ever recognised by an exact relative path."""
     found = []
-    cwd = Path.cwd().resolve()
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            resolved = path.resolve()
-            if resolved == cwd or cwd in resolved.parents:
+            resolved, root = path.resolve(), project_root(path).resolve()
+            if resolved == root or root in resolved.parents:
                 found.append(shown_path(path))
     return found
 

@@ -5,6 +5,7 @@ Kept free of heavy imports: `check` uses it on its fast path.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -160,13 +161,40 @@ def is_executable(path: Path) -> bool:
     return bool(os.lstat(path).st_mode & 0o111)
 
 
+@functools.lru_cache(maxsize=1024)
+def _repository_of(directory: str) -> str:
+    """The nearest directory at or above `directory` holding `.git` (a folder, or a worktree's file); '' if none."""
+    current = directory
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return ""
+        current = parent
+
+
+def project_root(path: Path) -> Path:
+    """What spec and template paths are named relative to: the root of the git repository holding `path`, so that
+    headers, manifests and verdicts do not depend on the working directory; the working directory outside one."""
+    found = _repository_of(os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path)
+                           else os.path.abspath(path))
+    return Path(found) if found else Path.cwd()
+
+
+def from_shown(shown: str, near: Path) -> Path:
+    """The file a shown path (a manifest's spec path) names, for a tree at `near` (the output directory)."""
+    return project_root(near) / shown
+
+
 def shown_path(path: Path) -> str:
-    """How a path is named in headers, output and manifests: relative to the working directory, never absolute.
+    """How a path is named in headers, output and manifests: relative to its project root, never absolute.
 
     Lives here, free of jinja2, so `check`'s fast path can use it without importing the renderer.
     """
+    base = project_root(path)
     try:
-        relative = os.path.relpath(path.resolve(), Path.cwd())
+        relative = os.path.relpath(path.resolve(), base.resolve())
     except ValueError:  # another drive on Windows
         relative = path.name
     if relative.startswith(".."):
