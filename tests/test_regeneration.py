@@ -940,3 +940,17 @@ def test_a_full_or_read_only_disk_exits_2_naming_the_folder(
     assert f"{OUT}/customer-churn: cannot write: {os.strerror(number)}" in output
     assert "internal error" not in output
     assert tree(work / OUT) == before  # no half-written file, no temporary folder
+
+
+def test_the_model_readmes_commands_name_the_output_directory(work: Path, capsys: pytest.CaptureFixture[str]
+                                                                ) -> None:
+    """Following the generated README's regenerate/check commands looks in the folder it was generated into."""
+    write_spec(work / "specs", name="churn.yaml")
+    ok(capsys, "generate", "specs/churn.yaml", "-o", "deploy/out")
+    readme = (work / "deploy/out/customer-churn/README.md").read_text(encoding="utf-8")
+    commands = [line.split("#")[0].split() for line in readme.splitlines()
+                if line.startswith(("mlops-gen generate ", "mlops-gen check ", "mlops-gen diff "))]
+    assert len(commands) == 3, readme
+    for words in commands:
+        assert words[2:] == ["specs/churn.yaml", "-o", "deploy/out"], words
+        assert cli(capsys, *words[1:])[0] == 0, words

@@ -152,7 +152,7 @@ def _rendered_plans(found: Triage, outdir: Path, overrides: Sequence[Path], jobs
     from mlops_gen.output.fingerprint import template_fingerprint
 
     fingerprint = template_fingerprint(overrides)  # once, not per model
-    for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs):
+    for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs, outdir=outdir):
         plan = plan_model(spec_file, files, outdir, override_dirs=overrides, fingerprint=fingerprint)
         models[plan.spec_path] = plan.root.name
         yield plan

@@ -36,7 +36,7 @@ from mlops_gen.parallel import few_collections, process_pool, workers
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.plan import plan as planned_files
-from mlops_gen.render.render import RenderedFile, render_spec
+from mlops_gen.render.render import DEFAULT_OUTPUT_DIR, RenderedFile, render_spec
 from mlops_gen.spec.validate import SpecFile, collect_specs, duplicate_models, load_specs
 
 COLLECT_EVERY = 64  # model folders between two collections of cyclic garbage (see few_collections)
@@ -80,15 +80,17 @@ def _start_worker(override_dirs: tuple[Path, ...]) -> None:
     _worker_env = build_env(override_dirs)
 
 
-def _render_in_worker(specs: list[SpecFile], targets: tuple[str, ...]) -> list[dict[str, RenderedFile]]:
-    return [render_spec(spec_file, targets, _worker_env) for spec_file in specs]
+def _render_in_worker(specs: list[SpecFile], targets: tuple[str, ...], output_dir: str
+                      ) -> list[dict[str, RenderedFile]]:
+    return [render_spec(spec_file, targets, _worker_env, output_dir) for spec_file in specs]
 
 
 def iter_rendered(specs: Sequence[SpecFile], targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = (),
-                  jobs: int = 0) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
+                  jobs: int = 0, outdir: Path = Path(DEFAULT_OUTPUT_DIR)
+                  ) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
     """Rendered files of each spec, in order, produced as they are needed."""
     with _blame_overrides(override_dirs):
-        yield from _rendered(specs, targets, override_dirs, jobs)
+        yield from _rendered(specs, targets, override_dirs, jobs, shown_path(outdir))
 
 
 @contextlib.contextmanager
@@ -132,13 +134,13 @@ def _override_in(exc: BaseException, override_dirs: Sequence[Path]) -> str | Non
 
 
 def _rendered(specs: Sequence[SpecFile], targets: Sequence[str], override_dirs: Sequence[Path],
-              jobs: int) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
+              jobs: int, output_dir: str) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
     count = workers(jobs, len(specs))
     pool = _pool(count, override_dirs) if count > 1 else None
     if pool is None:
         env = build_env(override_dirs)
         for spec_file in specs:
-            yield spec_file, render_spec(spec_file, targets, env)
+            yield spec_file, render_spec(spec_file, targets, env, output_dir)
         return
     size = max(1, min(16, len(specs) // (count * 4)))
     chunks = [list(specs[start:start + size]) for start in range(0, len(specs), size)]
@@ -146,7 +148,7 @@ def _rendered(specs: Sequence[SpecFile], targets: Sequence[str], override_dirs: 
     try:
         # A bounded window of chunks in flight: rendered trees never pile up in memory ahead of the writer.
         for chunk in chunks:
-            pending.append((chunk, pool.submit(_render_in_worker, chunk, tuple(targets))))
+            pending.append((chunk, pool.submit(_render_in_worker, chunk, tuple(targets), output_dir)))
             if len(pending) > 2 * count:
                 done, future = pending.popleft()
                 yield from zip(done, future.result(), strict=True)
@@ -191,7 +193,8 @@ def _write_model(spec_file: SpecFile, job: _Job, env: jinja2.Environment) -> Fol
 
 
 def _rendered_plan(spec_file: SpecFile, job: _Job, env: jinja2.Environment) -> FolderPlan:
-    return plan_model(spec_file, render_spec(spec_file, job.targets, env), job.outdir, job.targets, job.overrides,
+    files = render_spec(spec_file, job.targets, env, shown_path(job.outdir))
+    return plan_model(spec_file, files, job.outdir, job.targets, job.overrides,
                       job.fingerprint)
 
 
@@ -297,7 +300,7 @@ def check_user_files(specs: Sequence[SpecFile], outdir: Path, targets: Sequence[
     def render(index: int) -> dict[str, RenderedFile]:
         if not envs:
             envs.append(build_env(overrides))
-        return render_spec(specs[index], targets, envs[0])
+        return render_spec(specs[index], targets, envs[0], shown_path(outdir))
 
     roots = [(outdir / s.spec.model.name, [f.path for f in planned_files(s.spec, targets)]) for s in specs]
     refuse_conflicts(roots, render, adopted_paths(adopt))
