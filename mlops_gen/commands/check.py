@@ -36,6 +36,7 @@ LABELS = {
     ("update", "unrecorded"): "a file mlops-gen did not write, where it now generates one (generate refuses to "
                               "overwrite it: move it away, or pass --adopt PATH to hand it over)",
     ("update", "mode"): "executable bit differs from what mlops-gen wrote",
+    ("update", "link"): "replaced by a symbolic link (generate never writes through links: remove it first)",
     ("delete", "orphaned"): "orphaned (no longer generated; generate deletes it)",
     ("keep", "edited-orphan"): "orphaned and hand-edited (generate keeps it and stops tracking it)",
     ("keep", "seeded"): "user-owned (seeded once; never overwritten or checked)",

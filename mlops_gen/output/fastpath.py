@@ -59,7 +59,7 @@ def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], f
             continue
         current = (shown, digest, __version__, generator_fingerprint(), fingerprint)
         match = [(root, m) for root, m in index.get(shown, [])
-                 if m.complete and m.inputs() == current and m.override_dirs == overrides]
+                 if m.complete and not m.edited and m.inputs() == current and m.override_dirs == overrides]
         if match and match[0][1].model not in result.known:
             root, manifest = match[0]
             matched.append((path, root, manifest))

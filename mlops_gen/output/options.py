@@ -25,6 +25,9 @@ def discover_specs(paths: Iterable[str]) -> list[Path]:
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
         elif path.is_file():
             found.append(path)
+        elif path.exists():  # a FIFO, a device, /dev/stdin
+            raise UserError(f"{name}: not a regular file or directory; a spec is read from a file (its path is "
+                            "recorded in generated files): save it to one first")
         else:
             raise UserError(f"{name}: no such file or directory")
     if not found:

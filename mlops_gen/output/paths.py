@@ -91,9 +91,21 @@ def _checked_parent(root: str, parts: list[str], checked: set[str]) -> str | Non
     return current
 
 
+class LinkRefused(UserError):
+    """A symbolic link where mlops-gen reads or writes: refused, never followed. `path` is the link."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: is a symbolic link; refusing to write or delete through it (remove the link, "
+                         "then run generate again)")
+
+    def __reduce__(self) -> tuple[type[LinkRefused], tuple[str]]:  # worker processes send it back
+        return (LinkRefused, (self.path,))
+
+
 def _refuse_link(path: str, st_mode: int) -> None:
     if stat.S_ISLNK(st_mode):
-        raise UserError(f"{path}: is a symbolic link; refusing to write or delete through it")
+        raise LinkRefused(path)
 
 
 def read_checked(root: Path, relative: str, where: str, checked: set[str], validated: bool = False

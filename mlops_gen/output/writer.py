@@ -19,7 +19,7 @@ from pathlib import Path
 from mlops_gen.errors import writing_into
 from mlops_gen.output.changes import FolderPlan, Inputs, plan_folder
 from mlops_gen.output.manifest import MANIFEST_PATH
-from mlops_gen.output.paths import safe_path, safe_target
+from mlops_gen.output.paths import LinkRefused, safe_path, safe_target
 
 _WRITE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
                 | getattr(os, "O_BINARY", 0))
@@ -69,6 +69,9 @@ def apply_plan(plan: FolderPlan) -> None:
 
 def _apply_plan(plan: FolderPlan) -> None:
     root = plan.root
+    for change in plan.changes:  # before the first write: a link is never written through, nor half the folder
+        if change.reason == "link":
+            raise LinkRefused(os.path.join(root, *change.path.split("/")))
     if is_new_folder(plan):
         if _create_folder(plan):
             return

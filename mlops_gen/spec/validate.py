@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mlops_gen.errors import Problem, SpecError, UserError
+from mlops_gen.errors import Problem, SpecError
+from mlops_gen.output.options import discover_specs
 from mlops_gen.spec.loader import LoadedSpec, load_file
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.secrets import credential_message, credentials_in
@@ -195,20 +196,7 @@ def load_spec(path: Path, shown_as: str | None = None) -> SpecFile:
 
 def discover(paths: Iterable[str]) -> list[Path]:
     """Expand files and directories (their *.yaml/*.yml, recursively, sorted) into spec files."""
-    found: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
-        elif path.is_file():
-            found.append(path)
-        elif path.exists():
-            raise UserError(f"{name}: not a regular file or directory")
-        else:
-            raise UserError(f"{name}: no such file or directory")
-    if not found:
-        raise UserError(f"no spec files (*.yaml, *.yml) found in {', '.join(paths)}")
-    return found
+    return discover_specs(paths)
 
 
 def collect_specs(paths: Iterable[str]) -> tuple[list[SpecFile], list[Problem]]:
