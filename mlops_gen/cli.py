@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from mlops_gen import __version__
-from mlops_gen.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, MlopsGenError
+from mlops_gen.errors import ENVIRONMENT_ERRNOS, EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, MlopsGenError
 from mlops_gen.registry import TARGETS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,6 +35,9 @@ def _handled(command: F) -> F:
             click.echo("interrupted", err=True)
             sys.exit(130)
         except OSError as exc:
+            if exc.filename is None and exc.errno in ENVIRONMENT_ERRNOS:  # raised where no folder was known
+                click.echo(f"mlops-gen: {exc.strerror or exc}", err=True)
+                sys.exit(EXIT_USER_ERROR)
             if exc.filename is None:
                 _internal_error(exc)
             # A path the user gave cannot be read or written (missing parent, a file where a folder should be,
@@ -120,16 +123,20 @@ def init(name: str, output: str | None, force: bool) -> None:
 @_override_dir
 @click.option("-j", "--jobs", default=0, show_default=True, type=click.IntRange(min=0),
               help="Worker processes for rendering; 0 picks one per core when there are many specs.")
+@click.option("--adopt", "adopt", multiple=True, type=click.Path(dir_okay=False), metavar="PATH",
+              help="Hand over a file mlops-gen did not write at a path it now generates: replace it and track it "
+                   "from then on (repeatable). Without it, generate refuses to overwrite such files.")
 def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_run: bool, verbose: bool,
-             override_dirs: tuple[str, ...], jobs: int) -> None:
+             override_dirs: tuple[str, ...], jobs: int, adopt: tuple[str, ...]) -> None:
     """Render pipelines, scripts and deployment files for each spec.
 
     Writes only files whose bytes change, deletes files it generated before that are no longer planned, never
-    touches files it does not own, and records what it wrote in OUTPUT/<model>/.mlops-gen/manifest.json.
+    touches files it does not own (a file of yours where a generated file is now planned stops the run: see
+    --adopt), and records what it wrote in OUTPUT/<model>/.mlops-gen/manifest.json.
     """
     from mlops_gen.commands.generate import run_generate
 
-    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs, jobs)
+    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs, jobs, adopt)
 
 
 @main.command()

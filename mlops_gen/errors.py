@@ -6,7 +6,11 @@ and is reported as an internal error (exit 3) by the single handler in `mlops_ge
 
 from __future__ import annotations
 
+import contextlib
+import errno
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_DIFFERENCES = 1
@@ -47,3 +51,24 @@ class SpecError(UserError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# The machine's state, not a bug: a full disk or quota, a read-only file system, missing permissions.
+ENVIRONMENT_ERRNOS = frozenset(code for code in (errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", None),
+                                                 errno.EACCES, errno.EPERM) if code is not None)
+
+
+def environment_message(exc: OSError, folder: str | Path) -> str:
+    return (f"mlops-gen: {folder}: cannot write: {exc.strerror or exc}; nothing in it was left half-written "
+            "(each file is replaced whole, and the manifest last): free space or fix permissions, then run again")
+
+
+@contextlib.contextmanager
+def writing_into(folder: str | Path) -> Iterator[None]:
+    """Turn an environment failure while writing `folder` into a user error (exit 2) that names the folder."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        raise UserError(environment_message(exc, folder)) from exc

@@ -116,3 +116,21 @@ def test_help_does_not_import_pydantic_jinja_or_jsonschema() -> None:
              "print(sorted(m for m in ('pydantic','jinja2','jsonschema') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip().endswith("[]")
+
+
+def test_the_readmes_init_example_validates_beside_the_example_specs(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """README's `init NAME -o specs/...` then `validate specs/`: the new model must not clash with an example's."""
+    import re
+    import shlex
+    import shutil
+
+    readme = (SPECS.parent / "README.md").read_text(encoding="utf-8")
+    line = next(text for text in readme.splitlines() if text.startswith("mlops-gen init "))
+    words = shlex.split(line.split("#")[0])[1:]
+    shutil.copytree(SPECS, tmp_path / "specs")
+    monkeypatch.chdir(tmp_path)
+    assert invoke(*words)[0] == 0
+    code, out, err = invoke("validate", "specs/")
+    assert code == 0, err
+    assert re.search(r"ok \(" + re.escape(words[1]) + r"\)", out)

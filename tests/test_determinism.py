@@ -62,10 +62,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         absolute = [str(ROOT / p) for p in relative]
         _generate(ROOT, relative, base / "seed0" / group, "0")
         _generate(ROOT, absolute, base / "seed1" / group, "1")
-        _generate(copy, relative, Path("out") / group, "random")
-    for variant in ("seed0", "seed1"):
+        # an output directory outside the project, like the others: the model README names it in its commands
+        _generate(copy, relative, base / "random" / group, "random")
+    for variant in ("seed0", "seed1", "random"):
         outputs[variant] = base / variant
-    outputs["random"] = copy / "out"
     return outputs
 
 

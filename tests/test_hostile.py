@@ -338,3 +338,25 @@ def test_one_bad_spec_among_good_ones_writes_nothing(broken: str, tmp_path: Path
     assert result.returncode == EXIT_USER_ERROR, result
     assert result.stderr.startswith("specs/zz-broken.yaml:")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["secret-owner-token", "secret-dataset-token", "secret-experiment-aws",
+                                  "secret-branch-slack", "secret-webhook-name-url"])
+def test_a_credential_in_any_string_is_refused_without_echoing_it(name: str) -> None:
+    """Names, list items and mapping keys too, not only free text (issue 13, item 5)."""
+    path = HOSTILE / "rejected" / f"{name}.yaml"
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == EXIT_USER_ERROR and "looks like a credential" in result.output, result.output
+    for fragment in ("ghp_Zx81", "AKIAQ3", "xoxb-2048", "webhookb2/abc"):
+        assert fragment not in result.output, f"the error echoes the secret back:\n{result.output}"
+
+
+def test_a_credential_as_a_tag_key_is_refused_at_the_key_without_echoing_it(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("apiVersion: mlops-gen/v1\nkind: ModelPipeline\nmodel:\n  name: churn-model\nregistry:\n"
+                    "  tags:\n    team: ml\n    ghp_Zx81kQ2mVb7Lr4Tn9Ws3Hy6Pd0Fc5Ja2Ue8: x\n"
+                    "environments:\n  - name: staging\n")
+    result = CliRunner().invoke(main, ["validate", str(spec)])
+    assert result.exit_code == EXIT_USER_ERROR
+    assert f"{spec}:8:5: registry.tags: a key looks like a credential (a GitHub token)" in result.output
+    assert "ghp_Zx81" not in result.output

@@ -55,10 +55,11 @@ extensions:
 """
 CHURN = (ROOT / "specs" / "customer-churn.yaml").read_text(encoding="utf-8")
 # Variants of customer-churn covering every rollout strategy and every extension point on both platforms.
+NOT_CANARY = CHURN.replace("  increments: [10, 25, 50, 100]\n", "")  # increments are canary's only
 VARIANTS = {
-    "churn-blue-green": CHURN.replace("strategy: canary", "strategy: blue_green"),
-    "churn-rolling": CHURN.replace("strategy: canary", "strategy: rolling"),
-    "churn-direct": CHURN.replace("strategy: canary", "strategy: direct"),
+    "churn-blue-green": NOT_CANARY.replace("strategy: canary", "strategy: blue_green"),
+    "churn-rolling": NOT_CANARY.replace("strategy: canary", "strategy: rolling"),
+    "churn-direct": NOT_CANARY.replace("strategy: canary", "strategy: direct"),
     "churn-extensions": CHURN + EXTENSIONS,
 }
 SPECS = _both_platform_specs()

@@ -18,6 +18,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import TARGETS, plan
 from mlops_gen.render.render import render_spec
 from mlops_gen.spec import types
-from mlops_gen.spec.loader import LoadedSpec
+from mlops_gen.spec.loader import LoadedSpec, load_text
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.validate import SpecFile, validate_loaded
 from tests.conftest import ROOT
@@ -294,3 +295,51 @@ def test_base_spec_is_valid_and_every_field_reaches_the_output() -> None:
     assert isinstance(spec_file, SpecFile), spec_file
     silent = [f.path for f in FREE_TEXT + NAMES if not _targets_of((f.path, f.marker))]
     assert not silent, f"these fields appear in no generated file: {silent}"
+
+
+# ----- YAML 1.1 spellings (issue 13, item 4): a boolean or a 1.1-only number spelling never becomes a number -----
+
+NUMBER_FIELDS = ["quality_gates.metrics.accuracy.min", "fairness.threshold", "rollout.increments[0]",
+                 "rollout.monitor.duration_seconds", "rollout.monitor.max_latency_ms", "rollout.monitor.max_error_rate",
+                 "monitoring.drift.threshold", "training.timeout_minutes", "environments[0].instance_count",
+                 "champion_challenger.min_improvement", "explainability.top_features"]
+TEXT_FIELDS = ["model.description", "environments[0].approval_waiver", "data.version", "model.owners[0]"]
+_BOOLEAN_WORDS = ["yes", "no", "on", "off", "true", "false"]
+boolean_spelling = st.sampled_from(_BOOLEAN_WORDS).flatmap(
+    lambda word: st.sampled_from([word, word.upper(), word.capitalize()]))
+number_spelling = st.one_of(
+    st.integers(1, 4095).map(lambda n: "0" + format(n, "o")),  # octal: 0777, 010
+    st.tuples(st.integers(1, 99), st.integers(0, 59)).map(lambda t: f"{t[0]}:{t[1]:02d}"),  # base 60
+    st.integers(1, 999).map(lambda n: f"{n}_0"),  # 1_0 is 10 to YAML 1.1
+    st.integers(1, 15).map(lambda n: "0b" + format(n, "b")),
+)
+
+
+def _spec_text_with(path: str, spelling: str) -> str:
+    data = copy.deepcopy(BASE)
+    data["rollout"]["increments"] = [10, 50, 100]
+    oracle.set_field(data, path, "zqspelling")
+    return yaml.safe_dump(data, sort_keys=False).replace("zqspelling", spelling)
+
+
+@_settings
+@given(st.sampled_from(NUMBER_FIELDS + TEXT_FIELDS), st.one_of(boolean_spelling, number_spelling))
+def test_yaml11_spellings_are_positioned_errors(path: str, spelling: str) -> None:
+    """Where a number or text is expected, `no`, `0777`, `1:30`... are errors at that field, naming the spelling."""
+    text = _spec_text_with(path, spelling)
+    loaded = load_text(text, "spec.yaml")
+    assert isinstance(loaded, LoadedSpec), loaded
+    result = validate_loaded(loaded)
+    assert not isinstance(result, ProjectSpec), f"{path}: {spelling} was accepted"
+    mine = [p for p in result if p.path == path]
+    assert mine and repr(spelling) in mine[0].message, result
+    assert text.splitlines()[mine[0].line - 1].count(spelling), mine[0]
+
+
+@_settings
+@given(st.sampled_from(["fairness.enabled", "explainability.enabled", "triggers.pull_requests",
+                        "rollout.auto_rollback"]), boolean_spelling)
+def test_booleans_stay_booleans_where_a_boolean_is_expected(path: str, spelling: str) -> None:
+    loaded = load_text(_spec_text_with(path, spelling), "spec.yaml")
+    assert isinstance(loaded, LoadedSpec)
+    assert isinstance(validate_loaded(loaded), ProjectSpec)

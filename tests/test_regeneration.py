@@ -139,7 +139,8 @@ def test_generate_writes_a_deterministic_manifest_listing_every_file(work: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_spec(work / "specs")
     ok(capsys, "generate", "specs/spec.yaml", "-o", OUT)
-    ok(capsys, "generate", "specs/spec.yaml", "-o", "again")
+    (work / OUT).rename(work / "again")  # the same -o again: the README's commands name the output directory
+    ok(capsys, "generate", "specs/spec.yaml", "-o", OUT)
     folder = work / OUT / "customer-churn"
     data = manifest(folder)
     raw = (folder / MANIFEST_PATH).read_bytes()
@@ -210,10 +211,11 @@ def test_a_spec_change_rewrites_only_the_files_whose_bytes_change(work: Path, ex
 def test_parallel_rendering_writes_the_same_bytes(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for source in sorted(SPECS.glob("*.yaml")):
         write_spec(work / "specs", source.name, name=source.name)
-    ok(capsys, "generate", "specs", "-o", "serial", "--jobs", "1")
-    ok(capsys, "generate", "specs", "-o", "parallel", "--jobs", "2")
-    assert tree(work / "parallel") == tree(work / "serial")
-    ok(capsys, "check", "specs", "-o", "parallel")
+    ok(capsys, "generate", "specs", "-o", OUT, "--jobs", "1")
+    (work / OUT).rename(work / "serial")  # the same -o for both: the README's commands name it
+    ok(capsys, "generate", "specs", "-o", OUT, "--jobs", "2")
+    assert tree(work / OUT) == tree(work / "serial")
+    ok(capsys, "check", "specs", "-o", OUT)
 
 
 def test_verbose_lists_every_file_and_dry_run_writes_nothing(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -532,10 +534,10 @@ def test_new_and_existing_folders_in_one_parallel_run(work: Path, capsys: pytest
     assert re.search(r": 0 created, [1-9][0-9]* updated, [1-9][0-9]* unchanged", line), line
     parallel = {name: tree(work / OUT / name) for name in sorted(p.name for p in (work / OUT).iterdir())}
     assert sorted(parallel) == [f"model-{index}" for index in range(6)]  # nothing hidden left
-    serial_out = "serial"
-    ok(capsys, "generate", "specs", "-o", serial_out, "--jobs", "1")
-    assert parallel == {name: tree(work / serial_out / name) for name in parallel}
     assert "6 model folders up to date" in ok(capsys, "check", "specs", "-o", OUT)
+    (work / OUT).rename(work / "parallel")  # the same -o for both: the README's commands name it
+    ok(capsys, "generate", "specs", "-o", OUT, "--jobs", "1")
+    assert parallel == {name: tree(work / OUT / name) for name in parallel}
 
 
 def test_an_override_template_is_used_and_recorded(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -644,6 +646,34 @@ def test_duplicate_model_names_exit_2_naming_both_files(work: Path, capsys: pyte
         assert code == 2, (command, output)
         assert "specs/a.yaml" in output and "specs/b.yaml" in output
     assert not (work / OUT).exists()
+
+
+def test_validate_refuses_two_specs_of_one_model_at_the_name_line(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate catches what generate refuses (issue 13, item 6), positioned at model.name, not at 1:1."""
+    write_spec(work / "specs", name="a.yaml")
+    write_spec(work / "specs", name="b.yaml")
+    line = next(n for n, text in enumerate((work / "specs/b.yaml").read_text().splitlines(), 1)
+                if text.strip().startswith("name: customer-churn"))
+    for command in ("validate", "generate"):
+        code, output = cli(capsys, command, "specs", *(("-o", OUT) if command == "generate" else ()))
+        assert code == 2, output
+        assert f"specs/b.yaml:{line}:9: model.name: model 'customer-churn' is also defined in specs/a.yaml" in output
+
+
+def test_generating_one_spec_never_takes_over_another_specs_folder(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_spec(work / "specs", name="a.yaml")
+    ok(capsys, "generate", "specs/a.yaml", "-o", OUT)
+    write_spec(work / "specs", name="b.yaml")  # a copy whose model name was not changed
+    set_gate(work / "specs/b.yaml", "accuracy", 0.9)
+    before = tree(work / OUT)
+    code, output = cli(capsys, "generate", "specs/b.yaml", "-o", OUT)
+    assert code == 2, output
+    assert "model.name: model 'customer-churn' is also defined in specs/a.yaml, which generated" in output
+    assert tree(work / OUT) == before
+    (work / "specs/a.yaml").unlink()  # a renamed spec (git mv) takes its folder over
+    ok(capsys, "generate", "specs/b.yaml", "-o", OUT)
 
 
 def test_an_invalid_spec_writes_nothing(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -801,18 +831,128 @@ def test_generate_waits_for_the_lock(work: Path) -> None:
 
 
 def test_concurrent_generate_runs_leave_a_consistent_tree(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # Two specs for the same model, differing in a gate: whichever run finishes last, the tree must be exactly
-    # its output, which `check` of that spec accepts.
-    write_spec(work / "a", name="spec.yaml")
-    write_spec(work / "b", name="spec.yaml")
-    set_gate(work / "b" / "spec.yaml", "accuracy", 0.95)
-    processes = [_generate_process(work, f"{side}/spec.yaml") for side in ("a", "b", "a", "b")]
+    # One spec rendered two ways (with and without an override template that changes the README): whichever run
+    # finishes last, the tree must be exactly its output, which `check` with the same options accepts. (Two specs
+    # of one model are refused: a spec never takes over another spec's folder.)
+    write_spec(work)
+    override = work / "overrides" / "docs" / "README.md.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text((ROOT / "templates/docs/README.md.j2").read_text(encoding="utf-8") + "\nOverridden.\n",
+                        encoding="utf-8")
+    runs = [(), ("--override-dir", "overrides")] * 2
+    processes = [subprocess.Popen([sys.executable, "-m", "mlops_gen", "generate", "spec.yaml", "-o", OUT, *extra],
+                                  cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for extra in runs]
     for process in processes:
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
     folder = work / OUT / "customer-churn"
-    winner = manifest(folder)["spec"]["path"]
-    assert winner in ("a/spec.yaml", "b/spec.yaml")
-    code, output = cli(capsys, "check", winner, "-o", OUT)
+    winner = ("--override-dir", "overrides") if manifest(folder)["templates"].get("override_dirs") else ()
+    code, output = cli(capsys, "check", "spec.yaml", "-o", OUT, *winner)
     assert code == 0, output
+    assert ("Overridden." in (folder / "README.md").read_text(encoding="utf-8")) == bool(winner)
     assert not [p for p in tree(work / OUT) if p.endswith(".tmp")]
+
+
+# ----- a user's file at a newly planned path (issue 13, item 1) -----
+
+def test_a_users_file_at_a_newly_planned_path_stops_generate_and_is_kept(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Adding a platform back plans azure-pipelines/ again: a file the user put there meanwhile is theirs."""
+    write_spec(work, platforms=["github_actions"])
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / FOLDER_NAME
+    mine = folder / "azure-pipelines" / "training.yml"
+    mine.parent.mkdir()
+    mine.write_bytes(b"# my own pipeline\n")
+    write_spec(work, platforms=["azure_devops", "github_actions"])
+    before = tree(folder)
+    for dry in ((), ("--dry-run",)):
+        code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, *dry)
+        assert code == 2, output
+        assert f"{OUT}/customer-churn/azure-pipelines/training.yml" in output
+        assert "--adopt" in output and "nothing was written" in output
+        assert tree(folder) == before  # nothing written, the user's file intact
+    # Handing it over: generate replaces it and tracks it from then on.
+    ok(capsys, "generate", "spec.yaml", "-o", OUT, "--adopt", str(mine))
+    assert mine.read_bytes() != b"# my own pipeline\n"
+    assert "azure-pipelines/training.yml" in manifest(folder)["files"]
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+def test_a_users_k8s_file_is_kept_when_an_environment_becomes_aks(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = yaml.safe_load((SPECS / "customer-churn.yaml").read_text(encoding="utf-8"))
+    environments = data["environments"]
+    staging = dict(environments[0])
+    write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / FOLDER_NAME
+    assert not (folder / "k8s" / "staging").exists()
+    mine = folder / "k8s" / "staging" / "deployment.yaml"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"kind: Deployment # mine\n")
+    staging.pop("instance_type", None)  # a managed endpoint's setting: aks does not take it
+    aks = {**staging, "target": "aks", "cluster": "aks-ml-dev"}
+    write_spec(work, environments=[aks, *environments[1:]])
+    code, output = cli(capsys, "generate", "spec.yaml", "-o", OUT)
+    assert code == 2 and "k8s/staging/deployment.yaml" in output, output
+    assert mine.read_bytes() == b"kind: Deployment # mine\n"
+
+
+def test_a_file_already_holding_the_generated_bytes_is_not_a_conflict(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run killed before its manifest landed left generated files unrecorded: the next run finishes the job."""
+    write_spec(work, platforms=["github_actions"])
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    folder = work / FOLDER_NAME
+    write_spec(work, platforms=["azure_devops", "github_actions"])
+    ok(capsys, "generate", "spec.yaml", "-o", "elsewhere")
+    written = (work / "elsewhere" / "customer-churn" / "azure-pipelines" / "training.yml").read_bytes()
+    (folder / "azure-pipelines").mkdir()
+    (folder / "azure-pipelines" / "training.yml").write_bytes(written)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    ok(capsys, "check", "spec.yaml", "-o", OUT)
+
+
+# ----- the machine's state is not a bug (issue 13, item 2) -----
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EROFS", "EDQUOT", "EACCES"])
+@pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "existing-folder"])
+def test_a_full_or_read_only_disk_exits_2_naming_the_folder(
+        code: str, existing: bool, work: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from mlops_gen.output import writer
+
+    write_spec(work)
+    if existing:
+        ok(capsys, "generate", "spec.yaml", "-o", OUT)
+        set_gate(work / "spec.yaml", "accuracy", 0.9)
+    before = tree(work / OUT)
+    number = getattr(errno, code)
+
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError(number, os.strerror(number))  # as os.write raises it: no file name
+
+    monkeypatch.setattr(writer, "_write_new", no_room)
+    code_, output = cli(capsys, "generate", "spec.yaml", "-o", OUT, "-j", "1")
+    assert code_ == 2, output
+    assert f"{OUT}/customer-churn: cannot write: {os.strerror(number)}" in output
+    assert "internal error" not in output
+    assert tree(work / OUT) == before  # no half-written file, no temporary folder
+
+
+def test_the_model_readmes_commands_name_the_output_directory(work: Path, capsys: pytest.CaptureFixture[str]
+                                                                ) -> None:
+    """Following the generated README's regenerate/check commands looks in the folder it was generated into."""
+    write_spec(work / "specs", name="churn.yaml")
+    ok(capsys, "generate", "specs/churn.yaml", "-o", "deploy/out")
+    readme = (work / "deploy/out/customer-churn/README.md").read_text(encoding="utf-8")
+    commands = [line.split("#")[0].split() for line in readme.splitlines()
+                if line.startswith(("mlops-gen generate ", "mlops-gen check ", "mlops-gen diff "))]
+    assert len(commands) == 3, readme
+    for words in commands:
+        assert words[2:] == ["specs/churn.yaml", "-o", "deploy/out"], words
+        assert cli(capsys, *words[1:])[0] == 0, words

@@ -89,8 +89,65 @@ def test_canary_increments(increments: list[int], expected: str | None) -> None:
         assert any(expected in m for m in messages(result))
 
 
-def test_increments_are_only_checked_for_canary() -> None:
-    assert isinstance(check({"rollout.strategy": "rolling", "rollout.increments": [5]}), ProjectSpec)
+def test_increments_are_only_for_canary() -> None:
+    assert isinstance(check({"rollout.strategy": "rolling"}), ProjectSpec)
+    assert messages(check({"rollout.strategy": "direct", "rollout.increments": [50, 100]})) == [
+        "rollout.increments: increments are used only by strategy 'canary' (this rollout is 'direct'); remove them"]
+
+
+# ----- consistency within a spec (issue 13, item 6) -----
+
+@pytest.mark.parametrize(("env", "field", "users"), [
+    ({"name": "staging", "cluster": "aks-1"}, "cluster", "'aks'"),
+    ({"name": "staging", "namespace": "ml"}, "namespace", "'aks'"),
+    ({"name": "staging", "replicas": {"min": 1, "max": 2}}, "replicas", "'aks'"),
+    ({"name": "staging", "target": "aks", "cluster": "c", "instance_type": "Standard_F2s_v2"}, "instance_type",
+     "'azureml_online_endpoint'"),
+    ({"name": "staging", "target": "aci", "instance_count": 2}, "instance_count", "'azureml_online_endpoint'"),
+    ({"name": "staging", "resources": {"cpu_limit": "2"}}, "resources", "'aks' or 'aci'"),
+])
+def test_a_setting_the_target_ignores_is_an_error(env: dict[str, Any], field: str, users: str) -> None:
+    found = messages(check(environments=[env]))
+    assert [m for m in found if m.startswith(f"environments[0].{field}: ") and f"used only by target {users}" in m
+            ], found
+
+
+def test_each_target_accepts_its_own_settings() -> None:
+    assert isinstance(check(environments=[
+        {"name": "staging", "instance_type": "Standard_F2s_v2", "instance_count": 2},
+        {"name": "aks-test", "target": "aks", "cluster": "c", "namespace": "ml", "replicas": {"min": 1, "max": 3},
+         "resources": {"cpu_limit": "2"}},
+        {"name": "aci-test", "target": "aci", "resources": {"memory_limit": "2Gi"}}]), ProjectSpec)
+
+
+def test_two_environments_cannot_share_an_endpoint() -> None:
+    found = messages(check(environments=[
+        {"name": "staging"}, {"name": "prod", "approval": "required", "endpoint_name": "churn-model-staging"}]))
+    assert found == ["environments[1].endpoint_name: endpoint 'churn-model-staging' is also environments[0]'s "
+                     "endpoint: one would deploy over the other; give each environment its own 'endpoint_name'"]
+
+
+@pytest.mark.parametrize(("resources", "expected"), [
+    ({"cpu_request": "2", "cpu_limit": "500m"}, "cpu_request: cpu request 2 is above the limit 500m"),
+    ({"memory_request": "2Gi", "memory_limit": "1024Mi"}, "memory_request: memory request 2Gi is above the limit"),
+    ({"cpu_request": "1000m", "cpu_limit": "1"}, None),
+    ({"memory_request": "1Gi", "memory_limit": "1024Mi"}, None),
+])
+def test_resource_requests_must_not_exceed_limits(resources: dict[str, str], expected: str | None) -> None:
+    result = check(environments=[{"name": "staging", "target": "aks", "cluster": "c", "resources": resources}])
+    if expected is None:
+        assert isinstance(result, ProjectSpec), result
+    else:
+        assert any(expected in m for m in messages(result)), result
+
+
+@pytest.mark.parametrize(("field", "value"), [("data.expectations", "README.md/expectations.json"),
+                                              ("training.config", "Dockerfile/training.yaml"),
+                                              ("data.local_path", "README.md/train.csv")])
+def test_a_chosen_path_inside_a_generated_file_is_refused(field: str, value: str) -> None:
+    found = messages(check({field: value}))
+    assert found == [f"{field}: {value!r} would put a file inside {value.split('/')[0]!r}, a file mlops-gen "
+                     "generates; choose another path"]
 
 
 @pytest.mark.parametrize(("changes", "expected"), [

@@ -33,8 +33,10 @@ LABELS = {
     ("create", "missing"): "missing (deleted since it was generated)",
     ("update", "stale"): "stale (the spec, generator or templates changed)",
     ("update", "hand-edited"): "hand-edited (differs from what mlops-gen wrote)",
-    ("update", "unrecorded"): "differs from what mlops-gen would write, and the manifest does not list it",
+    ("update", "unrecorded"): "a file mlops-gen did not write, where it now generates one (generate refuses to "
+                              "overwrite it: move it away, or pass --adopt PATH to hand it over)",
     ("update", "mode"): "executable bit differs from what mlops-gen wrote",
+    ("update", "link"): "replaced by a symbolic link (generate never writes through links: remove it first)",
     ("delete", "orphaned"): "orphaned (no longer generated; generate deletes it)",
     ("keep", "edited-orphan"): "orphaned and hand-edited (generate keeps it and stops tracking it)",
     ("keep", "seeded"): "user-owned (seeded once; never overwritten or checked)",
@@ -151,7 +153,7 @@ def _rendered_plans(found: Triage, outdir: Path, overrides: Sequence[Path], jobs
     from mlops_gen.output.fingerprint import template_fingerprint
 
     fingerprint = template_fingerprint(overrides)  # once, not per model
-    for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs):
+    for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs, outdir=outdir):
         plan = plan_model(spec_file, files, outdir, override_dirs=overrides, fingerprint=fingerprint)
         models[plan.spec_path] = plan.root.name
         yield plan

@@ -132,7 +132,7 @@ def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence
             changed.append(name)
 
     with output_lock(outdir, shared=True):
-        for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs):
+        for spec_file, files in iter_rendered(specs, override_dirs=overrides, jobs=jobs, outdir=outdir):
             plan = plan_model(spec_file, files, outdir, override_dirs=overrides)
             models[plan.spec_path] = plan.root.name
             show(plan)

@@ -24,18 +24,20 @@ import jinja2
 from mlops_gen import __version__
 from mlops_gen.errors import MlopsGenError, Problem, SpecError, UserError
 from mlops_gen.output.changes import REASONS, Action, FolderPlan, Inputs, plan_folder, retired_folders
+from mlops_gen.output.conflicts import adopted_paths, refuse_conflicts
 from mlops_gen.output.fastpath import Triage, triage
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.lock import output_lock
 from mlops_gen.output.manifest import manifest_file, read_manifest
 from mlops_gen.output.options import discover_specs, override_paths, scanned_dirs, shown_overrides
-from mlops_gen.output.paths import safe_target, shown_path
+from mlops_gen.output.paths import from_shown, safe_target, shown_path
 from mlops_gen.output.writer import apply_plan, build_folder, is_new_folder, place_folder, remove_leftovers
 from mlops_gen.parallel import few_collections, process_pool, workers
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
-from mlops_gen.render.render import RenderedFile, render_spec
-from mlops_gen.spec.validate import SpecFile, collect_specs, load_specs
+from mlops_gen.render.plan import plan as planned_files
+from mlops_gen.render.render import DEFAULT_OUTPUT_DIR, RenderedFile, render_spec
+from mlops_gen.spec.validate import SpecFile, collect_specs, duplicate_models, load_specs
 
 COLLECT_EVERY = 64  # model folders between two collections of cyclic garbage (see few_collections)
 
@@ -52,18 +54,9 @@ def _collect_now_and_then() -> None:
 
 
 def unique_models(specs: Sequence[SpecFile], known: Mapping[str, str] | None = None) -> None:
-    """Two specs for one model would overwrite each other's folder: refuse, naming both files.
-
-    `known` maps models of specs that were not loaded (their folders are up to date) to their spec path.
-    """
-    seen: dict[str, str] = dict(known or {})
-    problems = []
-    for spec_file in specs:
-        name = spec_file.spec.model.name
-        if name in seen:
-            problems.append(Problem(spec_file.shown_as, 1, 1, "model.name",
-                                    f"model {name!r} is also defined in {seen[name]}"))
-        seen.setdefault(name, spec_file.shown_as)
+    """Two specs for one model would overwrite each other's folder: refuse, naming both files (see
+    duplicate_models)."""
+    problems = duplicate_models(specs, known)
     if problems:
         raise SpecError(problems)
 
@@ -87,15 +80,17 @@ def _start_worker(override_dirs: tuple[Path, ...]) -> None:
     _worker_env = build_env(override_dirs)
 
 
-def _render_in_worker(specs: list[SpecFile], targets: tuple[str, ...]) -> list[dict[str, RenderedFile]]:
-    return [render_spec(spec_file, targets, _worker_env) for spec_file in specs]
+def _render_in_worker(specs: list[SpecFile], targets: tuple[str, ...], output_dir: str
+                      ) -> list[dict[str, RenderedFile]]:
+    return [render_spec(spec_file, targets, _worker_env, output_dir) for spec_file in specs]
 
 
 def iter_rendered(specs: Sequence[SpecFile], targets: Sequence[str] = TARGETS, override_dirs: Sequence[Path] = (),
-                  jobs: int = 0) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
+                  jobs: int = 0, outdir: Path = Path(DEFAULT_OUTPUT_DIR)
+                  ) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
     """Rendered files of each spec, in order, produced as they are needed."""
     with _blame_overrides(override_dirs):
-        yield from _rendered(specs, targets, override_dirs, jobs)
+        yield from _rendered(specs, targets, override_dirs, jobs, shown_path(outdir))
 
 
 @contextlib.contextmanager
@@ -139,13 +134,13 @@ def _override_in(exc: BaseException, override_dirs: Sequence[Path]) -> str | Non
 
 
 def _rendered(specs: Sequence[SpecFile], targets: Sequence[str], override_dirs: Sequence[Path],
-              jobs: int) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
+              jobs: int, output_dir: str) -> Generator[tuple[SpecFile, dict[str, RenderedFile]], None, None]:
     count = workers(jobs, len(specs))
     pool = _pool(count, override_dirs) if count > 1 else None
     if pool is None:
         env = build_env(override_dirs)
         for spec_file in specs:
-            yield spec_file, render_spec(spec_file, targets, env)
+            yield spec_file, render_spec(spec_file, targets, env, output_dir)
         return
     size = max(1, min(16, len(specs) // (count * 4)))
     chunks = [list(specs[start:start + size]) for start in range(0, len(specs), size)]
@@ -153,7 +148,7 @@ def _rendered(specs: Sequence[SpecFile], targets: Sequence[str], override_dirs: 
     try:
         # A bounded window of chunks in flight: rendered trees never pile up in memory ahead of the writer.
         for chunk in chunks:
-            pending.append((chunk, pool.submit(_render_in_worker, chunk, tuple(targets))))
+            pending.append((chunk, pool.submit(_render_in_worker, chunk, tuple(targets), output_dir)))
             if len(pending) > 2 * count:
                 done, future = pending.popleft()
                 yield from zip(done, future.result(), strict=True)
@@ -198,7 +193,8 @@ def _write_model(spec_file: SpecFile, job: _Job, env: jinja2.Environment) -> Fol
 
 
 def _rendered_plan(spec_file: SpecFile, job: _Job, env: jinja2.Environment) -> FolderPlan:
-    return plan_model(spec_file, render_spec(spec_file, job.targets, env), job.outdir, job.targets, job.overrides,
+    files = render_spec(spec_file, job.targets, env, shown_path(job.outdir))
+    return plan_model(spec_file, files, job.outdir, job.targets, job.overrides,
                       job.fingerprint)
 
 
@@ -268,6 +264,7 @@ def plan_model(spec_file: SpecFile, files: Mapping[str, RenderedFile], outdir: P
 
 def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
     """Before anything is written: every model folder, its manifest and every path it lists must be safe."""
+    problems = []
     for spec_file in specs:
         root = outdir / spec_file.spec.model.name
         manifest = read_manifest(root)
@@ -275,6 +272,38 @@ def check_folders(specs: Sequence[SpecFile], outdir: Path) -> None:
             where = str(manifest_file(root))
             for path in manifest.files:
                 safe_target(root, path, where)
+            other, name = manifest.spec_path, spec_file.spec.model.name
+            if other != shown_path(spec_file.path) and _defines_model(from_shown(other, outdir), name):
+                problems.append(Problem(spec_file.shown_as, *spec_file.name_at, "model.name",
+                                        f"model {spec_file.spec.model.name!r} is also defined in {other}, which "
+                                        f"generated {root}; each spec needs its own model name"))
+    if problems:
+        raise SpecError(problems)
+
+
+def _defines_model(path: Path, name: str) -> bool:
+    """Whether the spec file at `path` (another spec, perhaps invalid) still names model `name`."""
+    from mlops_gen.spec.loader import LoadedSpec, load_file
+
+    if not path.is_file():
+        return False
+    loaded = load_file(path)
+    model = loaded.data.get("model") if isinstance(loaded, LoadedSpec) else None
+    return isinstance(model, dict) and model.get("name") == name
+
+
+def check_user_files(specs: Sequence[SpecFile], outdir: Path, targets: Sequence[str], overrides: Sequence[Path],
+                     adopt: Sequence[str]) -> None:
+    """Before anything is written: refuse to overwrite a file the user put where a generated file is now planned."""
+    envs: list[jinja2.Environment] = []
+
+    def render(index: int) -> dict[str, RenderedFile]:
+        if not envs:
+            envs.append(build_env(overrides))
+        return render_spec(specs[index], targets, envs[0], shown_path(outdir))
+
+    roots = [(outdir / s.spec.model.name, [f.path for f in planned_files(s.spec, targets)]) for s in specs]
+    refuse_conflicts(roots, render, adopted_paths(adopt))
 
 
 Built = dict[int, tuple[str, "FolderSummary"]]  # spec index -> (hidden temporary folder, its summary)
@@ -418,7 +447,8 @@ class _Summary:
 
 
 def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TARGETS, dry_run: bool = False,
-                 verbose: bool = False, override_dirs: Sequence[str] = (), jobs: int = 0) -> int:
+                 verbose: bool = False, override_dirs: Sequence[str] = (), jobs: int = 0,
+                 adopt: Sequence[str] = ()) -> int:
     overrides = override_paths(override_dirs)
     outdir = Path(output)
     if outdir.exists() and not outdir.is_dir():
@@ -429,7 +459,7 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
         outdir.mkdir(parents=True, exist_ok=True)  # the lock lives on it
     try:
         with few_collections():
-            _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs)
+            _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs, adopt)
     except BaseException:
         for directory in created:  # an invalid spec leaves no trace, not even an empty folder
             with contextlib.suppress(OSError):
@@ -439,7 +469,7 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
 
 
 def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, targets: Sequence[str],
-              dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int) -> None:
+              dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int, adopt: Sequence[str]) -> None:
     full = selected_targets(targets) is None
     with output_lock(outdir, shared=dry_run):
         if not dry_run:
@@ -452,6 +482,7 @@ def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, ta
             with _blame_overrides(overrides):  # new folders are rendered while validating, hidden until placed
                 specs, built = load_slow(spec_paths, up_to_date, jobs, job if full and not dry_run else None)
             check_folders(specs, outdir)  # every spec validated, every manifest checked, before the first write
+            check_user_files(specs, outdir, targets, overrides, adopt)
             models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}
             models.update((shown_path(spec_file.path), spec_file.spec.model.name) for spec_file in specs)
             # paths checked here too; the manifests triage read (under this lock, nothing written since) are reused

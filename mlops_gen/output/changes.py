@@ -26,6 +26,8 @@ from mlops_gen.output.manifest import (
     read_manifest,
 )
 from mlops_gen.output.paths import (
+    LinkRefused,
+    from_shown,
     is_executable,
     read_checked,
     read_file,
@@ -49,6 +51,7 @@ REASONS = {
     "edited-orphan": "no longer generated, but edited by hand: kept, and no longer tracked",
     "seeded": "user-owned (seeded: written once, never overwritten)",
     "seeded-orphan": "user-owned (seeded, no longer planned): kept",
+    "link": "replaced by a symbolic link (generate never writes through links: remove it, then generate)",
     "same": "up to date",
 }
 
@@ -138,8 +141,18 @@ class Inputs:
     override_dirs: tuple[str, ...] = ()
 
 
+def _replaced_by_link(root: Path, path: str, exc: LinkRefused) -> bool:
+    """Whether a refused link is the file at `path` itself (a difference to report), not a directory above it."""
+    return os.path.abspath(exc.path) == os.path.abspath(os.path.join(root, *path.split("/")))
+
+
 def _planned_change(root: Path, path: str, file: Rendered, previous: Entry | None, checked: set[str]) -> Change:
-    found = read_checked(root, path, "output", checked)
+    try:
+        found = read_checked(root, path, "output", checked)
+    except LinkRefused as exc:
+        if not _replaced_by_link(root, path, exc):
+            raise
+        return Change(path, "update", "link", new=file.data, executable=file.executable)
     old, was_x = (None, False) if found is None else (found[0], bool(found[1] & 0o111))
     data = file.data
 
@@ -157,8 +170,9 @@ def _planned_change(root: Path, path: str, file: Rendered, previous: Entry | Non
     return change("update", "stale" if sha256(old) == previous.sha256 else "hand-edited")
 
 
-def _orphan(root: Path, path: str, entry: Entry) -> list[Change]:
-    """An owned file is deleted only when untouched since mlops-gen wrote it; anything else stays, as the user's."""
+def _orphan(root: Path, path: str, entry: Entry, trusted: bool = True) -> list[Change]:
+    """An owned file is deleted only when untouched since mlops-gen wrote it; anything else stays, as the user's.
+    `trusted`: False when the manifest was edited by hand: what it claims is never deleted."""
     target = safe_target(root, path, str(manifest_file(root)))
     old = read_regular(target)
     if old is None:
@@ -166,7 +180,7 @@ def _orphan(root: Path, path: str, entry: Entry) -> list[Change]:
     was_x = is_executable(target)
     if entry.mode == "seeded":
         return [Change(path, "keep", "seeded-orphan", old=old, was_executable=was_x)]
-    if sha256(old) == entry.sha256:
+    if sha256(old) == entry.sha256 and trusted:
         return [Change(path, "delete", "orphaned", old=old, was_executable=was_x)]
     return [Change(path, "keep", "edited-orphan", old=old, was_executable=was_x)]
 
@@ -176,7 +190,7 @@ def plan_retirement(root: Path, manifest: Manifest, reason: str) -> FolderPlan:
     plan = FolderPlan(root=root, spec_path=manifest.spec_path, manifest=manifest,
                       manifest_old=read_regular(manifest_file(root)), retired=reason)
     for path, entry in sorted(manifest.files.items()):
-        plan.changes.extend(_orphan(root, path, entry))
+        plan.changes.extend(_orphan(root, path, entry, trusted=not manifest.edited))
     return plan
 
 
@@ -194,7 +208,7 @@ def retired_folders(outdir: Path, current: Mapping[str, str], scanned_dirs: Coll
         scanned = [d for d in scanned_dirs if d == "." or spec.startswith(f"{d}/")]
         if spec in current:
             plan = plan_retirement(root, manifest, f"{spec} now defines model {current[spec]!r}")
-        elif scanned and not Path(spec).exists():
+        elif scanned and not from_shown(spec, outdir).exists():
             plan = plan_retirement(root, manifest, f"{spec} no longer exists")
             plan.spec_path = scanned[0]  # what to generate to clean it up
         else:
@@ -230,7 +244,7 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
         if selected_targets is not None and entry.target not in selected_targets:
             entries[path] = entry  # another target's file: this partial run leaves it alone
             continue
-        plan.changes.extend(_orphan(root, path, entry))
+        plan.changes.extend(_orphan(root, path, entry, trusted=previous is None or not previous.edited))
     current = (inputs.spec_path, inputs.spec_sha256, inputs.generator_version, inputs.generator_fingerprint,
                inputs.template_fingerprint)
     complete = selected_targets is None or (previous is not None and previous.complete
@@ -263,7 +277,13 @@ def folder_changes(root: Path, manifest: Manifest, with_unchanged: bool = True) 
     checked: set[str] = set()  # directories of this folder already lstat()ed: each is checked once, not per file
     cache = FolderCache(root)
     for path, entry in sorted(manifest.files.items()):
-        found = stat_checked(root, path, where, checked, validated=True)  # parse_manifest validated every path
+        try:
+            found = stat_checked(root, path, where, checked, validated=True)  # parse_manifest validated every path
+        except LinkRefused as exc:
+            if not _replaced_by_link(root, path, exc):
+                raise
+            changes.append(Change(path, "update", "link", executable=entry.executable))
+            continue
         if found is None:
             changes.append(Change(path, "create", "missing"))
             continue

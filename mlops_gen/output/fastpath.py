@@ -17,6 +17,7 @@ from mlops_gen.output.manifest import Manifest, all_manifests
 from mlops_gen.output.options import shown_overrides
 from mlops_gen.output.paths import shown_path
 from mlops_gen.parallel import process_pool, workers
+from mlops_gen.spec.canonical import canonical_spec_bytes
 
 
 @dataclass
@@ -52,13 +53,13 @@ def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], f
     for path in specs:
         shown = shown_path(path)
         try:
-            digest = sha256(path.read_bytes())
+            digest = sha256(canonical_spec_bytes(path.read_bytes()))  # as the loader hashes it
         except OSError:
             result.slow.append(path)  # the loader reports it properly
             continue
         current = (shown, digest, __version__, generator_fingerprint(), fingerprint)
         match = [(root, m) for root, m in index.get(shown, [])
-                 if m.complete and m.inputs() == current and m.override_dirs == overrides]
+                 if m.complete and not m.edited and m.inputs() == current and m.override_dirs == overrides]
         if match and match[0][1].model not in result.known:
             root, manifest = match[0]
             matched.append((path, root, manifest))

@@ -9,6 +9,7 @@ deterministic (sorted keys, no timestamps) so it can be committed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,14 @@ class Manifest:
     override_dirs: tuple[str, ...] = ()
     complete: bool = True  # False after a --target subset rendered with changed inputs: check must re-render
     files: dict[str, Entry] = field(default_factory=dict)
+    # Read from disk and its file list does not match the digest mlops-gen recorded: edited by hand (or written by
+    # an older mlops-gen). Never trusted for check's fast path, nor to delete anything.
+    edited: bool = False
+
+    def files_digest(self) -> str:
+        """sha256 of the file list as written: lets a later run tell a hand-edited manifest."""
+        listing = _dumps({path: self.files[path].to_json() for path in sorted(self.files)}, "\n")
+        return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
     def inputs(self) -> tuple[str, str, str, str, str]:
         return (self.spec_path, self.spec_sha256, self.generator_version, self.generator_fingerprint,
@@ -73,6 +82,7 @@ class Manifest:
             "templates": {"fingerprint": self.template_fingerprint, "override_dirs": list(self.override_dirs)},
             "complete": self.complete,
             "files": {path: self.files[path].to_json() for path in sorted(self.files)},
+            "files_sha256": self.files_digest(),
         }
         return (_dumps(data, "\n") + "\n").encode("utf-8")
 
@@ -151,13 +161,16 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
         if not isinstance(target, str):
             raise _bad(where, "'target' must be a string")
         entries[path] = Entry(mode, target, bool(value.get("executable", False)), digest)
-    return Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
+    manifest = Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
                     spec_sha256=_string(spec, "sha256", where),
                     generator_version=_string(generator, "version", where),
                     # optional: a manifest without it only misses check's fast path
                     generator_fingerprint=str(generator.get("fingerprint", "")) if isinstance(generator, dict) else "",
                     template_fingerprint=_string(templates, "fingerprint", where),
                     override_dirs=tuple(overrides), complete=data.get("complete") is True, files=entries)
+    if data.get("files_sha256") != manifest.files_digest():
+        object.__setattr__(manifest, "edited", True)
+    return manifest
 
 
 def manifest_file(root: Path) -> Path:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from mlops_gen.errors import EXIT_DIFFERENCES, UserError
-from mlops_gen.output.paths import shown_path
+from mlops_gen.output.paths import project_root, shown_path
 
 SPEC_SUFFIXES = (".yaml", ".yml")  # as mlops_gen.spec.validate.SPEC_SUFFIXES
 
@@ -25,6 +25,9 @@ def discover_specs(paths: Iterable[str]) -> list[Path]:
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
         elif path.is_file():
             found.append(path)
+        elif path.exists():  # a FIFO, a device, /dev/stdin
+            raise UserError(f"{name}: not a regular file or directory; a spec is read from a file (its path is "
+                            "recorded in generated files): save it to one first")
         else:
             raise UserError(f"{name}: no such file or directory")
     if not found:
@@ -33,15 +36,14 @@ def discover_specs(paths: Iterable[str]) -> list[Path]:
 
 
 def scanned_dirs(paths: Iterable[str]) -> list[str]:
-    """Directory arguments as manifests record spec paths (relative to the working directory); directories
-    outside it are left out, so a deleted spec is only ever recognised by an exact relative path."""
+    """Directory arguments as manifests record spec paths (relative to the project root, see shown_path);
+    directories outside it are left out, so a deleted spec is only ever recognised by an exact relative path."""
     found = []
-    cwd = Path.cwd().resolve()
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            resolved = path.resolve()
-            if resolved == cwd or cwd in resolved.parents:
+            resolved, root = path.resolve(), project_root(path).resolve()
+            if resolved == root or root in resolved.parents:
                 found.append(shown_path(path))
     return found
 

@@ -5,6 +5,7 @@ Kept free of heavy imports: `check` uses it on its fast path.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -90,9 +91,21 @@ def _checked_parent(root: str, parts: list[str], checked: set[str]) -> str | Non
     return current
 
 
+class LinkRefused(UserError):
+    """A symbolic link where mlops-gen reads or writes: refused, never followed. `path` is the link."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: is a symbolic link; refusing to write or delete through it (remove the link, "
+                         "then run generate again)")
+
+    def __reduce__(self) -> tuple[type[LinkRefused], tuple[str]]:  # worker processes send it back
+        return (LinkRefused, (self.path,))
+
+
 def _refuse_link(path: str, st_mode: int) -> None:
     if stat.S_ISLNK(st_mode):
-        raise UserError(f"{path}: is a symbolic link; refusing to write or delete through it")
+        raise LinkRefused(path)
 
 
 def read_checked(root: Path, relative: str, where: str, checked: set[str], validated: bool = False
@@ -160,13 +173,40 @@ def is_executable(path: Path) -> bool:
     return bool(os.lstat(path).st_mode & 0o111)
 
 
+@functools.lru_cache(maxsize=1024)
+def _repository_of(directory: str) -> str:
+    """The nearest directory at or above `directory` holding `.git` (a folder, or a worktree's file); '' if none."""
+    current = directory
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return ""
+        current = parent
+
+
+def project_root(path: Path) -> Path:
+    """What spec and template paths are named relative to: the root of the git repository holding `path`, so that
+    headers, manifests and verdicts do not depend on the working directory; the working directory outside one."""
+    found = _repository_of(os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path)
+                           else os.path.abspath(path))
+    return Path(found) if found else Path.cwd()
+
+
+def from_shown(shown: str, near: Path) -> Path:
+    """The file a shown path (a manifest's spec path) names, for a tree at `near` (the output directory)."""
+    return project_root(near) / shown
+
+
 def shown_path(path: Path) -> str:
-    """How a path is named in headers, output and manifests: relative to the working directory, never absolute.
+    """How a path is named in headers, output and manifests: relative to its project root, never absolute.
 
     Lives here, free of jinja2, so `check`'s fast path can use it without importing the renderer.
     """
+    base = project_root(path)
     try:
-        relative = os.path.relpath(path.resolve(), Path.cwd())
+        relative = os.path.relpath(path.resolve(), base.resolve())
     except ValueError:  # another drive on Windows
         relative = path.name
     if relative.startswith(".."):

@@ -16,9 +16,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops_gen.errors import writing_into
 from mlops_gen.output.changes import FolderPlan, Inputs, plan_folder
 from mlops_gen.output.manifest import MANIFEST_PATH
-from mlops_gen.output.paths import safe_path, safe_target
+from mlops_gen.output.paths import LinkRefused, safe_path, safe_target
 
 _WRITE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
                 | getattr(os, "O_BINARY", 0))
@@ -62,7 +63,15 @@ def _prune_empty_parents(root: Path, path: Path) -> None:
 
 
 def apply_plan(plan: FolderPlan) -> None:
+    with writing_into(plan.root):
+        _apply_plan(plan)
+
+
+def _apply_plan(plan: FolderPlan) -> None:
     root = plan.root
+    for change in plan.changes:  # before the first write: a link is never written through, nor half the folder
+        if change.reason == "link":
+            raise LinkRefused(os.path.join(root, *change.path.split("/")))
     if is_new_folder(plan):
         if _create_folder(plan):
             return
@@ -109,6 +118,11 @@ def _create_folder(plan: FolderPlan) -> bool:
 def build_folder(plan: FolderPlan) -> str:
     """Write every file of the new model folder `plan.root`, manifest included, into a hidden temporary folder
     beside it (`.<model>.mlops-gen-building-<pid>`); its path. Nothing is visible at `plan.root` until place_folder."""
+    with writing_into(plan.root):
+        return _build_folder(plan)
+
+
+def _build_folder(plan: FolderPlan) -> str:
     assert plan.manifest is not None
     root = os.fspath(plan.root)
     building = os.path.join(os.path.dirname(root), f".{os.path.basename(root)}{BUILDING_SUFFIX}{os.getpid()}")

@@ -28,11 +28,16 @@ class RenderedFile:
         return self.text.encode("utf-8")
 
 
+DEFAULT_OUTPUT_DIR = "generated"  # the CLI's default -o
+
+
 def render_spec(spec_file: SpecFile, targets: Sequence[str] = TARGETS,
-                env: jinja2.Environment | None = None) -> dict[str, RenderedFile]:
+                env: jinja2.Environment | None = None, output_dir: str = DEFAULT_OUTPUT_DIR
+                ) -> dict[str, RenderedFile]:
+    """`output_dir`: the output directory as shown_path names it (the README's commands pass it as -o)."""
     env = env or build_env()
     shown = shown_path(spec_file.path)
-    context = build_context(spec_file.spec, shown, spec_file.raw)
+    context = {**build_context(spec_file.spec, shown, spec_file.raw), "output_dir": output_dir}
     rendered: dict[str, RenderedFile] = {}
     for output in plan(spec_file.spec, targets):
         body = env.get_template(output.template).render(**context, **output.extra, output_path=output.path)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from mlops_gen.errors import Problem
+from mlops_gen.spec.canonical import canonical_spec_bytes
 
 MAX_SPEC_BYTES = 1024 * 1024  # real specs are a few KiB; this bounds time and memory on hostile input
 MAX_NODES = 20_000  # nodes after alias expansion
@@ -38,6 +39,14 @@ class LoadedSpec:
     raw: bytes = b""
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # Plain scalars that YAML read as a boolean, or as a number in a YAML 1.1-only spelling: path -> the text.
+    # Validation accepts them only where the field means exactly that (see mlops_gen.spec.spellings).
+    spellings: dict[Path_, str] = field(default_factory=dict)
+
+    def field_position(self, path: Path_) -> tuple[int, int]:
+        """Where a finding about a field is shown: its key when it has one (a mapping entry), else its value (a
+        list item), else its nearest ancestor."""
+        return self.key_positions.get(path) or self.position(path)
 
     def position(self, path: Path_, *, of_key: bool = False) -> tuple[int, int]:
         """Best position for a field path: the exact node, else its nearest ancestor, else the file start."""
@@ -86,7 +95,11 @@ class _Converter:
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
-        return _scalar(node, path)
+        value = _scalar(node, path)
+        if not node.style and (isinstance(value, bool) or (
+                isinstance(value, (int, float)) and _YAML11_NUMBER.fullmatch(node.value))):
+            self.spec.spellings[path] = str(node.value)
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -109,6 +122,9 @@ class _Converter:
 
 
 _TAG = "tag:yaml.org,2002:"
+# Numbers only YAML 1.1 reads as numbers (octal 0777, sexagesimal 1:30, 1_000, binary 0b101): ambiguous to readers
+# and to YAML 1.2 tools, so a spec must spell the number out.
+_YAML11_NUMBER = re.compile(r"[-+]?(0[0-9_]+|0b[01_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9.]*_[0-9_.]*)")
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _COLLECTION_TAGS: dict[type[yaml.Node], str] = {yaml.SequenceNode: f"{_TAG}seq", yaml.MappingNode: f"{_TAG}map"}
 
@@ -295,5 +311,5 @@ def load_file(path: Path, shown_as: str | None = None) -> LoadedSpec | Problem:
         return Problem(file, failed.line, failed.column, "", failed.message)
     loaded = load_text(text, file)
     if isinstance(loaded, LoadedSpec):
-        loaded.raw = raw
+        loaded.raw = canonical_spec_bytes(raw)  # what the spec says, however it was checked out
     return loaded

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from typing import Any
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("a connection string", re.compile(r"(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd)\s*=",
@@ -41,3 +43,32 @@ def secret_like(value: str) -> str | None:
         if has_digit and has_alpha and _entropy(token) > 4.0:
             return "a long random key or token"
     return None
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def credential_message(kind: str) -> str:
+    return (f"looks like a credential ({kind}); a spec holds secret names only: store the value as an Azure "
+            "DevOps secret variable or variable group and as a GitHub secret")
+
+
+def credentials_in(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], bool, str]]:
+    """Every string of a loaded spec, mapping keys included, that looks like a credential: (path, is_key, kind).
+
+    A key's path ends with the key itself (callers must not show it: it is the secret). Subscription ids are
+    GUIDs, not secrets, and their randomness must not look like one.
+    """
+    if isinstance(data, dict):
+        for key, value in data.items():
+            kind = secret_like(key) if isinstance(key, str) else None
+            if kind:
+                yield (*path, key), True, kind
+            yield from credentials_in(value, (*path, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from credentials_in(item, (*path, index))
+    elif isinstance(data, str) and not _GUID.fullmatch(data):
+        kind = secret_like(data)
+        if kind:
+            yield path, False, kind

@@ -9,10 +9,12 @@ from mlops_gen.spec.model import (
     CLASSIFICATION_METRICS,
     RATIO_METRICS,
     REGRESSION_METRICS,
+    Environment,
     ProjectSpec,
     endpoint_name,
     is_production,
 )
+from mlops_gen.spec.types import quantity_amount
 
 FieldPath = tuple[str | int, ...]
 Finding = tuple[FieldPath, str]
@@ -61,10 +63,46 @@ def _fairness(spec: ProjectSpec) -> Iterator[Finding]:
         yield ("fairness", "sensitive_features"), f"{spec.data.target!r} is the target column, not a feature"
 
 
+# The environment settings each deployment target uses; a setting of another target is a mistake, not a no-op.
+TARGET_SETTINGS: dict[str, tuple[str, ...]] = {
+    "aks": ("cluster", "namespace", "replicas", "resources"),
+    "azureml_online_endpoint": ("instance_type", "instance_count"),
+    "aci": ("resources",),
+}
+_TARGET_ONLY = sorted({name for names in TARGET_SETTINGS.values() for name in names})
+
+
+def _target_settings(index: int, env: Environment) -> Iterator[Finding]:
+    for name in _TARGET_ONLY:
+        if name in env.model_fields_set and name not in TARGET_SETTINGS[env.target]:
+            users = " or ".join(repr(t) for t, names in TARGET_SETTINGS.items() if name in names)
+            yield ("environments", index, name), (f"{name!r} is used only by target {users}, and this environment's "
+                                                  f"target is {env.target!r}; remove it")
+
+
+def _resources(index: int, env: Environment) -> Iterator[Finding]:
+    resources = env.resources
+    for kind in ("cpu", "memory"):
+        request, limit = getattr(resources, f"{kind}_request"), getattr(resources, f"{kind}_limit")
+        if quantity_amount(request) > quantity_amount(limit):
+            yield (("environments", index, "resources", f"{kind}_request"),
+                   f"{kind} request {request} is above the limit {limit}; Kubernetes refuses such a pod")
+
+
 def _environments(spec: ProjectSpec) -> Iterator[Finding]:
     seen: dict[str, int] = {}
+    endpoints: dict[str, int] = {}
     for index, env in enumerate(spec.environments):
         path: FieldPath = ("environments", index)
+        yield from _target_settings(index, env)
+        yield from _resources(index, env)
+        endpoint = endpoint_name(spec, env)
+        if endpoint in endpoints and env.name not in seen:
+            where = "endpoint_name" if env.endpoint_name else "name"
+            yield (*path, where), (f"endpoint {endpoint!r} is also environments[{endpoints[endpoint]}]'s endpoint: "
+                                   "one would deploy over the other; give each environment its own "
+                                   "'endpoint_name'")
+        endpoints.setdefault(endpoint, index)
         if env.name in seen:
             yield (*path, "name"), f"environment {env.name!r} is already defined as environments[{seen[env.name]}]"
         seen.setdefault(env.name, index)
@@ -75,7 +113,6 @@ def _environments(spec: ProjectSpec) -> Iterator[Finding]:
             yield (*path, "cluster"), "target 'aks' needs the AKS cluster name"
         if env.replicas.min > env.replicas.max:
             yield (*path, "replicas"), f"min ({env.replicas.min}) is greater than max ({env.replicas.max})"
-        endpoint = endpoint_name(spec, env)
         if env.endpoint_name is None and len(endpoint) > 32:
             yield (*path, "name"), (f"endpoint name {endpoint!r} is longer than Azure's 32 characters; "
                                     "set 'endpoint_name'")
@@ -90,6 +127,9 @@ def _rollout(spec: ProjectSpec) -> Iterator[Finding]:
     if rollout.monitor.interval_seconds > rollout.monitor.duration_seconds:
         yield ("rollout", "monitor", "interval_seconds"), "must not exceed duration_seconds"
     if rollout.strategy != "canary":
+        if "increments" in rollout.model_fields_set:
+            yield ("rollout", "increments"), (f"increments are used only by strategy 'canary' (this rollout is "
+                                              f"{rollout.strategy!r}); remove them")
         return
     steps = rollout.increments
     path: FieldPath = ("rollout", "increments")
@@ -142,6 +182,13 @@ def _paths(spec: ProjectSpec) -> Iterator[Finding]:
             yield path, f"{value!r} must end in {' or '.join(suffixes)}"
         elif planned.count(value) > 1 or (value in planned and path == ("data", "local_path")):
             yield path, f"{value!r} is also a file mlops-gen generates; choose another path"
+        else:
+            clash = next((p for p in planned if value.startswith(f"{p}/") or p.startswith(f"{value}/")), None)
+            if clash is not None:
+                inside = value.startswith(f"{clash}/")
+                yield path, (f"{value!r} would put a file inside {clash!r}, a file mlops-gen generates; choose "
+                             "another path" if inside else
+                             f"{value!r} is a folder of files mlops-gen generates ({clash!r}); choose another path")
 
 
 def semantic_findings(spec: ProjectSpec) -> list[Finding]:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from mlops_gen.spec.secrets import secret_like
+from mlops_gen.spec.secrets import credential_message, secret_like
 
 # Pipeline expression syntax of GitHub (${{ }}) and Azure DevOps ($( ), $[ ], ${{ }}): never allowed in free text.
 _EXPRESSION = re.compile(r"\$\{\{|\$\(|\$\[")
@@ -60,8 +60,7 @@ def check_free_text(value: str) -> str:
 def _no_secret(value: str) -> None:
     reason = secret_like(value)
     if reason:
-        raise ValueError(f"looks like a credential ({reason}); a spec holds secret names only: store the value "
-                         "as an Azure DevOps secret variable or variable group and as a GitHub secret")
+        raise ValueError(credential_message(reason))
 
 
 def _no_dot_segments(value: str) -> None:
@@ -111,6 +110,17 @@ SecretName = _checked(r"[A-Za-z_][A-Za-z0-9_]*", "a secret or variable name (let
                       max_length=64)
 Quantity = _checked(r"[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?", "a Kubernetes quantity like '500m' or '1Gi'",
                     max_length=16)
+
+
+_QUANTITY_FACTORS = {"m": 1e-3, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40}
+
+
+def quantity_amount(value: str) -> float:
+    """A Kubernetes quantity (Quantity) in base units: cores or bytes ('250m' -> 0.25, '1Gi' -> 1073741824)."""
+    for suffix, factor in _QUANTITY_FACTORS.items():
+        if value.endswith(suffix):
+            return float(value[: -len(suffix)]) * factor
+    return float(value)
 
 
 def cron_problem(expression: str) -> str | None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import difflib
 import re
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mlops_gen.errors import Problem, SpecError, UserError
+from mlops_gen.errors import Problem, SpecError
+from mlops_gen.output.options import discover_specs
 from mlops_gen.spec.loader import LoadedSpec, load_file
 from mlops_gen.spec.model import ProjectSpec
+from mlops_gen.spec.secrets import credential_message, credentials_in
 from mlops_gen.spec.semantic import semantic_findings
+from mlops_gen.spec.spellings import spelling_findings
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -28,6 +31,7 @@ class SpecFile:
     shown_as: str
     spec: ProjectSpec
     raw: bytes
+    name_at: tuple[int, int] = (1, 1)  # line and column of model.name, where a clash with another spec is shown
 
 
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -154,13 +158,26 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 
 def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
     """Model validation then the semantic rules: all problems of one file, or the spec."""
+    problems = []
+    reported: set[str] = set()  # paths already explained: the model's own (vaguer) error there is left out
+    for path, message in spelling_findings(loaded):
+        line, column = loaded.position(path)
+        problems.append(Problem(loaded.file, line, column, _dotted(path), message))
+        reported.add(_dotted(path))
+    for path, is_key, kind in credentials_in(loaded.data):  # every string: names, tag keys, lists, free text
+        line, column = loaded.position(path, of_key=is_key)
+        shown = _dotted(path[:-1]) if is_key else _dotted(path)  # a key that is a secret is not echoed
+        message = credential_message(kind)
+        problems.append(Problem(loaded.file, line, column, shown, f"a key {message}" if is_key else message))
+        reported.add(_dotted(path))
     try:
         spec = ProjectSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        return _problems_from_validation(loaded, exc)
-    problems = []
+        return problems + [p for p in _problems_from_validation(loaded, exc) if p.path not in reported]
+    if problems:
+        return problems
     for path, message in semantic_findings(spec):
-        line, column = loaded.position(path)
+        line, column = loaded.field_position(path)
         problems.append(Problem(loaded.file, line, column, _dotted(path), message))
     return problems or spec
 
@@ -173,25 +190,13 @@ def load_spec(path: Path, shown_as: str | None = None) -> SpecFile:
     result = validate_loaded(loaded)
     if isinstance(result, list):
         raise SpecError(result)
-    return SpecFile(path=path, shown_as=loaded.file, spec=result, raw=loaded.raw)
+    return SpecFile(path=path, shown_as=loaded.file, spec=result, raw=loaded.raw,
+                    name_at=loaded.position(("model", "name")))
 
 
 def discover(paths: Iterable[str]) -> list[Path]:
     """Expand files and directories (their *.yaml/*.yml, recursively, sorted) into spec files."""
-    found: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
-        elif path.is_file():
-            found.append(path)
-        elif path.exists():
-            raise UserError(f"{name}: not a regular file or directory")
-        else:
-            raise UserError(f"{name}: no such file or directory")
-    if not found:
-        raise UserError(f"no spec files (*.yaml, *.yml) found in {', '.join(paths)}")
-    return found
+    return discover_specs(paths)
 
 
 def collect_specs(paths: Iterable[str]) -> tuple[list[SpecFile], list[Problem]]:
@@ -206,9 +211,28 @@ def collect_specs(paths: Iterable[str]) -> tuple[list[SpecFile], list[Problem]]:
     return specs, problems
 
 
+def duplicate_models(specs: Iterable[SpecFile], known: Mapping[str, str] | None = None) -> list[Problem]:
+    """Two specs for one model would write one folder: a problem at each later spec's model.name, naming the first.
+
+    `known` maps models of specs that were not loaded (their folders are up to date) to their spec path.
+    """
+    seen: dict[str, str] = dict(known or {})
+    problems = []
+    for spec_file in specs:
+        name = spec_file.spec.model.name
+        if name in seen:
+            problems.append(Problem(spec_file.shown_as, *spec_file.name_at, "model.name",
+                                    f"model {name!r} is also defined in {seen[name]}; each spec needs its own "
+                                    "model name (it names the output folder)"))
+        seen.setdefault(name, spec_file.shown_as)
+    return problems
+
+
 def load_specs(paths: Iterable[str]) -> list[SpecFile]:
-    """Validate every spec under `paths`; raise one SpecError listing the problems of all invalid files."""
+    """Validate every spec under `paths`, model names unique across them; raise one SpecError listing the
+    problems of all invalid files."""
     specs, problems = collect_specs(paths)
+    problems += duplicate_models(specs)
     if problems:
         raise SpecError(problems)
     return specs
