@@ -52,7 +52,7 @@ def test_a_step_refuses_a_repeated_single_flag_and_the_platform_flags() -> None:
 def test_release_order_for_every_strategy(tmp_path: Path, strategy: str, auto_rollback: bool) -> None:
     text = CHURN.replace("strategy: canary", f"strategy: {strategy}")
     text = text.replace("auto_rollback: true", f"auto_rollback: {'true' if auto_rollback else 'false'}")
-    if strategy == "direct":
+    if strategy != "canary":  # increments belong to canary only (a spec error elsewhere)
         text = text.replace("  increments: [10, 25, 50, 100]\n", "")
     spec = _spec(tmp_path, text)
     assert spec.rollout.auto_rollback is auto_rollback

@@ -17,7 +17,6 @@ TARGET = "scripts"
 DEPLOYMENT_SCRIPTS = (
     "src/deployment/deploy.py",
     "src/deployment/export_model.py",
-    "src/deployment/local_router.py",
     "src/deployment/monitor_deployment.py",
     "src/deployment/pre_deployment_checks.py",
     "src/deployment/promote.py",
@@ -29,6 +28,7 @@ MODULES = (
     "src/deployment/aci_target.py",
     "src/deployment/aks_target.py",
     "src/deployment/azureml_target.py",
+    "src/deployment/local_router.py",  # started by local_target.py with the interpreter, not a pipeline step
     "src/deployment/local_target.py",
     "src/deployment/support.py",
     "src/serving/__init__.py",

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The local backend's endpoint: a router on 127.0.0.1 that splits requests between an endpoint's scoring
 servers by the endpoint's current weights, as an Azure ML online endpoint does.
 
