@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+# Every cache is pointed at a folder of this test run *before* any test module imports mlops_gen (compiling templates
+# at import time would otherwise fill ~/.cache), and before any subprocess or pip run inherits the environment: the
+# suite writes only under temporary or project folders, never in the home directory. A MLOPS_GEN_CACHE_DIR set by the
+# caller is kept (reusing run-local venvs between runs is the caller's explicit choice).
+_RUN_TMP = Path(tempfile.mkdtemp(prefix="mlops-gen-tests-"))
+CACHE_ENV = "MLOPS_GEN_CACHE_DIR"  # mlops_gen.cache.CACHE_ENV; not imported here, so nothing of mlops_gen loads early
+os.environ.setdefault(CACHE_ENV, str(_RUN_TMP / "mlops-gen-cache"))
+os.environ["XDG_CACHE_HOME"] = str(_RUN_TMP / "xdg-cache")
+os.environ["PIP_CACHE_DIR"] = str(_RUN_TMP / "pip-cache")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_RUN_TMP, ignore_errors=True)
+
 
 # Hypothesis profiles: ~200 examples per property locally; HYPOTHESIS_PROFILE=ci gives the property tests of
 # tests/test_properties.py 2 500 examples each (10 000 in all) and derandomizes, so CI runs are reproducible.
@@ -28,16 +44,9 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """mlops-gen's cache folder (compiled templates, check's stat records, run-local venvs) for the session: tests
-    never read or fill the user's. A MLOPS_GEN_CACHE_DIR set by the caller is kept, so venvs can be reused."""
-    from mlops_gen.cache import CACHE_ENV
-
-    patch = pytest.MonkeyPatch()
-    if not os.environ.get(CACHE_ENV):
-        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("mlops-gen-cache")))
-    yield Path(os.environ[CACHE_ENV])
-    patch.undo()
+def cache_dir() -> Path:
+    """mlops-gen's cache folder (compiled templates, check's stat records, run-local venvs), set at import above."""
+    return Path(os.environ[CACHE_ENV])
 
 
 def example_specs() -> list[Path]:

@@ -12,8 +12,9 @@ from tests.conftest import ROOT, SPECS
 
 
 def build_wheel(out: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-                   check=True, timeout=600, capture_output=True)
+    # Offline: the build backend (hatchling, a test extra) comes from this environment, not from the package index.
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet",
+                    "-w", str(out), str(ROOT)], check=True, timeout=600, capture_output=True)
     (wheel,) = out.glob("mlops_gen-*.whl")
     return wheel
 
@@ -26,7 +27,7 @@ def test_wheel_contains_templates_and_generates_elsewhere(tmp_path: Path) -> Non
     assert [n.removeprefix("mlops_gen/") for n in templates] == source_templates
 
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(site),
                     str(wheel)], check=True, timeout=600, capture_output=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
