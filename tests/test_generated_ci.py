@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from mlops_gen.cache import CACHE_ENV
 from mlops_gen.cli import run
 from mlops_gen.local import venv
 from tests.conftest import SPECS
@@ -27,15 +25,6 @@ pytestmark = pytest.mark.slow
 # pip-audit (security-scan) needs the network and the vulnerability database: not a property of the generated code.
 OFFLINE_STEPS = ("pip-audit",)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One venv cache for the module (both specs pin the same requirements); MLOPS_GEN_CACHE_DIR is honoured."""
-    cache = Path(os.environ.get(CACHE_ENV) or tmp_path_factory.mktemp("cache"))
-    patch = pytest.MonkeyPatch()
-    patch.setenv(CACHE_ENV, str(cache))
-    yield cache
-    patch.undo()
 
 
 def job_commands(workflow: Path, job: str) -> list[str]:

@@ -4,34 +4,23 @@ order the pipeline model gives, for every rollout strategy.
 Each endpoint is a local router splitting requests by weight between scoring servers (so "10 %" is one request
 in ten); `--inject` makes the version under release fail. After any fault the previous version serves 100 % of
 the traffic and keeps the `production` alias, and nothing is left half-promoted. The runs share one virtual
-environment (the module's cache folder) and short observation windows (run-local's default).
+environment (the test run's cache folder, set in conftest) and short observation windows (run-local's default).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mlops_gen.cache import CACHE_ENV
 from mlops_gen.cli import run
 from tests.conftest import SPECS
 
 pytestmark = pytest.mark.slow
 CHURN = (SPECS / "customer-churn.yaml").read_text(encoding="utf-8")
 
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    cache = Path(os.environ.get(CACHE_ENV) or tmp_path_factory.mktemp("cache"))
-    patch = pytest.MonkeyPatch()
-    patch.setenv(CACHE_ENV, str(cache))
-    yield cache
-    patch.undo()
 
 
 def _run(spec: Path, work: Path, *extra: str) -> tuple[int, dict[str, Any]]:

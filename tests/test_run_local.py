@@ -9,12 +9,10 @@ import os
 import sqlite3
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mlops_gen.cache import CACHE_ENV
 from mlops_gen.cli import run
 from mlops_gen.local import venv
 from tests.conftest import SPECS
@@ -22,15 +20,6 @@ from tests.conftest import SPECS
 pytestmark = pytest.mark.slow
 CHURN = SPECS / "customer-churn.yaml"
 
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One venv cache for the module; MLOPS_GEN_CACHE_DIR, when set, is honoured so reruns can reuse it."""
-    cache = Path(os.environ.get(CACHE_ENV) or tmp_path_factory.mktemp("cache"))
-    patch = pytest.MonkeyPatch()
-    patch.setenv(CACHE_ENV, str(cache))
-    yield cache
-    patch.undo()
 
 
 def _versions(state: Path, model: str) -> list[tuple[str, dict[str, str]]]:
