@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from mlops_gen.commands.generate import render_all
-from mlops_gen.render.context import environments
+from mlops_gen.pipeline import build_pipeline
 from mlops_gen.spec.model import ProjectSpec, metric_gates
 from mlops_gen.spec.validate import load_specs
 from tests.conftest import CORPUS, ROOT, example_specs
@@ -283,7 +283,45 @@ def test_registration_only_on_the_release_branch(rendered: dict[Path, Path]) -> 
         assert artifacts == ["registered-model", "model-card"]
 
 
-def test_deployment_pipeline_environments_and_strategies(rendered: dict[Path, Path]) -> None:
+# A command line of a step: a stage script, the endpoint tests, or your extension script (not pip, not `python -c`).
+COMMAND = re.compile(r"^\s*(python -m pytest \S+|python (?!-)\S+|bash \S+)", re.MULTILINE)
+# Flags that say what a release step acts on: compared value for value with the model.
+WHAT = ("--traffic-percentage", "--deployment-name", "--deployment", "--candidate-deployment", "--alias")
+
+
+def _hook_commands(hook: dict[str, Any], increment: str | None = None) -> list[tuple[str, dict[str, str]]]:
+    """Each command of a hook in order, with the flags that say what it acts on ($(strategy.increment) as Azure
+    expands it for one increment)."""
+    out = []
+    for step in hook["steps"]:
+        body = step.get("inputs", {}).get("inlineScript", "") or step.get("bash", "")
+        if increment is not None:
+            body = body.replace("'$(strategy.increment)'", increment).replace("$(strategy.increment)", increment)
+        matches = list(COMMAND.finditer(body))
+        for index, match in enumerate(matches):
+            rest = body[match.end():matches[index + 1].start() if index + 1 < len(matches) else len(body)]
+            flags = {flag: value for flag, value in re.findall(r"(--[a-z-]+)[ =]'?([^\s'\\]+)", rest)
+                     if flag in WHAT}
+            out.append((match.group(1), flags))
+    return out
+
+
+def _model_commands(steps: Any) -> list[tuple[str, dict[str, str]]]:
+    out = []
+    for step in steps:
+        command = {"-m pytest": "python -m pytest tests/endpoint"}.get(step.script, f"python {step.script}")
+        if step.script == "extension":
+            command = f"{'bash' if step.path.endswith('.sh') else 'python'} {step.path}"
+        out.append((command, {flag: str(value) for flag, value in step.flags if flag in WHAT}))
+    return out
+
+
+def test_deployment_pipeline_runs_the_model_in_the_model_order(rendered: dict[Path, Path]) -> None:
+    """Azure runs a deployment job's hooks in a fixed order (preDeploy, then deploy, routeTraffic and
+    postRouteTraffic, once or per canary increment, then on.success, or on.failure when a hook failed:
+    learn.microsoft.com/azure/devops/pipelines/process/deployment-jobs). Flattened in that order, each
+    environment's job runs exactly the model's success path, step for step with what each step acts on, and
+    on.failure exactly the model's rollback."""
     for spec_path, folder in rendered.items():
         spec = _spec(spec_path)
         deployment = _load(folder, "deployment")
@@ -291,71 +329,53 @@ def test_deployment_pipeline_environments_and_strategies(rendered: dict[Path, Pa
         (resource,) = deployment["resources"]["pipelines"]
         assert resource["source"] == f"{spec.model.name}-training"
         assert resource["trigger"]["branches"]["include"] == [spec.triggers.branches[0]]
-        views = environments(spec)
+        pipeline = build_pipeline(spec)
         stages = [stage["stage"] for stage in deployment["stages"]]
-        assert stages == ["BuildContainer", *[f"DeployTo{view.ident}" for view in views], "PostDeployment"]
-        for view in views:
+        assert stages == ["BuildContainer", *[f"DeployTo{r.env.ident}" for r in pipeline.releases], "PostDeployment"]
+        for release in pipeline.releases:
+            view, where = release.env, f"{folder.name} {release.env.name}"
             stage = _stage(deployment, f"DeployTo{view.ident}")
             assert stage["dependsOn"] == (f"DeployTo{view.previous}" if view.previous else "BuildContainer")
-            (job,) = stage["jobs"]
-            assert job["deployment"] == f"Deploy{view.ident}"
-            assert job["environment"] == view.name
-            strategy = job["strategy"]
-            if view.strategy == "canary":
-                canary = strategy["canary"]
-                assert canary["increments"] == [str(step) for step in spec.rollout.increments]
-                assert set(canary) == {"increments", "preDeploy", "deploy", "routeTraffic", "postRouteTraffic", True}
-                assert "--traffic-percentage '$(strategy.increment)'" in _step_with(canary["deploy"], "deploy.py")
-                monitor = _step_with(canary["postRouteTraffic"], "monitor_deployment.py")
-                limits = spec.rollout.monitor
-                for flag, value in (("--duration-seconds", limits.duration_seconds),
-                                    ("--interval-seconds", limits.interval_seconds),
-                                    ("--max-error-rate", f"{limits.max_error_rate:g}"),
-                                    ("--max-latency-ms", limits.max_latency_ms),
-                                    ("--baseline-deployment", view.stable_deployment)):
-                    assert f"{flag} {value}" in monitor
-                _assert_release_hooks(spec, canary)
-            elif view.strategy == "blue_green":
-                run_once = strategy["runOnce"]
-                deploy = run_once["deploy"]
-                assert "--traffic-percentage 0" in _step_with(deploy, "deploy.py")
-                # The idle candidate is tested directly: through the endpoint the tests would reach blue.
-                assert f"--deployment-name {view.candidate_deployment}" in _step_with(deploy, "smoke_test.py")
-                assert f"--deployment {view.candidate_deployment}" in _step_with(deploy, "pytest tests/endpoint")
-                assert "--traffic-percentage 100" in _step_with(run_once["routeTraffic"], "deploy.py")
-                assert "monitor_deployment.py" in _step_with(run_once["postRouteTraffic"], "monitor_deployment.py")
-                _assert_release_hooks(spec, run_once)
-            else:
-                run_once = strategy["runOnce"]
-                deploy = run_once["deploy"]
-                assert f"--deployment-name {view.stable_deployment}" in _step_with(deploy, "deploy.py")
-                assert "tests/smoke_test.py" in _step_with(deploy, "tests/smoke_test.py")
-                monitors = [body for body in _scripts(deploy) if "monitor_deployment.py" in body]
-                assert len(monitors) == (1 if view.strategy == "rolling" else 0)
-                if view.production:
-                    assert "pre_deployment_checks.py" in _step_with(run_once["preDeploy"], "pre_deployment_checks")
-                    alias = _step_with(_on(run_once)["success"], "promote_model.py")
-                    assert f"--alias {spec.registry.aliases.production}" in alias
-                _assert_release_hooks(spec, run_once)
+            (job,) = stage["jobs"]  # one deployment job: one approval of the environment per release
+            assert job["deployment"] == f"Deploy{view.ident}" and job["environment"] == view.name
+            (kind,) = job["strategy"]
+            strategy = job["strategy"][kind]
+            assert kind == ("canary" if release.strategy == "canary" else "runOnce"), where
+            ran = _hook_commands(strategy["preDeploy"]) if "preDeploy" in strategy else []
+            rounds = strategy["increments"] if kind == "canary" else [None]
+            if kind == "canary":
+                assert rounds == [str(phase.traffic) for phase in release.phase("increment")], where
+            for increment in rounds:
+                for hook in ("deploy", "routeTraffic", "postRouteTraffic"):
+                    if hook in strategy:
+                        ran += _hook_commands(strategy[hook], increment)
+            success = _on(strategy)["success"]
+            ran += _hook_commands(success)
+            expected = _model_commands([*release.steps(), *release.rollback])
+            assert ran == expected, f"{where}:\n  ran      {ran}\n  expected {expected}"
+            conditions = [step.get("condition") for step in success["steps"]
+                          if "rollback.py" in step.get("inputs", {}).get("inlineScript", "")]
+            assert conditions == (["failed()"] if spec.rollout.auto_rollback else []), where
+            assert _hook_commands(_on(strategy)["failure"]) == _model_commands(release.rollback), where
 
 
-def _assert_release_hooks(spec: ProjectSpec, strategy: dict[str, Any]) -> None:
-    """on.failure rolls back (auto_rollback); on.success tests at full traffic before it promotes, and rolls back
-    in the same hook when anything there failed (Azure runs on.failure only for the hooks before on.success)."""
-    failure = [body for body in _scripts(_on(strategy)["failure"]) if "rollback.py" in body]
-    assert len(failure) == (1 if spec.rollout.auto_rollback else 0)
-    steps = _on(strategy)["success"]["steps"]
-    bodies = [step.get("inputs", {}).get("inlineScript", "") or step.get("bash", "") for step in steps]
-    tests = next(i for i, body in enumerate(bodies) if "pytest tests/endpoint" in body)
-    promotes = [i for i, body in enumerate(bodies) if "promote.py" in body or "promote_model.py" in body]
-    assert all(tests < i for i in promotes), "a promotion runs before the endpoint tests"
-    rollbacks = [i for i, body in enumerate(bodies) if "rollback.py" in body]
-    if spec.rollout.auto_rollback:
-        (rollback,) = rollbacks
-        assert steps[rollback]["condition"] == "failed()"
-        assert all(i < rollback for i in [tests, *promotes])
-    else:
-        assert not rollbacks
+def test_promotion_follows_every_test_of_what_it_promotes(rendered: dict[Path, Path]) -> None:
+    """In execution order, no promotion (promote.py, promote_model.py) precedes a test; independent of the model,
+    so a model that put promotion first fails here too."""
+    for _, folder in rendered.items():
+        deployment = _load(folder, "deployment")
+        for stage in deployment["stages"]:
+            for job in stage["jobs"]:
+                if "strategy" not in job:
+                    continue
+                (strategy,) = job["strategy"].values()
+                commands = [command for hook in ("preDeploy", "deploy", "routeTraffic", "postRouteTraffic")
+                            if hook in strategy for command, _ in _hook_commands(strategy[hook], "100")]
+                commands += [command for command, _ in _hook_commands(_on(strategy)["success"])]
+                tests = [i for i, c in enumerate(commands) if "smoke_test.py" in c or "pytest" in c]
+                promotions = [i for i, c in enumerate(commands) if "promote" in c]
+                assert tests, stage["stage"]
+                assert all(max(tests) < i for i in promotions), f"{folder.name} {stage['stage']}: {commands}"
 
 
 def test_drift_monitor_follows_the_spec(rendered: dict[Path, Path]) -> None:
@@ -419,7 +439,7 @@ def test_extension_steps_at_their_places(rendered: dict[Path, Path]) -> None:
     assert gates and max(gates) < steps.index("Bias review ticket")
     staging = _on(_stage(deployment, "DeployToStaging")["jobs"][0]["strategy"]["runOnce"])["success"]["steps"]
     names = [step.get("displayName", "") for step in staging]
-    assert (names.index("Publish endpoint tests on staging (release)") < names.index("Load test")
+    assert (names.index("Publish endpoint tests on staging (tests)") < names.index("Load test")
             < names.index("Contract test"))
     # Your production checks run at full traffic, before the promotion they guard.
     production = _on(_stage(deployment, "DeployToProduction")["jobs"][0]["strategy"]["canary"])["success"]["steps"]
@@ -496,7 +516,7 @@ def test_every_endpoint_lookup_has_a_publisher(rendered: dict[Path, Path]) -> No
                     steps = [str(step) for step in spec.rollout.increments] + ["$(strategy.increment)"]
                     published |= {stem.replace("$(strategy.increment)", step) for step in steps}
         lookups = [match for body in _scripts(document)
-                   for match in re.findall(r"-path '\*/(endpoint-\S+)-a\*/endpoint\.json'", body)]
+                   for match in re.findall(r"'\*/(endpoint-\S+)-a\*/endpoint\.json'", body)]
         assert lookups, folder.name
         for lookup in lookups:
             assert lookup in published, f"{folder.name}: nothing publishes {lookup}"

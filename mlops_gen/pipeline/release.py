@@ -83,7 +83,7 @@ def monitor_step(spec: ProjectSpec, env: EnvView, step_id: str, baseline: str | 
                     ("--max-latency-ms", monitor.max_latency_ms))
     if baseline:
         flags += (("--baseline-deployment", baseline),)
-    flags += (("--output", Ref("file", f"monitor-{env.name}-{step_id}")),)
+    flags += (("--output", Ref("file", f"monitor-{env.name}-{step_id}.json")),)
     return Step(step_id, f"Monitor for {monitor.duration_seconds}s (error rate, latency)",
                 "src/deployment/monitor_deployment.py", flags, kind="monitor", gate=True)
 

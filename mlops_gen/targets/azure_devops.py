@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from mlops_gen.pipeline import build_pipeline
-from mlops_gen.pipeline.build import MONITORING_TARGETS
 from mlops_gen.pipeline.training import gate_flags
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled
+from mlops_gen.targets.azure_release import deployment_context
 from mlops_gen.targets.azure_steps import PATHS, training_steps
 from mlops_gen.targets.github_actions import PIP_AUDIT
 
@@ -43,19 +43,14 @@ def release_condition(branch: str) -> tuple[str | None, list[str]]:
 
 
 def timeouts(spec: ProjectSpec) -> dict[str, int]:
-    """Job timeouts in minutes, each with room for setup on a fresh agent."""
-    monitor_minutes = -(-spec.rollout.monitor.duration_seconds // 60)
-    steps = len(spec.rollout.increments) if spec.rollout.strategy == "canary" else 1
+    """Job timeouts in minutes of the jobs outside the pipeline model's releases (those carry their own), each with
+    room for setup on a fresh agent."""
     return {
         "setup": 30,
         "training": spec.training.timeout_minutes + 30,
         "validation": 60,
         "registration": 30,
         "build": 45,
-        "deploy": 60,
-        # Creating or updating an Azure ML deployment alone can take 15-20 minutes; a canary repeats deploy, smoke
-        # test and observation per increment.
-        "rollout": 15 + steps * (monitor_minutes + 45),
         "post": 30,
     }
 
@@ -78,11 +73,15 @@ def repeated_args(spec: ProjectSpec) -> dict[str, list[tuple[str, str]]]:
 
 def _extra(spec: ProjectSpec) -> dict[str, Any]:
     pipeline = build_pipeline(spec)
+    # The webhook is a secret variable (pipeline settings or a variable group, never YAML): secrets reach a
+    # step only through an explicit env mapping.
+    notify_env = ({spec.notifications.webhook_secret: f"$({spec.notifications.webhook_secret})"}
+                  if spec.notifications.channel != "none" else None)
     return {
+        **deployment_context(pipeline, notify_env),
         "training": training_steps(pipeline.training),
         **repeated_args(spec),
         "vm_image": VM_IMAGE,
-        "monitoring_targets": sorted(MONITORING_TARGETS),
         "pip_audit": PIP_AUDIT,  # one pin for both platforms' dependency audit
         "paths": PATHS,
         "artifacts": ARTIFACTS,
@@ -90,10 +89,7 @@ def _extra(spec: ProjectSpec) -> dict[str, Any]:
         "release_ref": release_condition(spec.triggers.branches[0])[0],
         "registration_condition": release_condition(spec.triggers.branches[0])[1],
         "release_branch": spec.triggers.branches[0],
-        # The webhook is a secret variable (pipeline settings or a variable group, never YAML): secrets reach a
-        # step only through an explicit env mapping.
-        "notify_env": ({spec.notifications.webhook_secret: f"$({spec.notifications.webhook_secret})"}
-                       if spec.notifications.channel != "none" else None),
+        "notify_env": notify_env,
     }
 
 

@@ -3,6 +3,7 @@ variables, and an AzureCLI@2 task (or a plain bash step) per step. The templates
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,13 @@ def file_path(name: str) -> str:
     return f"{PATHS['reports_dir']}/{name if '.' in name.rsplit('/', 1)[-1] else name + '.json'}"
 
 
-def resolve(value: Any) -> Any:
+Resolver = Callable[[Any], Any]  # a pipeline's own values first (NotImplemented: not one of them)
+
+
+def resolve(value: Any, own: Resolver | None = None) -> Any:
     """A model value as an Azure DevOps step passes it; None for a value a cloud run does not pass."""
+    if own is not None and (found := own(value)) is not NotImplemented:
+        return found
     if not isinstance(value, Ref):
         return number(value) if isinstance(value, float) else value
     if value.kind == "file":
@@ -67,23 +73,25 @@ class AzureStep:
     subscription: bool  # looks up the subscription id for --subscription-id
     condition: str | None = None
     keep_session: bool = False  # a long wait: the task keeps its Azure CLI session alive
+    env: dict[str, str] | None = None  # secrets reach a step only through an explicit mapping
 
 
-def azure_step(step: Step, condition: str | None = None) -> AzureStep:
+def azure_step(step: Step, condition: str | None = None, own: Resolver | None = None) -> AzureStep:
     if step.script == EXTENSION:
         runner = "bash" if step.path.endswith(".sh") else "python"
         return AzureStep(step.name, f"{runner} {sh(step.path)}", cli=True, subscription=False, condition=condition)
-    flags = [(flag, found) for flag, value in step.flags if (found := resolve(value)) is not None]
+    flags = [(flag, found) for flag, value in step.flags if (found := resolve(value, own)) is not None]
     folders = sorted({path.rsplit("/", 1)[0] for flag, path in flags if flag in WRITES and isinstance(path, str)
                       and path.startswith(("outputs/", "reports/"))})
     lines = [f"mkdir -p {' '.join(sh(folder) for folder in folders)}"] if folders else []
     if step.script == PYTEST:
-        lines.append(" ".join(["python -m pytest", *(f"{flag}={sh(v)}" if flag == "--junitxml" else
-                                                     f"{flag} {sh(v)}" if flag else sh(v) for flag, v in flags)]))
+        args = [f"{flag}={sh(v)}" if flag == "--junitxml" else f"{flag} {sh(v)}" if flag else sh(v)
+                for flag, v in flags]
+        lines.append(" \\\n  ".join([f"python -m pytest {args[0]}", *args[1:]]))
     else:
         lines.append(str(script_call(step.script, (AZURE if step.azure else []) + flags)))
     return AzureStep(step.name, "\n".join(lines), cli=step.azure, subscription=step.azure, condition=condition,
-                     keep_session=step.id == "wait")
+                     keep_session=step.id == "wait" or step.kind == "monitor")
 
 
 def training_steps(stages: Any) -> dict[str, list[AzureStep]]:
