@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step
 from mlops_gen.pipeline.release import notify_flags, releases
 from mlops_gen.pipeline.training import training_stages
@@ -39,10 +41,21 @@ def _drift(spec: ProjectSpec) -> tuple[Step, ...]:
     drift = spec.monitoring.drift
     if not drift.enabled:
         return ()
-    return (Step("detect-drift", "Detect drift", "src/monitoring/detect_drift.py", (
+    name = f"Compare production inputs with the training data ({drift.method}, threshold {number(drift.threshold)})"
+    return (Step("detect-drift", name, "src/monitoring/detect_drift.py", (
         ("--reference", Ref("drift_reference")), ("--current", Ref("drift_current")), ("--target", spec.data.target),
         ("--method", drift.method), ("--threshold", number(drift.threshold)),
         ("--output", Ref("file", "drift-report"))), kind="check"),)
+
+
+def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
+    """The drift check as both cloud platforms run it: the training data asset against the inputs the monitored
+    deployment collected (Azure ML's data collector registers them as `<endpoint>-<deployment>-model_inputs`)."""
+    env = pipeline.monitored.env
+    assets = {"drift_reference": f"azureml:{spec.data.dataset}:{spec.data.version}",
+              "drift_current": f"azureml:{env.endpoint_name}-{env.stable_deployment}-model_inputs:latest"}
+    return tuple(replace(step, flags=tuple((flag, assets[value.kind] if isinstance(value, Ref) and value.kind in assets
+                                            else value) for flag, value in step.flags)) for step in pipeline.drift)
 
 
 def build_pipeline(spec: ProjectSpec) -> Pipeline:

@@ -6,14 +6,16 @@ here, so the templates only place them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from mlops_gen.pipeline import build_pipeline
+from mlops_gen.pipeline.build import cloud_drift
 from mlops_gen.pipeline.training import gate_flags
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled
 from mlops_gen.targets.azure_release import deployment_context
-from mlops_gen.targets.azure_steps import PATHS, training_steps
+from mlops_gen.targets.azure_steps import PATHS, azure_step, training_steps
 from mlops_gen.targets.github_actions import PIP_AUDIT
 
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
@@ -79,6 +81,8 @@ def _extra(spec: ProjectSpec) -> dict[str, Any]:
                   if spec.notifications.channel != "none" else None)
     return {
         **deployment_context(pipeline, notify_env),
+        # The drift check's step is named: its result is an output variable the Retrain stage's condition reads.
+        "drift_steps": [replace(azure_step(step), ref_name="drift") for step in cloud_drift(spec, pipeline)],
         "training": training_steps(pipeline.training),
         **repeated_args(spec),
         "vm_image": VM_IMAGE,

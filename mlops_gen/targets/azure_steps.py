@@ -74,6 +74,7 @@ class AzureStep:
     condition: str | None = None
     keep_session: bool = False  # a long wait: the task keeps its Azure CLI session alive
     env: dict[str, str] | None = None  # secrets reach a step only through an explicit mapping
+    ref_name: str | None = None  # the step's `name:`, for output variables
 
 
 def azure_step(step: Step, condition: str | None = None, own: Resolver | None = None) -> AzureStep:

@@ -12,6 +12,7 @@ from typing import Any
 
 from mlops_gen.errors import UserError
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
+from mlops_gen.pipeline.build import cloud_drift
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
 from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import EnvView
@@ -219,6 +220,7 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
         "training_files": _artifact_files(pipeline),
         "release_jobs": jobs,
         "post_release": [run_step(spec, step) for step in pipeline.post_release],
+        "drift_steps": [run_step(spec, step) for step in cloud_drift(spec, pipeline)],
         "runner": RUNNER,
         "release_branch": spec.triggers.branches[0],
         "pip_audit": PIP_AUDIT,
