@@ -32,11 +32,13 @@ COMMON = _flags("--backend", "--workspace", "--resource-group", "--subscription-
 
 SCRIPTS: dict[str, tuple[Flag, ...]] = {
     "src/data_validation/validate_data.py": _flags(
-        "--data-path", "--dataset", "--dataset-version", "--expectations!", "--junit-output!", "--report-output"),
+        "--data-path", "--dataset", "--dataset-version", "--expectations!", "--junit-output!", "--report-output",
+        "--data-output"),
     "src/training/train.py": _flags(
         "--data-path!", "--target!", "--task!", "--config!", "--test-size", "--output-dir!"),
     "src/training/submit_training.py": _flags(
-        "--experiment!", "--compute", "--dataset", "--dataset-version", "--data-path", "--target!", "--task!",
+        "--experiment!", "--compute", "--dataset", "--dataset-version", "--data-path", "--data-file", "--target!",
+        "--task!",
         "--config!", "--test-size", "--timeout-minutes", "--job-file!", "--tag*"),
     "src/training/wait_for_completion.py": _flags("--job-file!", "--timeout-minutes!"),
     "src/training/get_metrics.py": _flags("--job-file!", "--output!"),

@@ -50,11 +50,13 @@ def training_stages(spec: ProjectSpec) -> tuple[Stage, ...]:
     validate = Step("validate-data", "Validate the training data against its expectations",
                     "src/data_validation/validate_data.py", (
         *_data(spec), ("--expectations", data.expectations),
-        ("--junit-output", file("data-validation.xml")), ("--report-output", file("data-validation.json"))),
+        ("--junit-output", file("data-validation.xml")), ("--report-output", file("data-validation.json")),
+        ("--data-output", file("data"))),
         kind="gate", gate=True)
     train = (
         Step("train", "Submit the training job", "src/training/submit_training.py", (
             ("--experiment", experiment_name(spec)), ("--compute", spec.training.compute), *_data(spec),
+            ("--data-file", file("data")),  # the data version validated, pinned: never `latest` a second time
             ("--target", data.target), ("--task", model.task), ("--config", spec.training.config),
             ("--test-size", data.test_size), ("--timeout-minutes", spec.training.timeout_minutes),
             ("--job-file", job), *_tags(TRAINING_TAGS, {}))),

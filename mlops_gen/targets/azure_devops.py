@@ -21,6 +21,7 @@ from mlops_gen.targets.github_actions import PIP_AUDIT
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
 
 ARTIFACTS = {
+    "data": "validated-data",  # the data version validation pinned, for training
     "training": "training",
     "validation": "validation-reports",
     "registered_model": "registered-model",

@@ -26,9 +26,11 @@ PATHS = {
     "smoke_data": "tests/data/smoke_test_data.json",
     "endpoint_tests": "tests/endpoint",
     "image_dir": "outputs/image",
+    "data_dir": "outputs/data",
+    "data_file": "outputs/data/data.json",
 }
-FILES = {"job": PATHS["job_file"], "metrics": PATHS["metrics_file"], "version": PATHS["version_file"],
-         "model-card": PATHS["model_card"]}
+FILES = {"data": PATHS["data_file"], "job": PATHS["job_file"], "metrics": PATHS["metrics_file"],
+         "version": PATHS["version_file"], "model-card": PATHS["model_card"]}
 TAGS = {"build_id": '"build_id=${BUILD_BUILDID}"', "build_number": '"build_number=${BUILD_BUILDNUMBER}"',
         "branch": '"branch=${BUILD_SOURCEBRANCHNAME}"', "commit": '"commit=${BUILD_SOURCEVERSION}"'}
 # The spec hash is of the spec file's bytes, known when rendering: the template puts it in place of this token.

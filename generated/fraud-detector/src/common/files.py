@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,23 @@ def read_job(path: str | Path) -> dict[str, Any]:
     if not isinstance(job, dict) or not job.get("run_id"):
         raise ScriptError(f"{path}: not a job file (no run_id); run submit_training.py first")
     return job
+
+
+def data_fingerprint(path: str | Path) -> str:
+    """sha256 over a table's bytes: one file, or a folder's files (relative names and bytes, in sorted order)."""
+    root = Path(path)
+    digest = hashlib.sha256()
+    files = [root] if root.is_file() else sorted(item for item in root.rglob("*") if item.is_file())
+    for item in files:
+        digest.update(item.relative_to(root).as_posix().encode() if item != root else b"")
+        digest.update(item.read_bytes())
+    return digest.hexdigest()
+
+
+def pinned_data(path: str | Path) -> dict[str, Any]:
+    """The data validation pinned (validate_data.py --data-output): an asset version, or a file's fingerprint."""
+    pinned = read_json(path)
+    if not isinstance(pinned, dict) or not ({"dataset", "version"} <= pinned.keys()
+                                            or {"data_path", "sha256"} <= pinned.keys()):
+        raise ScriptError(f"{path}: not a data pin written by validate_data.py --data-output")
+    return pinned

@@ -28,7 +28,7 @@ from common.backend import (
     download_data_asset,
     guarded,
 )
-from common.files import read_json, read_table, write_json
+from common.files import data_fingerprint, read_json, read_table, write_json
 from common.junit import Case, summarize, write_junit
 
 SUITE = "data_validation"
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--expectations", required=True, help="expectations JSON")
     parser.add_argument("--junit-output", required=True, help="JUnit XML to write")
     parser.add_argument("--report-output", help="JSON report to write")
+    parser.add_argument("--data-output", help="JSON naming exactly the data validated (the asset's version, or the "
+                        "local table's sha256): training takes it with --data-file, so it trains on this data")
     return add_common_arguments(parser)
 
 
@@ -149,14 +151,17 @@ def validate(frame: Any, expectations: dict[str, Any]) -> list[Case]:
             *check_distribution(frame, expectations)]
 
 
-def load_data(args: argparse.Namespace, scratch: Path) -> tuple[Any, str]:
+def load_data(args: argparse.Namespace, scratch: Path) -> tuple[Any, str, dict[str, str]]:
+    """The table, a name for it, and its pin: `latest` resolves once, here."""
     if backend_of(args) == "azure" and args.dataset:
         asset = data_asset(args, args.dataset, args.dataset_version)
         folder = download_data_asset(args, asset, scratch / "data")
-        return read_table(folder), f"{args.dataset}:{asset.version}"
+        return read_table(folder), f"{args.dataset}:{asset.version}", {"dataset": args.dataset,
+                                                                       "version": str(asset.version)}
     if not args.data_path:
         raise ScriptError("give --data-path (local) or --dataset (azure)")
-    return read_table(args.data_path), args.data_path
+    return read_table(args.data_path), args.data_path, {"data_path": args.data_path,
+                                                        "sha256": data_fingerprint(args.data_path)}
 
 
 @guarded
@@ -164,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     expectations = read_json(args.expectations)
     with tempfile.TemporaryDirectory(prefix="mlops-data-") as scratch:
-        frame, source = load_data(args, Path(scratch))
+        frame, source, pin = load_data(args, Path(scratch))
+    if args.data_output:
+        write_json(args.data_output, pin)
     cases = validate(frame, expectations)
     write_junit(args.junit_output, SUITE, cases)
     failures = summarize(SUITE, cases)

@@ -31,7 +31,7 @@ from common.backend import (
     ml_client,
     workdir_of,
 )
-from common.files import parse_pairs, write_json
+from common.files import data_fingerprint, parse_pairs, pinned_data, write_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the model repository: the job's code folder
 TRAIN_SCRIPT = "src/training/train.py"  # relative to REPO_ROOT
@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset", help="Azure ML data asset name (azure)")
     parser.add_argument("--dataset-version", default="latest", help="data asset version [latest]")
     parser.add_argument("--data-path", help="training table on this machine (local)")
+    parser.add_argument("--data-file", help="the data validation pinned (validate_data.py --data-output): train on "
+                        "exactly that asset version, or refuse a local table that changed since")
     parser.add_argument("--target", required=True, help="label column")
     parser.add_argument("--task", required=True, choices=("classification", "regression"))
     parser.add_argument("--config", required=True, help="training config YAML")
@@ -61,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
 def _train_args(args: argparse.Namespace, data: str, output_dir: str) -> list[str]:
     return ["--data-path", data, "--target", args.target, "--task", args.task, "--config", args.config,
             "--test-size", str(args.test_size), "--output-dir", output_dir]
+
+
+def apply_pin(args: argparse.Namespace) -> None:
+    """Train on the data validation saw: its asset version (never `latest` again), or the same local bytes."""
+    if not args.data_file:
+        return
+    pinned = pinned_data(args.data_file)
+    if "version" in pinned:
+        if args.dataset and pinned["dataset"] != args.dataset:
+            raise ScriptError(f"{args.data_file} pins {pinned['dataset']}, not --dataset {args.dataset}")
+        args.dataset, args.dataset_version = pinned["dataset"], pinned["version"]
+        print(f"training on {args.dataset}:{args.dataset_version}, the version data validation checked")
+    elif args.data_path and data_fingerprint(args.data_path) != pinned["sha256"]:
+        raise ScriptError(f"{args.data_path} changed since data validation checked it: validate it again")
 
 
 def submit_local(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, Any]:
@@ -134,6 +150,7 @@ def submit_azure(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, An
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tags = parse_pairs(args.tag, "--tag")
+    apply_pin(args)
     job = submit_local(args, tags) if backend_of(args) == "local" else submit_azure(args, tags)
     write_json(args.job_file, job)
     print(f"job {job['job_name']} ({job['backend']}): {job['status']}; job file {args.job_file}")
