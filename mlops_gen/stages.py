@@ -77,7 +77,7 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
         "--cluster", "--endpoint-file"),
     "src/deployment/promote.py": _flags(
         "--target!", "--endpoint-name!", "--stable-deployment!", "--candidate-deployment!", "--namespace",
-        "--cluster", "--model-name!", "--alias!", "--version-file"),
+        "--cluster", "--manifests", "--model-name!", "--alias!", "--version-file"),
     "src/monitoring/configure_monitoring.py": _flags(
         "--endpoint-name!", "--model-name!", "--method!", "--threshold!", "--schedule!", "--alert-email*"),
     "src/monitoring/detect_drift.py": _flags(

@@ -487,15 +487,24 @@ def test_aks_canary_rollout_and_rollback(churn: Path, tmp_path: Path, kube: dict
         info: dict[str, Any] = json.loads(endpoint.read_text(encoding="utf-8"))
         return info
 
-    first = deploy(10, "acrmlprod.azurecr.io/customer-churn:1")  # nothing runs yet: the release becomes stable
+    # Nothing runs yet: the first release runs on the canary Deployment alone, with all traffic, so the monitor
+    # watches it and a rollback can remove it; promotion creates the stable Deployment from the manifests.
+    first = deploy(10, "acrmlprod.azurecr.io/customer-churn:1")
     objects = _objects(kube)
-    assert first["deployment"] == "customer-churn-stable" and first["traffic"] == {"customer-churn-stable": 100}
+    assert first["first_release"] is True
+    assert first["deployment"] == "customer-churn-canary" and first["traffic"] == {"customer-churn-canary": 100}
     assert first["kubernetes"] == {"namespace": "ml-models", "service": "customer-churn", "port": 80}
+    assert "Deployment/customer-churn-stable" not in objects
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 2  # the autoscaler's minimum
+    assert objects["Service/customer-churn"]["spec"]["selector"]["mlops-gen.io/track"] == "canary"
+    assert {"Service/customer-churn", "HorizontalPodAutoscaler/customer-churn-stable"} <= set(objects)
+    _promote(churn, kube, manifests=True)
+    objects = _objects(kube)
     stable = objects["Deployment/customer-churn-stable"]["spec"]["template"]
     assert stable["spec"]["containers"][0]["image"].endswith(":1")
     assert stable["metadata"]["labels"]["mlops-gen.io/model-version"] == "1"
-    assert "Deployment/customer-churn-canary" not in objects
-    assert {"Service/customer-churn", "HorizontalPodAutoscaler/customer-churn-stable"} <= set(objects)
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
+    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
 
     state = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))
     state["objects"]["Deployment/customer-churn-stable"]["spec"]["replicas"] = 4  # as the autoscaler left it
@@ -523,25 +532,41 @@ def test_aks_canary_rollout_and_rollback(churn: Path, tmp_path: Path, kube: dict
         .endswith(":1")
 
 
-def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path: Path, kube: dict[str, str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def _promote(churn: Path, kube: dict[str, str], manifests: bool = False) -> str | None:
+    """aks_target.promote as promote.py calls it (promote.py itself also moves the registry alias)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("PATH", "FAKE_KUBE_STATE"):
+            patch.setenv(key, kube[key])
+        patch.syspath_prepend(str(churn / "src/deployment"))
+        aks = _load(churn / "src/deployment/aks_target.py", "generated_aks_promote")
+        try:
+            loaded = aks.load_manifests(str(churn / "k8s/production")) if manifests else None
+            promoted: str | None = aks.promote(aks.Kubectl("ml-models", None), "customer-churn-stable",
+                                               "customer-churn-canary", loaded)
+        finally:
+            for name in ("support", "common", "common.backend", "common.files"):
+                sys.modules.pop(name, None)
+    return promoted
+
+
+def _deploy(churn: Path, kube: dict[str, str], tmp_path: Path, version: str, pct: str,
+            deployment: str = "customer-churn-canary") -> dict[str, Any]:
     version_file = tmp_path / "model-version.json"
-    for version, pct in (("1", "100"), ("2", "50")):
-        version_file.write_text(json.dumps({"version": version}), encoding="utf-8")
-        _script(churn, "src/deployment/deploy.py", kube, "--target", "aks", "--environment", "production",
-                "--model-name", "customer-churn", "--version-file", str(version_file),
-                "--endpoint-name", "customer-churn-production", "--image", f"registry.example/churn:{version}",
-                "--deployment-name", "customer-churn-canary", "--traffic-percentage", pct,
-                "--namespace", "ml-models", "--output", str(tmp_path / "endpoint.json"))
-    for key in ("PATH", "FAKE_KUBE_STATE"):
-        monkeypatch.setenv(key, kube[key])
-    monkeypatch.syspath_prepend(str(churn / "src/deployment"))
-    aks = _load(churn / "src/deployment/aks_target.py", "generated_aks_promote")
-    try:
-        promoted = aks.promote(aks.Kubectl("ml-models", None), "customer-churn-stable", "customer-churn-canary")
-    finally:
-        for name in ("support", "common", "common.backend", "common.files"):
-            sys.modules.pop(name, None)
+    version_file.write_text(json.dumps({"version": version}), encoding="utf-8")
+    _script(churn, "src/deployment/deploy.py", kube, "--target", "aks", "--environment", "production",
+            "--model-name", "customer-churn", "--version-file", str(version_file),
+            "--endpoint-name", "customer-churn-production", "--image", f"registry.example/churn:{version}",
+            "--deployment-name", deployment, "--traffic-percentage", pct,
+            "--namespace", "ml-models", "--manifests", "k8s/production", "--output", str(tmp_path / "endpoint.json"))
+    info: dict[str, Any] = json.loads((tmp_path / "endpoint.json").read_text(encoding="utf-8"))
+    return info
+
+
+def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
+    _deploy(churn, kube, tmp_path, "1", "100")
+    assert _promote(churn, kube, manifests=True) == "1"
+    _deploy(churn, kube, tmp_path, "2", "50")
+    promoted = _promote(churn, kube)
     objects = _objects(kube)
     stable = objects["Deployment/customer-churn-stable"]
     assert promoted == "2"
@@ -549,6 +574,40 @@ def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path:
     assert {"name": "MODEL_VERSION", "value": "2"} in stable["spec"]["template"]["spec"]["containers"][0]["env"]
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
     assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+
+
+def test_aks_first_release_promotion_needs_the_manifests(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
+    _deploy(churn, kube, tmp_path, "1", "10")
+    with pytest.raises(Exception, match="pass --manifests"):
+        _promote(churn, kube)
+
+
+def _rollback(churn: Path, kube: dict[str, str], tmp_path: Path, candidate: str) -> None:
+    _script(churn, "src/deployment/rollback.py", kube, "--target", "aks", "--endpoint-name",
+            "customer-churn-production", "--stable-deployment", "customer-churn-stable", "--candidate-deployment",
+            candidate, "--namespace", "ml-models", "--endpoint-file", str(tmp_path / "endpoint.json"))
+
+
+def test_aks_rollback_of_a_first_canary_release_leaves_nothing_serving(churn: Path, tmp_path: Path,
+                                                                       kube: dict[str, str]) -> None:
+    _deploy(churn, kube, tmp_path, "1", "25")
+    _rollback(churn, kube, tmp_path, "customer-churn-canary")
+    objects = _objects(kube)
+    assert "Deployment/customer-churn-stable" not in objects
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
+    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+
+
+def test_aks_rollback_of_a_first_in_place_release_removes_it(churn: Path, tmp_path: Path,
+                                                             kube: dict[str, str]) -> None:
+    """`kubectl rollout undo` of a Deployment with one revision fails ("no rollout history found"), so a first
+    rolling or direct release is removed instead."""
+    info = _deploy(churn, kube, tmp_path, "1", "100", deployment="customer-churn-stable")
+    assert info["first_release"] is True
+    _rollback(churn, kube, tmp_path, "customer-churn-stable")
+    assert "Deployment/customer-churn-stable" not in _objects(kube)
+    calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
+    assert not [call for call in calls if call[:2] == ["rollout", "undo"]]
 
 
 # ----- Azure ML managed online endpoint: traffic logic against a fake MLClient -----

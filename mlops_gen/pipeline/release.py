@@ -41,7 +41,7 @@ def deploy_step(spec: ProjectSpec, env: EnvView, step_id: str, deployment: str, 
                     ("--version-file", VERSION_FILE), ("--endpoint-name", env.endpoint_name), ("--image", IMAGE),
                     ("--deployment-name", deployment), ("--traffic-percentage", traffic))
     if env.env.target == "aks":
-        flags += (*_target_flags(env), ("--manifests", f"k8s/{env.name}"))
+        flags += (*_target_flags(env), *_manifests(env))
     elif env.env.target == "azureml_online_endpoint":
         flags += (("--instance-type", env.env.instance_type), ("--instance-count", env.env.instance_count))
     else:
@@ -88,6 +88,12 @@ def monitor_step(spec: ProjectSpec, env: EnvView, step_id: str, baseline: str | 
                 "src/deployment/monitor_deployment.py", flags, kind="monitor", gate=True)
 
 
+def _manifests(env: EnvView) -> Flags:
+    """AKS: the environment's manifests (deploy creates from them; promote creates the stable Deployment from
+    them after a first release)."""
+    return (("--manifests", f"k8s/{env.name}"),) if env.env.target == "aks" else ()
+
+
 def _swap_flags(env: EnvView, candidate: str) -> Flags:
     return (("--target", env.env.target), ("--endpoint-name", env.endpoint_name),
             ("--stable-deployment", env.stable_deployment), ("--candidate-deployment", candidate),
@@ -128,7 +134,8 @@ def _promote(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
     if env.strategy in ("canary", "blue_green"):
         return (Step("promote", f"Promote {env.candidate_deployment} to {env.stable_deployment} and set the {alias} "
                      "alias", "src/deployment/promote.py", (
-                         *_swap_flags(env, env.candidate_deployment), ("--model-name", spec.model.name),
+                         *_swap_flags(env, env.candidate_deployment), *_manifests(env),
+                         ("--model-name", spec.model.name),
                          ("--alias", alias), ("--version-file", VERSION_FILE)), kind="promote"),)
     if env.production:
         return (Step("alias", f"Set the {alias} alias", "src/registration/promote_model.py", (

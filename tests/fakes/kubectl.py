@@ -1,4 +1,5 @@
-"""A stand-in for kubectl, enough for the generated aks_target.py: get/apply/patch/scale/rollout on a JSON file.
+"""A stand-in for kubectl, enough for the generated aks_target.py: get/apply/patch/scale/delete/rollout on a JSON
+file.
 
 State lives in $FAKE_KUBE_STATE: {"objects": {"<Kind>/<name>": object}, "calls": [[args...], ...]}.
 Deployments report every replica ready; rollouts succeed at once.
@@ -84,6 +85,12 @@ def main(argv: list[str]) -> int:
         name = args[1].split("/", 1)[1]
         replicas = int(next(a for a in args if a.startswith("--replicas=")).split("=", 1)[1])
         objects[f"Deployment/{name}"]["spec"]["replicas"] = replicas
+    elif verb == "delete":
+        key = f"{KINDS[args[1]]}/{args[2]}"
+        if key not in objects and "--ignore-not-found" not in args:
+            print(f"Error from server (NotFound): {args[1]} {args[2]} not found", file=sys.stderr)
+            return 1
+        objects.pop(key, None)
     elif verb == "rollout":
         print(f"{args[2]} successfully rolled out")
     else:

@@ -120,6 +120,16 @@ def _with_image(deployment: dict[str, Any], image: str, version: str, replicas: 
     return deployment
 
 
+def serving_replicas(manifests: list[dict[str, Any]], stable: str) -> int:
+    """The pods the stable Deployment would run: its autoscaler's minimum, else its own replicas, else one."""
+    autoscaler = next((o for o in manifests if o["kind"] == "HorizontalPodAutoscaler"
+                       and o["spec"].get("scaleTargetRef", {}).get("name") == stable), None)
+    if autoscaler is not None:
+        return int(autoscaler["spec"].get("minReplicas") or 1)
+    manifest = _named(manifests, "Deployment", stable) or {}
+    return int(manifest.get("spec", {}).get("replicas") or 1)
+
+
 def canary_replicas(stable_replicas: int, percentage: int) -> int:
     """Canary pods so that canary / (stable + canary) comes closest to the percentage, at least one pod."""
     if percentage <= 0:
@@ -138,28 +148,35 @@ def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candi
     stable_manifest = _named(manifests, "Deployment", stable)
     if stable_manifest is None:
         raise DeployError(f"the manifests define no Deployment {stable!r}")
-    if deployment == stable or live_stable is None:
-        # First release or a direct/rolling release: the stable Deployment gets the image (a rolling update).
-        if deployment != stable:
-            print(f"no stable deployment {stable} yet: this first release goes to it directly")
+    if deployment == stable:
+        # A direct or rolling release: the stable Deployment gets the image (a rolling update).
         kubectl.apply([*others, _with_image(stable_manifest, image, version, None)])
         kubectl.rollout(stable)
-        return {"deployment": stable, "traffic": {stable: 100}}
+        return {"deployment": stable, "traffic": {stable: 100}, "first_release": live_stable is None}
     canary_manifest = _named(manifests, "Deployment", candidate)
     if canary_manifest is None:
         raise DeployError(f"the manifests define no canary Deployment {candidate!r}")
+    if live_stable is None:
+        # A first release (nothing stable yet) runs on the candidate alone, with all traffic, as on Azure ML
+        # endpoints: the monitor watches it, promote creates the stable Deployment from it, a rollback removes it.
+        pods = serving_replicas(manifests, stable)
+        kubectl.apply([*others, _with_image(canary_manifest, image, version, pods)])
+        kubectl.rollout(candidate)
+        switch_to(kubectl, main_service(), candidate)
+        print(f"no stable deployment {stable} yet: {candidate} ({pods} pods) takes all traffic until promoted")
+        return {"deployment": candidate, "traffic": {candidate: 100}, "first_release": True}
     stable_pods = int(live_stable.get("status", {}).get("readyReplicas") or live_stable["spec"].get("replicas") or 1)
     pods = stable_pods if percentage >= 100 or not _splits(service) else canary_replicas(stable_pods, percentage)
     kubectl.apply([*others, _with_image(canary_manifest, image, version, pods)])
     kubectl.rollout(candidate)
     if percentage >= 100:
         switch_to(kubectl, service["metadata"]["name"], candidate)
-        return {"deployment": candidate, "traffic": {stable: 0, candidate: 100}}
+        return {"deployment": candidate, "traffic": {stable: 0, candidate: 100}, "first_release": False}
     if not _splits(service):  # blue-green: the candidate waits without traffic until the switch
-        return {"deployment": candidate, "traffic": {stable: 100, candidate: 0}}
+        return {"deployment": candidate, "traffic": {stable: 100, candidate: 0}, "first_release": False}
     share = round(100 * pods / (pods + stable_pods))
     print(f"canary: {pods} of {pods + stable_pods} pods, about {share} % of requests (asked for {percentage} %)")
-    return {"deployment": candidate, "traffic": {stable: 100 - share, candidate: share}}
+    return {"deployment": candidate, "traffic": {stable: 100 - share, candidate: share}, "first_release": False}
 
 
 def _splits(service: dict[str, Any]) -> bool:
@@ -204,8 +221,10 @@ def rollback(kubectl: Kubectl, candidate: str) -> None:
         print(f"canary {candidate} scaled to zero: all traffic back on the stable deployment")
 
 
-def promote(kubectl: Kubectl, stable: str, candidate: str) -> str | None:
-    """Roll the candidate's image onto the stable Deployment; returns the promoted model version."""
+def promote(kubectl: Kubectl, stable: str, candidate: str,
+            manifests: list[dict[str, Any]] | None = None) -> str | None:
+    """Roll the candidate's image onto the stable Deployment (created from the manifests after a first release);
+    returns the promoted model version."""
     live = kubectl.get("deployment", candidate)
     if live is None or not live["spec"].get("replicas"):
         print(f"no running canary {candidate}: nothing to move onto {stable}")
@@ -215,10 +234,16 @@ def promote(kubectl: Kubectl, stable: str, candidate: str) -> str | None:
     image = live["spec"]["template"]["spec"]["containers"][0]["image"]
     version = str(live["metadata"].get("labels", {}).get(VERSION_LABEL, ""))
     labels = {VERSION_LABEL: version}
-    kubectl.run("patch", "deployment", stable, "--type", "strategic", "-p", json.dumps({
-        "metadata": {"labels": labels},
-        "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
-            {"name": CONTAINER, "image": image, "env": [{"name": "MODEL_VERSION", "value": version}]}]}}}}))
+    if kubectl.get("deployment", stable) is None:
+        manifest = _named(manifests or [], "Deployment", stable)
+        if manifest is None:
+            raise DeployError(f"no stable Deployment {stable} yet and no manifest to create it from: pass --manifests")
+        kubectl.apply([_with_image(manifest, image, version, None)])
+    else:
+        kubectl.run("patch", "deployment", stable, "--type", "strategic", "-p", json.dumps({
+            "metadata": {"labels": labels},
+            "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                {"name": CONTAINER, "image": image, "env": [{"name": "MODEL_VERSION", "value": version}]}]}}}}))
     kubectl.rollout(stable)
     restore_selector(kubectl, main_service())
     kubectl.run("scale", f"deployment/{candidate}", "--replicas=0")

@@ -67,6 +67,10 @@ def undo_in_place(args: argparse.Namespace, info: dict[str, Any]) -> int:
 
         kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
         kubectl = aks_target.Kubectl(aks_target.namespace_of(args.namespace), kubeconfig)
+        if info.get("first_release"):  # nothing served before: `rollout undo` has no revision to go back to
+            kubectl.run("delete", "deployment", args.stable_deployment, "--ignore-not-found")
+            print(f"{args.stable_deployment} had nothing before this release: removed")
+            return 0
         kubectl.run("rollout", "undo", f"deployment/{args.stable_deployment}")
         kubectl.rollout(args.stable_deployment)
         print(f"rolled {args.stable_deployment} back to its previous revision")

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--candidate-deployment", required=True)
     parser.add_argument("--namespace", help="Kubernetes namespace (aks)")
     parser.add_argument("--cluster", help="AKS cluster name (aks)")
+    parser.add_argument("--manifests", help="the environment's Kubernetes manifests (aks): the stable Deployment is "
+                        "created from them when a first release is promoted")
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--alias", required=True, help="alias to set on the promoted version, e.g. production")
     parser.add_argument("--version-file", help="JSON from register_model.py; default: the version deployed")
@@ -53,8 +55,9 @@ def shift(args: argparse.Namespace) -> str | None:
         import aks_target
 
         kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
+        manifests = aks_target.load_manifests(args.manifests) if args.manifests else None
         return aks_target.promote(aks_target.Kubectl(aks_target.namespace_of(args.namespace), kubeconfig),
-                                  args.stable_deployment, args.candidate_deployment)
+                                  args.stable_deployment, args.candidate_deployment, manifests)
     if args.target == "azureml_online_endpoint":
         import azureml_target
         from support import ml_client
