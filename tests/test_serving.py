@@ -790,3 +790,47 @@ def test_aci_deploy_and_rollback(trees: dict[str, Path], tmp_path: Path) -> None
             "--resource-group", "rg-mlops")
     groups = json.loads((tmp_path / "az.json").read_text(encoding="utf-8"))["groups"]
     assert set(groups) == {"azure-direct-dev"}
+
+
+def test_aci_in_place_rollback_restores_the_container_group_it_replaced(trees: dict[str, Path],
+                                                                        tmp_path: Path) -> None:
+    """ACI keeps no revisions: deploy.py records the group it replaces, rollback.py creates it again; a first
+    release is deleted."""
+    folder = trees["azure-direct"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "az"
+    fake.write_text(f"#!{sys.executable}\n" + (FAKES / "az.py").read_text(encoding="utf-8"), encoding="utf-8")
+    fake.chmod(0o755)
+    env = _clean_env()
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", FAKE_AZ_STATE=str(tmp_path / "az.json"),
+               ACI_ACR_IDENTITY="/subscriptions/0/resourceGroups/rg/providers/id/aci-pull")
+    version_file = tmp_path / "model-version.json"
+    endpoint = tmp_path / "endpoint.json"
+
+    def deploy(version: str) -> dict[str, Any]:
+        version_file.write_text(json.dumps({"version": version}), encoding="utf-8")
+        _script(folder, "src/deployment/deploy.py", env, "--target", "aci", "--environment", "dev",
+                "--model-name", "azure-direct", "--version-file", str(version_file), "--endpoint-name",
+                "azure-direct-dev", "--image", f"acrmlops.azurecr.io/azure-direct:{version}", "--deployment-name",
+                "azure-direct-dev", "--location", "westeurope", "--resource-group", "rg-mlops",
+                "--output", str(endpoint))
+        info: dict[str, Any] = json.loads(endpoint.read_text(encoding="utf-8"))
+        return info
+
+    def rollback() -> dict[str, Any]:
+        _script(folder, "src/deployment/rollback.py", env, "--target", "aci", "--endpoint-name", "azure-direct-dev",
+                "--stable-deployment", "azure-direct-dev", "--candidate-deployment", "azure-direct-dev",
+                "--resource-group", "rg-mlops", "--endpoint-file", str(endpoint))
+        groups: dict[str, Any] = json.loads((tmp_path / "az.json").read_text(encoding="utf-8"))["groups"]
+        return groups
+
+    assert deploy("1")["first_release"] is True
+    assert rollback() == {}
+    deploy("1")
+    second = deploy("2")
+    assert second["previous"]["image"] == "acrmlops.azurecr.io/azure-direct:1"
+    groups = rollback()
+    container = groups["azure-direct-dev"]["containers"][0]
+    assert container["image"] == "acrmlops.azurecr.io/azure-direct:1"
+    assert {"name": "MODEL_VERSION", "value": "1"} in container["environmentVariables"]

@@ -5,7 +5,7 @@
 
 - canary / blue-green: all traffic to the stable deployment, the candidate removed;
 - rolling / direct (the stable deployment updated in place): its previous image and version put back, as
-  deploy.py recorded them in the endpoint file (Kubernetes: `rollout undo`);
+  deploy.py recorded them in the endpoint file (Kubernetes: `rollout undo`; ACI: the container group recreated);
 - a first release (nothing served before): what it deployed is removed.
 The alias (e.g. production) is untouched: it only moves when promote.py succeeds, the release's last step.
 """
@@ -75,9 +75,16 @@ def undo_in_place(args: argparse.Namespace, info: dict[str, Any]) -> int:
         kubectl.rollout(args.stable_deployment)
         print(f"rolled {args.stable_deployment} back to its previous revision")
         return 0
-    print(f"{args.stable_deployment} was updated in place and {args.target} keeps no previous revision: "
-          "redeploy the previous model version to roll back")
-    return 1
+    import aci_target
+
+    if previous and previous.get("image"):  # deploy.py recorded the container group it replaced
+        aci_target.create(args.resource_group, args.stable_deployment, previous["image"], str(previous["version"]),
+                          previous["location"], previous["size"])
+        print(f"restored {previous['image']} (model version {previous['version']}) on {args.stable_deployment}")
+    else:
+        aci_target.delete(args.resource_group, args.stable_deployment)
+        print(f"{args.stable_deployment} had nothing before this release: removed")
+    return 0
 
 
 def _main(argv: list[str] | None) -> int:

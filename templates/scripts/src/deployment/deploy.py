@@ -117,9 +117,17 @@ def deploy_aci(args: argparse.Namespace, version: str) -> dict[str, Any]:
     if not args.location:
         raise DeployError("--location is required for target aci")
     size = environment_settings(args.environment).get("container_size") or aci_target.DEFAULT_SIZE
+    before = aci_target.show(args.resource_group, deployment)
+    # An in-place update replaces the container group: record what it ran, so a rollback can put it back.
+    previous = None
+    if before is not None and deployment == stable:
+        image, was = aci_target.image_of(before)
+        previous = {"image": image, "version": was, "location": before.get("location") or args.location,
+                    "size": aci_target.size_of(before)}
     base = aci_target.create(args.resource_group, deployment, args.image, version, args.location, size)
     return {**aci_target.route(base), "auth": "none", "deployment": deployment, "traffic": {deployment: 100},
-            "deployments": {deployment: aci_target.route(base)}}
+            "deployments": {deployment: aci_target.route(base)}, "first_release": before is None,
+            "previous": previous}
 
 
 def _main(argv: list[str] | None) -> int:
