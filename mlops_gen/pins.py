@@ -17,12 +17,22 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
     # trivy-action tags were force-pushed in the March 2026 compromise: only ever pin it by SHA.
     "aquasecurity/trivy-action": ("ed142fd0673e97e23eac54620cfb913e5ce36c25", "v0.36.0"),
-    "azure/setup-kubectl": ("829323503d1be3d00ca8346e5391ca0b07a9ab0d", "v5.1.0"),
     "azure/aks-set-context": ("60623acbdcbbdcf799ad50a1adf8703874339f8b", "v5.0.0"),
 }
 
 TRIVY_VERSION = "v0.70.0"
 KUBECTL_VERSION = "v1.34.2"
+KUBELOGIN_VERSION = "v0.2.19"  # Azure/kubelogin release tag
+
+
+def install_kube_tools() -> str:
+    """Pinned kubectl and kubelogin into ~/.local/bin (`az aks install-cli`): clusters with Entra ID need kubelogin
+    to turn the pipeline's Azure CLI login into cluster tokens (learn.microsoft.com/azure/aks/kubelogin-authentication).
+    Each platform then puts ~/.local/bin on PATH its own way."""
+    return ("az aks install-cli --only-show-errors \\\n"
+            f"  --client-version {KUBECTL_VERSION} --install-location \"${{HOME}}/.local/bin/kubectl\" \\\n"
+            f"  --kubelogin-version {KUBELOGIN_VERSION} "
+            "--kubelogin-install-location \"${HOME}/.local/bin/kubelogin\"")
 
 
 def uses(action: str) -> str:

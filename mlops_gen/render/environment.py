@@ -40,7 +40,8 @@ def build_env(override_dirs: Sequence[Path] = ()) -> jinja2.Environment:
         mermaid=filters.mermaid,
     )
     env.globals.update(script_call=filters.script_call, shell_raw=filters.ShellRaw, uses=pins.uses,
-                       trivy_version=pins.TRIVY_VERSION, kubectl_version=pins.KUBECTL_VERSION)
+                       trivy_version=pins.TRIVY_VERSION, kubectl_version=pins.KUBECTL_VERSION,
+                       install_kube_tools=pins.install_kube_tools())
     return env
 
 

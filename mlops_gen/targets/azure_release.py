@@ -39,7 +39,7 @@ HOSTED_JOB_LIMIT = 360
 class Item:
     """One entry of a hook's step list; the template spells each type."""
 
-    type: str  # setup | download_none | download_training | download_endpoints | fetch | step | publish | tests
+    type: str  # setup | kube_tools | download_none | download_training | download_endpoints | fetch | step | ...
     step: AzureStep | None = None
     dev: bool = False  # setup: the test requirements too
     path: str = ""  # publish / tests: what to publish
@@ -183,6 +183,8 @@ class _HookBuilder:
     def items(self, steps: list[Step], tag: str | None, rollback_condition: str | None = None,
               optional_fetch: bool = False) -> tuple[Item, ...]:
         out = [Item("setup", dev=any(step.script == PYTEST for step in steps))]
+        if self.env.env.target == "aks":  # every hook is its own agent job: each needs kubectl and kubelogin
+            out.append(Item("kube_tools", title="Install kubectl and kubelogin"))
         downloads = []
         if _needs_training(steps):
             downloads.append(Item("download_training"))

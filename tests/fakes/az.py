@@ -1,4 +1,5 @@
-"""A stand-in for the Azure CLI's `az container create|show|delete`, keeping container groups in a JSON file.
+"""A stand-in for the Azure CLI's `az container create|show|delete` (container groups kept in a JSON file) and
+`az aks get-credentials`.
 
 State lives in $FAKE_AZ_STATE: {"groups": {"<name>": group}, "calls": [[args...], ...]}.
 """
@@ -40,6 +41,19 @@ def main(args: list[str]) -> int:
         else:
             print(f"ERROR: container group {name} not found", file=sys.stderr)
             code = 3
+    elif args[:2] == ["aks", "get-credentials"]:
+        # What `az aks get-credentials` writes: a client certificate for a cluster with local accounts, the
+        # kubelogin exec plugin for a cluster with Entra ID (Azure RBAC) when FAKE_AKS_ENTRA is set.
+        user: dict[str, object] = {"client-certificate-data": "Y2VydA=="}
+        if os.environ.get("FAKE_AKS_ENTRA"):
+            user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+                             "args": ["get-token", "--login", "devicecode", "--server-id", "6dae42f8"]}}
+        cluster = option(args, "--name")
+        Path(option(args, "--file")).write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": cluster,
+            "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.hcp.example:443"}}],
+            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": "user"}}],
+            "users": [{"name": "user", "user": user}]}))
     elif args[:2] == ["container", "delete"]:
         groups.pop(option(args, "--name"), None)
     else:

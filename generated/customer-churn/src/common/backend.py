@@ -152,6 +152,23 @@ def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path)
     return destination
 
 
+# An Azure ML data asset as the pipelines name it: azureml:<name>:<version>, azureml:<name>@latest or azureml:<name>.
+_ASSET_URI = re.compile(r"^azureml:(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?:[:@](?P<version>[A-Za-z0-9_.-]+))?$")
+
+
+def table_location(args: argparse.Namespace, location: str, scratch: Path) -> str:
+    """A table's local path: a data asset URI is resolved through the workspace (its `latest` too) and its files
+    downloaded under `scratch`; anything else is a path already."""
+    match = _ASSET_URI.match(location)
+    if not match:
+        return location
+    if backend_of(args) != "azure":
+        raise ScriptError(f"{location} is an Azure ML data asset: it needs the azure backend")
+    asset = data_asset(args, match["name"], match["version"])
+    print(f"{location}: data asset {asset.name}:{asset.version}")
+    return str(download_data_asset(args, asset, scratch / match["name"]))
+
+
 MainFunction = TypeVar("MainFunction", bound=Callable[..., int])
 
 

@@ -13,6 +13,7 @@ objects with the main Service selecting the stable pods only, so the candidate g
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -71,18 +72,31 @@ def namespace_of(namespace: str | None) -> str:
     return namespace
 
 
+def uses_kubelogin(kubeconfig: str) -> bool:
+    """An Entra ID (Azure RBAC) cluster's kubeconfig authenticates through the kubelogin exec plugin."""
+    import yaml
+
+    config = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8")) or {}
+    return any(((user.get("user") or {}).get("exec") or {}).get("command") == "kubelogin"
+               for user in config.get("users") or [])
+
+
 def credentials(cluster: str | None, resource_group: str, workdir: str) -> str | None:
-    """A kubeconfig for --cluster (az aks get-credentials, converted for Entra ID by kubelogin when present)."""
+    """A kubeconfig for --cluster: `az aks get-credentials`, then, for a cluster with Entra ID, `kubelogin
+    convert-kubeconfig -l azurecli` so kubectl uses the pipeline's Azure CLI login without a browser
+    (learn.microsoft.com/azure/aks/kubelogin-authentication). A missing kubelogin is an error here, not a failed
+    kubectl call later."""
     if not cluster:
         return None  # use the current context, e.g. set by azure/aks-set-context or KubernetesManifest
     path = Path(workdir).resolve() / "kubeconfig"
     path.parent.mkdir(parents=True, exist_ok=True)
     run(["az", "aks", "get-credentials", "--resource-group", resource_group, "--name", cluster,
          "--file", str(path), "--overwrite-existing", "--only-show-errors"])
-    try:
+    if uses_kubelogin(str(path)):
+        if shutil.which("kubelogin") is None:
+            raise DeployError(f"cluster {cluster} uses Entra ID and kubectl needs kubelogin, which is not on PATH: "
+                              "install it before this step (`az aks install-cli`)")
         run(["kubelogin", "convert-kubeconfig", "--login", "azurecli", "--kubeconfig", str(path)])
-    except DeployError as exc:
-        print(f"kubelogin not used: {exc}")
     return str(path)
 
 

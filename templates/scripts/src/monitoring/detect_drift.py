@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, guarded
+from common.backend import ScriptError, add_common_arguments, guarded, table_location
 from common.files import read_table, write_json
 from common.tabular import categorical_columns
 
@@ -26,8 +27,9 @@ EPSILON = 1e-4  # keeps empty bins from making PSI infinite
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", required=True, help="reference table (CSV/Parquet), e.g. training data")
-    parser.add_argument("--current", required=True, help="current table (CSV/Parquet), e.g. recent inputs")
+    parser.add_argument("--reference", required=True, help="reference table (CSV/Parquet path, or an Azure ML data "
+                        "asset azureml:<name>:<version|latest>), e.g. the training data")
+    parser.add_argument("--current", required=True, help="current table (path or data asset), e.g. recent inputs")
     parser.add_argument("--target", help="label column to leave out")
     parser.add_argument("--method", required=True, choices=("psi", "ks"))
     parser.add_argument("--threshold", required=True, type=float, help="drift above this fails")
@@ -97,7 +99,10 @@ def detect(reference: Any, current: Any, method: str, threshold: float, target: 
 @guarded
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    report = detect(read_table(args.reference), read_table(args.current), args.method, args.threshold, args.target)
+    with tempfile.TemporaryDirectory(prefix="mlops-drift-") as scratch:
+        reference = read_table(table_location(args, args.reference, Path(scratch)))
+        current = read_table(table_location(args, args.current, Path(scratch)))
+    report = detect(reference, current, args.method, args.threshold, args.target)
     write_json(args.output, report)
     for name, item in report["features"].items():
         print(f"{'DRIFT' if item['drifted'] else 'ok':<5} {name}: {item['statistic']} = {item['value']:.4f}")
