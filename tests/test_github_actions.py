@@ -408,3 +408,34 @@ def test_only_a_drift_result_starts_retraining(rendered: dict[str, tuple[Project
             assert jobs[job_id]["if"] == "needs.detect-drift.outputs.result == 'drift'", job_id
             assert "failure()" not in jobs[job_id]["if"]
     assert seen
+
+
+# Steps that can outlive a GitHub OIDC login: `az login --federated-token` cannot renew the short-lived token, so a
+# later Azure call fails with AADSTS700024 (azure/login docs; Azure/login#180, #372). azure/login requests a new one.
+LONG_RUNNING = ("src/deployment/deploy.py", "src/deployment/monitor_deployment.py",
+                "src/training/wait_for_completion.py")
+
+
+def test_every_azure_step_after_a_long_one_logs_in_again(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    """Walking each job's steps (independently of the planner): after a deployment, an observation window or the
+    training wait, the next step that calls Azure (any python script but the notification) follows a fresh
+    azure/login, under the same condition (a rollback after a failure logs in under `failure()` too)."""
+    checked = 0
+    for _, folder in rendered.values():
+        for job_id, job in load(folder)["jobs"].items():
+            stale = False
+            login_condition: object = "none"
+            for step in job["steps"]:
+                uses = step.get("uses", "")
+                run = step.get("run", "")
+                if uses.startswith("azure/login@"):
+                    stale, login_condition = False, step.get("if")
+                    continue
+                if "python " in run and "send_notification.py" not in run and "pip install" not in run:
+                    if stale:
+                        raise AssertionError(f"{folder.name} {job_id}: {step['name']!r} runs on a stale login")
+                    if login_condition not in ("none", None):
+                        assert step.get("if") == login_condition, f"{job_id}: {step['name']}"
+                        checked += 1
+                stale = stale or any(script in run for script in LONG_RUNNING)
+    assert checked, "no rollback after a fresh login under failure(): the walk checked nothing conditional"

@@ -7,7 +7,7 @@ chain (job ids, `needs`, canary increments, rollback jobs) is computed here so t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlops_gen.errors import UserError
@@ -87,6 +87,29 @@ class RunStep:
     condition: str | None
     env: dict[str, str]
     kind: str
+    relogin: bool = False  # log in to Azure again first (see fresh_logins)
+
+
+# Steps that can outlive the Azure login: GitHub's OIDC token is short-lived and `az login --federated-token`
+# cannot renew it, so a step after a deployment, an observation window or the training wait could meet
+# AADSTS700024 ("client assertion is not within its valid time range"). azure/login requests a new token.
+LONG_KINDS = frozenset({"deploy", "route", "monitor"})
+LONG_IDS = frozenset({"wait"})
+NO_AZURE = frozenset({"src/notification/send_notification.py"})
+
+
+def fresh_logins(steps: list[Step], runs: list[RunStep], late: bool = False) -> list[RunStep]:
+    """Mark the first step needing Azure after any long step (or at once, for steps that run `late`, such as a
+    rollback after a failed observation window) to log in again before it runs."""
+    out = []
+    stale = late
+    for step, run in zip(steps, runs, strict=True):
+        if stale and step.script not in NO_AZURE:
+            run = replace(run, relogin=True)
+            stale = False
+        stale = stale or step.kind in LONG_KINDS or step.id in LONG_IDS
+        out.append(run)
+    return out
 
 
 @dataclass(frozen=True)
@@ -146,8 +169,9 @@ def release_jobs(spec: ProjectSpec, pipeline: Pipeline, first_needs: str = "buil
     needs = first_needs
     for release in pipeline.releases:
         job_id = f"deploy-{release.env.name}"
-        steps = [run_step(spec, step) for step in release.steps()]
-        rollback = [run_step(spec, step) for step in release.rollback]
+        steps = fresh_logins(list(release.steps()), [run_step(spec, step) for step in release.steps()])
+        rollback = fresh_logins(list(release.rollback), [run_step(spec, step) for step in release.rollback],
+                                late=True)
         has_rollback = any(step.kind == "rollback" for step in release.rollback)
         reports = sorted({file_path(value.arg) for step in release.steps() for _, value in step.flags
                           if isinstance(value, Ref) and value.kind == "file" and value.arg.startswith("monitor-")})
@@ -214,7 +238,8 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
     pipeline = build_pipeline(spec)
     jobs = release_jobs(spec, pipeline)
     monitored = pipeline.monitored
-    training = {stage.id: [run_step(spec, step) for step in stage.steps] for stage in pipeline.training}
+    training = {stage.id: fresh_logins(list(stage.steps), [run_step(spec, step) for step in stage.steps])
+                for stage in pipeline.training}
     return {
         "training": training,
         "training_files": _artifact_files(pipeline),
