@@ -64,7 +64,8 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
     # Puts the MLflow model into the image build context: the serving image carries its model.
     "src/deployment/export_model.py": _flags("--model-name!", "--alias", "--version-file", "--output-dir!",
                                              "--output"),
-    "src/deployment/pre_deployment_checks.py": _flags("--model-name!", "--alias!", "--pipeline-config!"),
+    "src/deployment/pre_deployment_checks.py": _flags(
+        "--model-name!", "--alias", "--version-file", "--pipeline-config!"),
     "src/deployment/deploy.py": _flags(
         "--target!", "--environment!", "--model-name!", "--alias", "--version-file", "--endpoint-name!",
         "--image", "--deployment-name", "--traffic-percentage", "--namespace", "--cluster", "--manifests",

@@ -243,7 +243,7 @@ def test_gates_fairness_and_registration(rendered: dict[str, tuple[ProjectSpec, 
             assert f"--tag {tag}" in call
         for key in spec.registry.tags:
             assert f"{key}=" in call
-        assert steps_running(register, f"--alias {spec.registry.aliases.staging}")
+        assert not steps_running(register, "--alias")  # aliases move when a release completes
 
 
 @pytest.mark.parametrize(("branch", "expected"), [

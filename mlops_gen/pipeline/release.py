@@ -129,19 +129,24 @@ def _extensions(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
     return extensions(spec, "after_production_deployment" if env.production else "after_staging_deployment")
 
 
+def alias_of(spec: ProjectSpec, env: EnvView) -> str:
+    """The alias a release moves when it completes: production-like environments hold the production alias, the
+    others the staging alias (a version holds it once it passed a pre-production environment, not at
+    registration)."""
+    return str(spec.registry.aliases.production if env.production else spec.registry.aliases.staging)
+
+
 def _promote(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
-    alias = spec.registry.aliases.production
+    alias = alias_of(spec, env)
     if env.strategy in ("canary", "blue_green"):
         return (Step("promote", f"Promote {env.candidate_deployment} to {env.stable_deployment} and set the {alias} "
                      "alias", "src/deployment/promote.py", (
                          *_swap_flags(env, env.candidate_deployment), *_manifests(env),
                          ("--model-name", spec.model.name),
                          ("--alias", alias), ("--version-file", VERSION_FILE)), kind="promote"),)
-    if env.production:
-        return (Step("alias", f"Set the {alias} alias", "src/registration/promote_model.py", (
-            ("--model-name", spec.model.name), ("--version-file", VERSION_FILE), ("--alias", alias)),
-            kind="promote"),)
-    return ()
+    return (Step("alias", f"Set the {alias} alias", "src/registration/promote_model.py", (
+        ("--model-name", spec.model.name), ("--version-file", VERSION_FILE), ("--alias", alias)),
+        kind="promote"),)
 
 
 def notify_flags(spec: ProjectSpec, event: str, status: str, details: tuple[str, ...]) -> Flags:
@@ -173,13 +178,17 @@ def _timeout(spec: ProjectSpec, phases: list[Phase]) -> int:
 
 def releases(spec: ProjectSpec) -> tuple[Release, ...]:
     out = []
+    before: EnvView | None = None  # the environment released before this one
     for env in environments(spec):
         phases: list[Phase] = []
         if env.production:
+            # The version about to be deployed passed the environment before (it holds that environment's
+            # alias) and still meets the gates; a first environment has no earlier alias to check.
+            passed = (("--alias", alias_of(spec, before)),) if before else ()
             phases.append(Phase("predeploy", (Step("checks", "Pre-deployment checks",
                                                    "src/deployment/pre_deployment_checks.py", (
-                                                       ("--model-name", spec.model.name),
-                                                       ("--alias", spec.registry.aliases.staging),
+                                                       ("--model-name", spec.model.name), *passed,
+                                                       ("--version-file", VERSION_FILE),
                                                        ("--pipeline-config", PIPELINE_CONFIG)), kind="check"),)))
         phases += _increments(spec, env)
         verify: tuple[Step, ...] = ()
@@ -193,4 +202,5 @@ def releases(spec: ProjectSpec) -> tuple[Release, ...]:
             phases.append(Phase("promote", promote))
         out.append(Release(env=env, strategy=env.strategy, phases=tuple(phases), rollback=_rollback(spec, env),
                            approval=env.env.approval == "required", timeout_minutes=_timeout(spec, phases)))
+        before = env
     return tuple(out)

@@ -94,9 +94,6 @@ def training_stages(spec: ProjectSpec) -> tuple[Stage, ...]:
         Step("register", "Register the model version with lineage tags", "src/registration/register_model.py", (
             ("--job-file", job), ("--model-name", name), ("--metrics-file", file("metrics")),
             *_tags(REGISTRATION_TAGS, spec.registry.tags), ("--output", file("version")))),
-        Step("alias-staging", f"Point the {spec.registry.aliases.staging} alias at the new version",
-             "src/registration/promote_model.py", (
-            ("--model-name", name), ("--version-file", file("version")), ("--alias", spec.registry.aliases.staging))),
         Step("archive", f"Archive old versions (keep {spec.registry.keep_versions} and every aliased one)",
              "src/registration/archive_versions.py", (("--model-name", name),
                                                        ("--keep", spec.registry.keep_versions))),

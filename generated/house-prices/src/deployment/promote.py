@@ -78,10 +78,13 @@ def shift(args: argparse.Namespace) -> str | None:
 
 
 def set_alias(args: argparse.Namespace, version: str) -> None:
-    from mlflow import MlflowClient
+    """Through the registry module, like promote_model.py: a registry that refuses aliases (Azure ML's MLflow
+    server has not always served them) still gets the alias as the version tag every reader falls back to."""
+    from common.registry import client
+    from common.registry import set_alias as point
 
     configure_mlflow(args)
-    MlflowClient().set_registered_model_alias(args.model_name, args.alias, version)
+    point(client(), args.model_name, args.alias, version)
     print(f"alias {args.alias} -> {args.model_name} version {version}")
 
 

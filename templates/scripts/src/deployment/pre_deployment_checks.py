@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks before a deployment touches traffic: the version exists under the alias, came from a tracked run whose
-metrics still pass the quality gates, has an input signature, and carries the registry tags the spec requires.
+"""Checks before a deployment touches traffic: the version about to be deployed (--version-file) is the one that
+passed the earlier environment (it holds --alias, e.g. staging), came from a tracked run whose metrics still pass
+the quality gates, has an input signature, and carries the registry tags the spec requires.
 
 Exit 0 when every check passes, 1 naming each failed check.
 """
@@ -21,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Verify a model version before deploying it.")
     add_common_flags(parser)
     parser.add_argument("--model-name", required=True, help="registered model name")
-    parser.add_argument("--alias", required=True, help="alias of the version about to be deployed")
+    parser.add_argument("--alias", help="alias the version must hold (the earlier environment's); none for the "
+                        "first environment")
+    parser.add_argument("--version-file", help="JSON from register_model.py: the version about to be deployed "
+                        "(without it, the version holding --alias is checked)")
     parser.add_argument("--pipeline-config", required=True, help="config/pipeline.yaml (quality gates, tags)")
     return parser
 
@@ -40,17 +44,28 @@ def gate_failures(metrics: dict[str, float], gates: dict[str, dict[str, float]])
     return failures
 
 
-def check(name: str, alias: str, config: dict[str, Any]) -> tuple[str, list[str]]:
+def check(name: str, alias: str | None, config: dict[str, Any],
+          version_file: str | None = None) -> tuple[str, list[str]]:
     import mlflow
 
-    from common.registry import client, run_metrics, version_by_alias
+    from common.registry import client, resolve_version, run_metrics, version_by_alias
 
+    if not alias and not version_file:
+        raise DeployError("give --version-file (the version to deploy), --alias, or both")
     mlflow_client = client()
-    found = version_by_alias(mlflow_client, name, alias)
-    if found is None:
-        raise DeployError(f"model {name!r} has no version with alias {alias!r}")
-    version = str(found.version)
+    holder = version_by_alias(mlflow_client, name, alias) if alias else None
     failures = []
+    if version_file:
+        version = resolve_version(mlflow_client, name, version_file=version_file)
+        found = mlflow_client.get_model_version(name, version)
+        if alias and (holder is None or str(holder.version) != version):
+            held = f"version {holder.version}" if holder is not None else "no version"
+            failures.append(f"version {version} has not passed the earlier environment: {alias!r} holds {held}")
+    elif holder is None:
+        raise DeployError(f"model {name!r} has no version with alias {alias!r}")
+    else:
+        found = holder
+        version = str(found.version)
     if not found.run_id:
         failures.append(f"version {version} has no training run (no lineage)")
     else:
@@ -77,13 +92,14 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     config = read_yaml(args.pipeline_config) or {}
     configure_mlflow(args)
-    version, failures = check(args.model_name, args.alias, config)
+    version, failures = check(args.model_name, args.alias, config, args.version_file)
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     if failures:
         print(f"pre-deployment checks failed for {args.model_name} version {version} ({len(failures)} problems)")
         return 1
-    print(f"pre-deployment checks passed for {args.model_name} version {version} (alias {args.alias})")
+    passed = f" (holds {args.alias})" if args.alias else ""
+    print(f"pre-deployment checks passed for {args.model_name} version {version}{passed}")
     return 0
 
 
