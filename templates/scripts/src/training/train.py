@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -164,9 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         mlflow.log_metrics(result["metrics"])
         mlflow.log_artifact(str(split_file), artifact_path=str(Path(TEST_SPLIT_ARTIFACT).parent))
         mlflow.log_artifact(str(output / "metrics.json"))
-        mlflow.sklearn.log_model(result["model"], name=MODEL_ARTIFACT, input_example=features.head(5),
-                                 signature=infer_signature(features, result["model"].predict(features)),
-                                 skops_trusted_types=SKOPS_TRUSTED_TYPES)
+        # save_model + log_artifacts, not log_model: MLflow 3's log_model calls the logged-models REST API, which
+        # Azure ML's tracking server has answered with 404 (Azure/azure-sdk-for-python#44896,
+        # Azure/azureml-examples#3885); a model saved as run artifacts registers from runs:/<run>/<artifact> on
+        # every tracking server, with the run as its lineage.
+        saved = output / "mlflow-model"
+        shutil.rmtree(saved, ignore_errors=True)
+        mlflow.sklearn.save_model(result["model"], str(saved), input_example=features.head(5),
+                                  signature=infer_signature(features, result["model"].predict(features)),
+                                  skops_trusted_types=SKOPS_TRUSTED_TYPES)
+        mlflow.log_artifacts(str(saved), artifact_path=MODEL_ARTIFACT)
         run_id = run.info.run_id
     write_json(output / "run.json", {"run_id": run_id})
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(result["metrics"].items()))
