@@ -279,7 +279,8 @@ def test_environments_deploy_in_order_with_the_spec_strategy(rendered: dict[str,
             (job_id,) = _deploy_jobs(jobs, env.name)
             job = jobs[job_id]
             assert job["concurrency"]["cancel-in-progress"] is False, where
-            assert job["needs"] == previous, f"{where}: {job_id} needs {job['needs']}, not {previous}"
+            assert job["needs"][0] == previous, f"{where}: {job_id} needs {job['needs']}, not {previous} first"
+            assert "build-image" in job["needs"], f"{where}: the image digest comes from build-image's outputs"
             previous = job_id
             steps = job["steps"]
             # The model's success path, step for step: each step's command names its script or the tests.
@@ -439,3 +440,24 @@ def test_every_azure_step_after_a_long_one_logs_in_again(rendered: dict[str, tup
                         checked += 1
                 stale = stale or any(script in run for script in LONG_RUNNING)
     assert checked, "no rollback after a fresh login under failure(): the walk checked nothing conditional"
+
+
+def test_release_jobs_deploy_the_pushed_image_by_digest(rendered: dict[str, tuple[ProjectSpec, Path]]) -> None:
+    """A tag can be pushed again (a re-run, a retrain of the same commit); a digest cannot. The build job outputs
+    the digest of what it pushed (`docker image inspect` lists RepoDigests once the image is pushed), and every
+    deploy.py call of a release job reads it from `needs.build-image.outputs` (only direct `needs` are visible:
+    docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/accessing-contextual-information
+    #needs-context)."""
+    for _, folder in rendered.values():
+        jobs = load(folder)["jobs"]
+        build = jobs["build-image"]
+        assert build["outputs"]["image"] == "${{ steps.push.outputs.image }}"
+        (push,) = [step for step in build["steps"] if step.get("id") == "push"]
+        assert "RepoDigests" in push["run"] and '"${GITHUB_OUTPUT}"' in push["run"]
+        deploys = [(job_id, job) for job_id, job in jobs.items() if steps_running(job, "src/deployment/deploy.py")]
+        assert deploys
+        for job_id, job in deploys:
+            assert job["env"]["IMAGE_REFERENCE"] == "${{ needs.build-image.outputs.image }}", job_id
+            assert "build-image" in job["needs"], job_id
+            for run in steps_running(job, "src/deployment/deploy.py"):
+                assert '--image "${IMAGE_REFERENCE}"' in run, job_id

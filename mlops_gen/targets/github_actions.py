@@ -29,9 +29,11 @@ MANIFESTS = "k8s"  # one folder of manifests per AKS environment: k8s/<environme
 VERSION_FILE = "model-version.json"
 # The dependency audit tool, pinned like every other tool of the pipeline (its findings change between releases).
 PIP_AUDIT = "pip-audit==2.10.1"
-# The image built by this run, by a tag no other run pushes: a retrain of the same commit (schedule, drift) builds a
-# new model into a new image, which a commit tag would hide from Azure ML and from nodes caching the tag.
-IMAGE = ShellRaw('"${IMAGE_REPOSITORY}:run-${GITHUB_RUN_ID}"')
+# The image built by this run, by digest (the build job's output, in each release job's env): a retrain of the same
+# commit (schedule, drift, a re-run) builds a new model into a new image, which a reused tag would hide from Azure ML
+# and from nodes caching the tag.
+IMAGE = ShellRaw('"${IMAGE_REFERENCE}"')
+BUILD_JOB = "build-image"
 RUN_URL = ShellRaw('"run=${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"')
 
 Flags = list[tuple[str, Any]]
@@ -118,7 +120,7 @@ class ReleaseJob:
 
     id: str
     name: str
-    needs: str
+    needs: tuple[str, ...]  # the previous environment's job, and the build job for the image digest
     release: Release
     steps: list[RunStep]
     rollback: list[RunStep]
@@ -163,7 +165,7 @@ def run_step(spec: ProjectSpec, step: Step, indent: int = 10) -> RunStep:
     return RunStep(step.name, run, GITHUB_CONDITIONS[step.when], env, step.kind)
 
 
-def release_jobs(spec: ProjectSpec, pipeline: Pipeline, first_needs: str = "build-image") -> list[ReleaseJob]:
+def release_jobs(spec: ProjectSpec, pipeline: Pipeline, first_needs: str = BUILD_JOB) -> list[ReleaseJob]:
     """Environments in order, each one job needing the previous environment's."""
     jobs = []
     needs = first_needs
@@ -175,7 +177,8 @@ def release_jobs(spec: ProjectSpec, pipeline: Pipeline, first_needs: str = "buil
         has_rollback = any(step.kind == "rollback" for step in release.rollback)
         reports = sorted({file_path(value.arg) for step in release.steps() for _, value in step.flags
                           if isinstance(value, Ref) and value.kind == "file" and value.arg.startswith("monitor-")})
-        jobs.append(ReleaseJob(id=job_id, name=f"Deploy to {release.env.name} ({release.strategy})", needs=needs,
+        jobs.append(ReleaseJob(id=job_id, name=f"Deploy to {release.env.name} ({release.strategy})",
+                               needs=tuple(dict.fromkeys((needs, BUILD_JOB))),
                                release=release, steps=steps, rollback=rollback,
                                timeout=min(release.timeout_minutes, HOSTED_JOB_LIMIT),
                                rollback_job=f"rollback-{release.env.name}" if has_rollback else None,
