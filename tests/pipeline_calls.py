@@ -198,3 +198,26 @@ def render_to(spec_paths: list[Path], out: Path) -> dict[str, Path]:
                 target.chmod(0o755)
         folders[spec_file.spec.model.name] = folder
     return folders
+
+
+# A command line of a step: a stage script, the endpoint tests, or your extension script (not pip, not `python -c`).
+COMMAND = re.compile(r"^\s*(python -m pytest \S+|python (?!-)\S+|bash \S+)", re.MULTILINE)
+# Flags that say what a release step acts on: compared value for value with the model.
+WHAT = ("--traffic-percentage", "--deployment-name", "--deployment", "--candidate-deployment", "--alias")
+
+
+def hook_commands(hook: dict[str, Any], increment: str | None = None) -> list[tuple[str, dict[str, str]]]:
+    """Each command of an Azure DevOps hook (or a GitHub job: `run:` steps) in order, with the flags that say what
+    it acts on ($(strategy.increment) as Azure expands it for one increment)."""
+    out = []
+    for step in hook["steps"]:
+        body = step.get("inputs", {}).get("inlineScript", "") or step.get("bash", "") or step.get("run", "")
+        if increment is not None:
+            body = body.replace("'$(strategy.increment)'", increment).replace("$(strategy.increment)", increment)
+        matches = list(COMMAND.finditer(body))
+        for index, match in enumerate(matches):
+            rest = body[match.end():matches[index + 1].start() if index + 1 < len(matches) else len(body)]
+            flags = {flag: value for flag, value in re.findall(r"(--[a-z-]+)[ =]'?([^\s'\\]+)", rest)
+                     if flag in WHAT}
+            out.append((match.group(1), flags))
+    return out

@@ -23,6 +23,7 @@ from mlops_gen.pipeline import build_pipeline
 from mlops_gen.spec.model import ProjectSpec, metric_gates
 from mlops_gen.spec.validate import load_specs
 from tests.conftest import CORPUS, ROOT, example_specs
+from tests.pipeline_calls import WHAT, hook_commands
 from tests.referees import assert_clean, run_tool, tool
 
 TARGETS = ("azure_devops",)
@@ -284,29 +285,6 @@ def test_registration_only_on_the_release_branch(rendered: dict[Path, Path]) -> 
         assert artifacts == ["registered-model", "model-card"]
 
 
-# A command line of a step: a stage script, the endpoint tests, or your extension script (not pip, not `python -c`).
-COMMAND = re.compile(r"^\s*(python -m pytest \S+|python (?!-)\S+|bash \S+)", re.MULTILINE)
-# Flags that say what a release step acts on: compared value for value with the model.
-WHAT = ("--traffic-percentage", "--deployment-name", "--deployment", "--candidate-deployment", "--alias")
-
-
-def _hook_commands(hook: dict[str, Any], increment: str | None = None) -> list[tuple[str, dict[str, str]]]:
-    """Each command of a hook in order, with the flags that say what it acts on ($(strategy.increment) as Azure
-    expands it for one increment)."""
-    out = []
-    for step in hook["steps"]:
-        body = step.get("inputs", {}).get("inlineScript", "") or step.get("bash", "")
-        if increment is not None:
-            body = body.replace("'$(strategy.increment)'", increment).replace("$(strategy.increment)", increment)
-        matches = list(COMMAND.finditer(body))
-        for index, match in enumerate(matches):
-            rest = body[match.end():matches[index + 1].start() if index + 1 < len(matches) else len(body)]
-            flags = {flag: value for flag, value in re.findall(r"(--[a-z-]+)[ =]'?([^\s'\\]+)", rest)
-                     if flag in WHAT}
-            out.append((match.group(1), flags))
-    return out
-
-
 def _model_commands(steps: Any) -> list[tuple[str, dict[str, str]]]:
     out = []
     for step in steps:
@@ -342,22 +320,22 @@ def test_deployment_pipeline_runs_the_model_in_the_model_order(rendered: dict[Pa
             (kind,) = job["strategy"]
             strategy = job["strategy"][kind]
             assert kind == ("canary" if release.strategy == "canary" else "runOnce"), where
-            ran = _hook_commands(strategy["preDeploy"]) if "preDeploy" in strategy else []
+            ran = hook_commands(strategy["preDeploy"]) if "preDeploy" in strategy else []
             rounds = strategy["increments"] if kind == "canary" else [None]
             if kind == "canary":
                 assert rounds == [str(phase.traffic) for phase in release.phase("increment")], where
             for increment in rounds:
                 for hook in ("deploy", "routeTraffic", "postRouteTraffic"):
                     if hook in strategy:
-                        ran += _hook_commands(strategy[hook], increment)
+                        ran += hook_commands(strategy[hook], increment)
             success = _on(strategy)["success"]
-            ran += _hook_commands(success)
+            ran += hook_commands(success)
             expected = _model_commands([*release.steps(), *release.rollback])
             assert ran == expected, f"{where}:\n  ran      {ran}\n  expected {expected}"
             conditions = [step.get("condition") for step in success["steps"]
                           if "rollback.py" in step.get("inputs", {}).get("inlineScript", "")]
             assert conditions == (["failed()"] if spec.rollout.auto_rollback else []), where
-            assert _hook_commands(_on(strategy)["failure"]) == _model_commands(release.rollback), where
+            assert hook_commands(_on(strategy)["failure"]) == _model_commands(release.rollback), where
 
 
 def test_promotion_follows_every_test_of_what_it_promotes(rendered: dict[Path, Path]) -> None:
@@ -371,8 +349,8 @@ def test_promotion_follows_every_test_of_what_it_promotes(rendered: dict[Path, P
                     continue
                 (strategy,) = job["strategy"].values()
                 commands = [command for hook in ("preDeploy", "deploy", "routeTraffic", "postRouteTraffic")
-                            if hook in strategy for command, _ in _hook_commands(strategy[hook], "100")]
-                commands += [command for command, _ in _hook_commands(_on(strategy)["success"])]
+                            if hook in strategy for command, _ in hook_commands(strategy[hook], "100")]
+                commands += [command for command, _ in hook_commands(_on(strategy)["success"])]
                 tests = [i for i, c in enumerate(commands) if "smoke_test.py" in c or "pytest" in c]
                 promotions = [i for i, c in enumerate(commands) if "promote" in c]
                 assert tests, stage["stage"]

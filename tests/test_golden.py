@@ -8,6 +8,7 @@ not rendered output and is ignored.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,12 @@ def test_generated_matches_a_fresh_render(fresh: dict[str, dict[str, RenderedFil
               (("stale", stale), ("missing", missing), ("not rendered any more", extra),
                ("wrong executable bit", modes)) if names]
     assert not report, "generated/ differs from a fresh render:\n" + "\n".join(report) + f"\nFix: {FIX}"
+
+
+def test_azure_devops_blue_green_is_in_the_golden_record(snapshot: Any) -> None:
+    """No example spec releases blue-green on Azure DevOps: tests/specs/azure-bg.yaml's deployment pipeline is a
+    golden snapshot (tests/__snapshots__/test_golden.ambr), reviewed like generated/ when it changes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        ((_, files),) = render_all(["tests/specs/azure-bg.yaml"], ("azure_devops",))
+    assert files["azure-pipelines/deployment.yml"].data.decode("utf-8") == snapshot

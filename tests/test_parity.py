@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from tests.pipeline_calls import (
     PIPELINE_VARIABLE,
     Call,
     environment_names,
+    hook_commands,
     iter_calls,
     load_yaml,
     pipeline_files,
@@ -269,3 +271,49 @@ def test_same_deployment_coordinates_on_both_platforms(name: str, trees: dict[st
     assert not only_azure and not only_github, (
         "Azure DevOps only:\n  " + "\n  ".join(map(str, only_azure)) +
         "\nGitHub only:\n  " + "\n  ".join(map(str, only_github)))
+
+
+# ----- ordered parity: the same release, step for step, on both platforms -----
+
+def _github_release(jobs: dict[str, Any], env: str) -> tuple[list[Any], list[Any]]:
+    """A GitHub release job's commands: the success path (steps without `if`) and the rollback (`failure()`)."""
+    (job,) = [job for job in jobs.values()
+              if isinstance(job.get("environment"), dict) and job["environment"]["name"] == env]
+    success = [step for step in job["steps"] if "if" not in step]
+    failure = [step for step in job["steps"] if step.get("if") == "${{ failure() }}"]
+    return hook_commands({"steps": success}), hook_commands({"steps": failure})
+
+
+def _azure_release(stages: list[dict[str, Any]], ident: str) -> tuple[list[Any], list[Any]]:
+    """An Azure DevOps deployment job's commands in the order Azure runs its hooks (each canary increment
+    expanded); the rollback is on.failure's."""
+    (stage,) = [stage for stage in stages if stage["stage"] == f"DeployTo{ident}"]
+    (job,) = stage["jobs"]
+    (strategy,) = job["strategy"].values()
+    ran = hook_commands(strategy["preDeploy"]) if "preDeploy" in strategy else []
+    for increment in strategy.get("increments") or [None]:
+        for hook in ("deploy", "routeTraffic", "postRouteTraffic"):
+            if hook in strategy:
+                ran += hook_commands(strategy[hook], increment)
+    hooks = strategy.get("on") or strategy[True]  # PyYAML reads the key `on` as YAML 1.1's true
+    success = [step for step in hooks["success"]["steps"] if step.get("condition") != "failed()"]
+    return ran + hook_commands({"steps": success}), hook_commands(hooks["failure"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_environment_releases_in_the_same_order_on_both_platforms(
+        name: str, trees: dict[str, Path], spec_paths: dict[str, Path]) -> None:
+    """Per environment, deploy, route, monitor, test (`python -m pytest` included), promote and roll back come in
+    the same order with the same traffic shares and deployments on both platforms, read from the YAML alone."""
+    from mlops_gen.render.context import environments
+
+    spec = load_specs([str(spec_paths[name])])[0].spec
+    tree = trees[name]
+    github = load_yaml(tree / ".github/workflows/ml-pipeline.yml")[0]["jobs"]
+    azure = load_yaml(tree / "azure-pipelines/deployment.yml")[0]["stages"]
+    for view in environments(spec):
+        gh_success, gh_rollback = _github_release(github, view.name)
+        az_success, az_rollback = _azure_release(azure, view.ident)
+        assert gh_success, view.name
+        assert gh_success == az_success, f"{name} {view.name}:\n  GitHub {gh_success}\n  Azure  {az_success}"
+        assert gh_rollback == az_rollback, f"{name} {view.name}:\n  GitHub {gh_rollback}\n  Azure  {az_rollback}"
