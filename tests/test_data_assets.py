@@ -80,3 +80,30 @@ def test_a_path_stays_a_path(tmp_path: Path, workspace: list[tuple[str, dict[str
 def test_an_asset_on_the_local_backend_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(backend.ScriptError, match="needs the azure backend"):
         backend.table_location(_args("local"), "azureml:training_dataset:latest", tmp_path)
+
+
+class _Forbidden(Exception):
+    """azure.core.exceptions.HttpResponseError as the blob client raises it without a data-plane role."""
+
+    status_code = 403
+
+
+def test_a_missing_storage_role_is_named_not_a_raw_403(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def list_blobs(name_starts_with: str) -> Any:
+        raise _Forbidden("This request is not authorized to perform this operation using this permission.")
+
+    blob = ModuleType("azure.storage.blob")
+    blob.ContainerClient = lambda *a, **k: SimpleNamespace(list_blobs=list_blobs)  # type: ignore[attr-defined]
+    identity = ModuleType("azure.identity")
+    identity.DefaultAzureCredential = lambda: object()  # type: ignore[attr-defined]
+    for name, module in (("azure", ModuleType("azure")), ("azure.storage", ModuleType("azure.storage")),
+                         ("azure.storage.blob", blob), ("azure.identity", identity)):
+        monkeypatch.setitem(sys.modules, name, module)
+    store = SimpleNamespace(container_name="data", protocol="https", account_name="stmlprod",
+                            endpoint="core.windows.net")
+    monkeypatch.setattr(backend, "ml_client", lambda args: SimpleNamespace(
+        datastores=SimpleNamespace(get=lambda name: store)))
+    asset = SimpleNamespace(name="training", version="3", path="azureml://datastores/store/paths/training/")
+    with pytest.raises(backend.ScriptError, match="assign it 'Storage Blob Data Reader' there") as caught:
+        backend.download_data_asset(_args(), asset, tmp_path / "out")
+    assert "stmlprod" in str(caught.value)

@@ -139,14 +139,23 @@ def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path)
     prefix = match["path"].rstrip("/")
     destination.mkdir(parents=True, exist_ok=True)
     count = 0
-    for blob in client.list_blobs(name_starts_with=prefix):
-        relative = Path(blob.name[len(prefix):].lstrip("/") or Path(blob.name).name)
-        if ".." in relative.parts:
-            continue
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(client.download_blob(blob.name).readall())
-        count += 1
+    try:
+        for blob in client.list_blobs(name_starts_with=prefix):
+            relative = Path(blob.name[len(prefix):].lstrip("/") or Path(blob.name).name)
+            if ".." in relative.parts:
+                continue
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(client.download_blob(blob.name).readall())
+            count += 1
+    except Exception as exc:  # azure.core.exceptions.HttpResponseError; the SDK is imported lazily above
+        if getattr(exc, "status_code", None) == 403:
+            # Blob data needs a data-plane role: control-plane roles (Contributor, AzureML Data Scientist) do not
+            # grant it (learn.microsoft.com/azure/storage/blobs/assign-azure-role-data-access).
+            raise ScriptError(f"the pipeline identity may not read blobs of storage account {store.account_name} "
+                              f"(HTTP 403): assign it 'Storage Blob Data Reader' there (see the model README's "
+                              "one-time setup)") from exc
+        raise
     if not count:
         raise ScriptError(f"data asset {asset.name}:{asset.version} has no files at {asset.path}")
     return destination
