@@ -54,8 +54,11 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     exceptions.MlflowException = MlflowException  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "mlflow", mlflow)
     monkeypatch.setitem(sys.modules, "mlflow.exceptions", exceptions)
+    for name in [name for name in sys.modules if name in ("support", "common") or name.startswith("common.")]:
+        monkeypatch.delitem(sys.modules, name)  # another test's generated tree may have loaded its own copy
     monkeypatch.syspath_prepend(str(DEPLOYMENT.parent))
     monkeypatch.syspath_prepend(str(DEPLOYMENT))
+    importlib.import_module("common.registry")
     spec = importlib.util.spec_from_file_location("pre_checks", DEPLOYMENT / "pre_deployment_checks.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -70,9 +73,7 @@ CONFIG = {"quality_gates": {"accuracy": {"min": 0.8}}, "registry": {"tags": {"te
 
 def _check(checks: ModuleType, tmp_path: Path, aliases: dict[str, str], version: str,
            alias: str | None = "staging") -> list[str]:
-    import common.registry
-
-    common.registry.client = lambda: FakeClient(aliases)  # type: ignore[attr-defined]
+    sys.modules["common.registry"].client = lambda: FakeClient(aliases)  # type: ignore[attr-defined]
     version_file = tmp_path / "model-version.json"
     version_file.write_text(json.dumps({"model_name": "churn", "version": version}), encoding="utf-8")
     checked, failures = checks.check("churn", alias, CONFIG, str(version_file))

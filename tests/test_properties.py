@@ -52,6 +52,8 @@ BASE: dict[str, Any] = {
         {"name": "staging", "production": False},
         {"name": "aks-prod", "target": "aks", "cluster": "aks-ml", "namespace": "ml-models", "production": True,
          "approval": "none", "approval_waiver": "Shadow traffic only", "endpoint_name": "churn-prod"},
+        # azure.location reaches only ACI deployments (endpoints and clusters live where the workspace is).
+        {"name": "sandbox", "target": "aci", "production": False},
     ],
     "rollout": {"strategy": "canary"},
     "monitoring": {"alerts": {"email": ["alerts@company.com"]}},
