@@ -207,7 +207,8 @@ def test_platforms_must_not_be_empty() -> None:
 def test_aks_needs_a_cluster_and_canary_needs_traffic_splitting() -> None:
     assert any("needs the AKS cluster name" in m for m in messages(check(environments=[{"name": "dev",
                                                                                          "target": "aks"}])))
-    assert any("needs traffic splitting" in m for m in messages(check(
+    # Canary on production ACI (no traffic splitting) is refused with every production-like ACI environment.
+    assert any("target 'aci' serves on a public address" in m for m in messages(check(
         environments=[{"name": "prod", "target": "aci", "approval": "required"}])))
 
 

@@ -116,9 +116,12 @@ def _environments(spec: ProjectSpec) -> Iterator[Finding]:
         if env.endpoint_name is None and len(endpoint) > 32:
             yield (*path, "name"), (f"endpoint name {endpoint!r} is longer than Azure's 32 characters; "
                                     "set 'endpoint_name'")
-        if spec.rollout.strategy in ("canary", "blue_green") and is_production(env) and env.target == "aci":
-            yield (*path, "target"), (f"rollout strategy {spec.rollout.strategy!r} needs traffic splitting: use "
-                                      "target 'aks' or 'azureml_online_endpoint', or strategy 'direct'")
+        if is_production(env) and env.target == "aci":
+            # A container group serves on a public IP without authentication: fine for a test environment, not
+            # for one that takes production traffic.
+            yield (*path, "target"), (f"{env.name!r} is production-like, and target 'aci' serves on a public "
+                                      "address without authentication: use 'azureml_online_endpoint' (key or "
+                                      "Entra ID auth) or 'aks', or mark the environment 'production: false'")
 
 
 def _rollout(spec: ProjectSpec) -> Iterator[Finding]:
