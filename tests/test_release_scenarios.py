@@ -90,6 +90,11 @@ def test_blue_green_tests_the_idle_candidate_and_a_slow_one_rolls_back(tmp_path:
     assert slow["releases"]["production"] == "rolled back"
     _assert_serves(slow, "production", "1")
 
+    # A second healthy release replaces version 1: the newest version serves alone and holds the alias.
+    code, healthy = _run(spec, work, "--through", "production")
+    assert code == 0, healthy["failed_stage"]
+    _assert_serves(healthy, "production", "3")
+
 
 def test_rolling_across_three_environments_and_a_failure_after_the_last_shift(tmp_path: Path) -> None:
     text = CHURN.replace("strategy: canary", "strategy: rolling").replace(
@@ -106,6 +111,10 @@ def test_rolling_across_three_environments_and_a_failure_after_the_last_shift(tm
     assert broken["releases"]["production"] == "rolled back"
     # The in-place update was undone: version 1 serves again and keeps the alias.
     _assert_serves(broken, "production", "1")
+
+    code, healthy = _run(spec, work, "--through", "production")
+    assert code == 0, healthy["failed_stage"]
+    _assert_serves(healthy, "production", "3")
 
 
 def test_direct_release_and_drift_starts_retraining_only_on_drift(tmp_path: Path) -> None:
