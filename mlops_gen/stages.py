@@ -44,8 +44,8 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
     "src/training/get_metrics.py": _flags("--job-file!", "--output!"),
     "src/validation/validate_metrics.py": _flags("--metrics-file!", "--min*", "--max*", "--junit-output!"),
     "src/validation/champion_challenger.py": _flags(
-        "--metrics-file!", "--model-name!", "--alias!", "--metric!", "--direction!", "--min-improvement",
-        "--junit-output!", "--output"),
+        "--metrics-file!", "--job-file", "--target", "--task", "--model-name!", "--alias!", "--metric!",
+        "--direction!", "--min-improvement", "--junit-output!", "--output"),
     "src/validation/fairness_assessment.py": _flags(
         "--job-file!", "--target!", "--sensitive-feature*", "--metric!", "--threshold!", "--junit-output!",
         "--output!"),

@@ -73,7 +73,8 @@ def training_stages(spec: ProjectSpec) -> tuple[Stage, ...]:
         metric = champion_metric(spec)
         gates.append(Step("champion-challenger", f"Champion/challenger against the {spec.registry.aliases.production} "
                           "alias", "src/validation/champion_challenger.py", (
-            ("--metrics-file", file("metrics")), ("--model-name", name), ("--alias", spec.registry.aliases.production),
+            ("--metrics-file", file("metrics")), ("--job-file", job), ("--target", data.target),
+            ("--task", model.task), ("--model-name", name), ("--alias", spec.registry.aliases.production),
             ("--metric", metric), ("--direction", "lower" if metric in LOWER_IS_BETTER else "higher"),
             ("--min-improvement", spec.champion_challenger.min_improvement),
             ("--junit-output", file("champion-challenger.xml")), ("--output", file("champion-challenger"))),

@@ -50,6 +50,7 @@ SCRIPTS = (
 MODULES = (
     "src/common/__init__.py",
     "src/common/backend.py",
+    "src/common/evaluation.py",
     "src/common/files.py",
     "src/common/junit.py",
     "src/common/registry.py",

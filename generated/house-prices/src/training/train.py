@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the sh
 
 from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
 from common.files import read_table, read_yaml, write_json
+from common.evaluation import evaluate
 from common.registry import MODEL_ARTIFACT, TEST_SPLIT_ARTIFACT
 from common.tabular import categorical_columns, numeric_columns, split_features
 
@@ -94,34 +95,6 @@ def build_pipeline(config: dict[str, Any], task: str, features: Any) -> Any:
     transform = ColumnTransformer([("numeric", numeric, numeric_columns(features)),
                                    ("categorical", categorical, categorical_columns(features))])
     return Pipeline([("preprocess", transform), ("model", estimator)])
-
-
-def evaluate(model: Any, task: str, features: Any, labels: Any) -> dict[str, float]:
-    import numpy as np
-    from sklearn import metrics
-
-    predicted = model.predict(features)
-    if task == "regression":
-        mse = float(metrics.mean_squared_error(labels, predicted))
-        return {"r2": float(metrics.r2_score(labels, predicted)),
-                "mae": float(metrics.mean_absolute_error(labels, predicted)), "mse": mse,
-                "rmse": float(np.sqrt(mse)),
-                "mape": float(metrics.mean_absolute_percentage_error(labels, predicted))}
-    binary = len(getattr(model, "classes_", [])) == 2
-    average = "binary" if binary else "weighted"
-    scores = {"accuracy": float(metrics.accuracy_score(labels, predicted)),
-              "precision": float(metrics.precision_score(labels, predicted, average=average, zero_division=0)),
-              "recall": float(metrics.recall_score(labels, predicted, average=average, zero_division=0)),
-              "f1": float(metrics.f1_score(labels, predicted, average=average, zero_division=0))}
-    if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(features)
-        scores["log_loss"] = float(metrics.log_loss(labels, proba, labels=model.classes_))
-        try:
-            scores["roc_auc"] = float(metrics.roc_auc_score(labels, proba[:, 1]) if binary else
-                                      metrics.roc_auc_score(labels, proba, multi_class="ovr", average="weighted"))
-        except ValueError:  # one class only in the held-out rows
-            pass
-    return scores
 
 
 def train(frame: Any, target: str, task: str, config: dict[str, Any], test_size: float) -> dict[str, Any]:
