@@ -499,3 +499,25 @@ def test_every_endpoint_lookup_has_a_publisher(rendered: dict[Path, Path]) -> No
         assert lookups, folder.name
         for lookup in lookups:
             assert lookup in published, f"{folder.name}: nothing publishes {lookup}"
+
+
+def test_pull_requests_never_reach_azure(rendered: dict[Path, Path]) -> None:
+    """Issue 12 item 10: the first stage that logs in to Azure (DataValidation) is skipped for pull requests, and
+    every later training stage depends on it (a stage whose dependency was skipped is skipped under the default
+    `succeeded()`: learn.microsoft.com/azure/devops/pipelines/process/conditions)."""
+    for _, folder in rendered.items():
+        training = _load(folder, "training")
+        stages = {stage["stage"]: stage for stage in training["stages"]}
+        assert stages["DataValidation"]["condition"] == (
+            "and(succeeded(), ne(variables['Build.Reason'], 'PullRequest'))")
+        for name, stage in stages.items():
+            if name in ("CodeQuality", "DataValidation"):
+                continue
+            depends = stage.get("dependsOn")
+            chain = [depends] if isinstance(depends, str) else list(depends or [])
+            while chain and "DataValidation" not in chain:
+                chain = [d for dep in chain for d in ([stages[dep].get("dependsOn")]
+                                                      if isinstance(stages[dep].get("dependsOn"), str)
+                                                      else stages[dep].get("dependsOn") or [])]
+            assert "DataValidation" in chain, f"{folder.name}: {name} does not depend on DataValidation"
+            assert "always()" not in str(stage.get("condition", "")), name
