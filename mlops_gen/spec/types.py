@@ -123,8 +123,20 @@ def quantity_amount(value: str) -> float:
     return float(value)
 
 
+_ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts full-width and superscript digits, no scheduler reads them."""
+    return _ASCII_NUMBER.fullmatch(text) is not None
+
+
 def cron_problem(expression: str) -> str | None:
     """Why a five-field cron expression is invalid, or None. Numbers only: Azure DevOps accepts no names."""
+    stray = next((char for char in expression if char.isspace() and char not in " \t"), None)
+    if stray is not None:
+        return (f"{expression!r}: separate the fields with plain spaces "
+                f"(found U+{ord(stray):04X})")
     fields = expression.split()
     if len(fields) != 5:
         return f"{expression!r} must have five fields (minute hour day-of-month month day-of-week)"
@@ -133,14 +145,14 @@ def cron_problem(expression: str) -> str | None:
     for text, (name, low, high) in zip(fields, bounds, strict=True):
         for item in text.split(","):
             body, _, step = item.partition("/")
-            if step and (not step.isdigit() or int(step) == 0):
-                return f"{name} field {text!r}: step must be a positive number"
+            if step and (not _is_number(step) or int(step) == 0):
+                return f"{name} field {text!r}: step must be a positive number (ASCII digits 0-9)"
             if body == "*":
                 continue
             start, _, end = body.partition("-")
             for number in (start, end) if end else (start,):
-                if not number.isdigit() or not low <= int(number) <= high:
-                    return f"{name} field {text!r}: values must be numbers from {low} to {high}"
+                if not _is_number(number) or not low <= int(number) <= high:
+                    return f"{name} field {text!r}: values must be numbers from {low} to {high} (ASCII digits 0-9)"
             if end and int(start) > int(end):
                 return f"{name} field {text!r}: range start is after its end"
     return None
