@@ -25,10 +25,13 @@ FREE_TEXT_MAX = 500
 
 
 def _checked(pattern: str, what: str, *, min_length: int = 1, max_length: int = 255,
-             extra: Callable[[str], None] | None = None) -> Any:
+             extra: Callable[[str], None] | None = None, first: Callable[[str], None] | None = None) -> Any:
+    """`first` runs before the length and pattern checks: it names a specific problem they would only hint at."""
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
+        if first is not None:
+            first(value)
         if not min_length <= len(value) <= max_length:
             raise ValueError(f"must be {min_length} to {max_length} characters long (got {len(value)}): {what}")
         if not compiled.fullmatch(value):
@@ -64,8 +67,14 @@ def _no_secret(value: str) -> None:
 
 
 def _no_dot_segments(value: str) -> None:
+    if value.startswith("/"):
+        raise ValueError(f"{value!r} is an absolute path; give a path relative to the model folder")
     if any(part in ("", ".", "..") for part in value.split("/")):
         raise ValueError(f"{value!r} must be a relative path inside the model folder, without '.' or '..' parts")
+    blank = next((char for char in value if char.isspace()), None)
+    if blank is not None and re.fullmatch(r"[A-Za-z0-9_./-]*", "".join(value.split())):  # else: the pattern says
+        what = "a space" if blank == " " else f"a whitespace character (U+{ord(blank):04X})"
+        raise ValueError(f"{value!r} contains {what}; paths in pipelines must not: rename the file")
 
 
 FreeText = Annotated[str, AfterValidator(check_free_text),
@@ -94,7 +103,7 @@ AssetName = _checked(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "an Azure ML asset name (let
 AssetVersion = _checked(r"latest|[A-Za-z0-9][A-Za-z0-9_.-]*", "an asset version or 'latest'", max_length=64)
 ColumnName = _checked(r"[A-Za-z_][A-Za-z0-9_]*", "a column name (letters, digits, '_')", max_length=64)
 RelativePath = _checked(r"[A-Za-z0-9_][A-Za-z0-9_./-]*", "a relative path (letters, digits, '_', '-', '.', '/')",
-                        max_length=200, extra=_no_dot_segments)
+                        max_length=200, first=_no_dot_segments)
 BranchName = _checked(r"[A-Za-z0-9*][A-Za-z0-9._/*-]*", "a branch name or glob", max_length=200)
 PathFilter = _checked(r"[A-Za-z0-9_.*][A-Za-z0-9_./*-]*", "a path filter like 'src/**'", max_length=200)
 TagKey = _checked(r"[A-Za-z][A-Za-z0-9_.-]*", "a tag key (letters, digits, '_', '.', '-')", max_length=64)
@@ -106,8 +115,15 @@ InstanceType = _checked(r"[A-Za-z0-9_]+", "an Azure VM size like 'Standard_DS3_v
 Email = _checked(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "an e-mail address", max_length=254)
 Owner = _checked(r"@?[A-Za-z0-9][A-Za-z0-9._-]*|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
                  "a user handle or an e-mail address", max_length=254)
+def _not_a_secret_value(value: str) -> None:
+    if "://" in value or value.startswith("www."):
+        raise ValueError("is a secret's value (a URL), not its name: store the URL as a secret "
+                         "variable (Azure DevOps) and a secret (GitHub), and name that secret here, "
+                         "e.g. NOTIFY_WEBHOOK_URL")
+
+
 SecretName = _checked(r"[A-Za-z_][A-Za-z0-9_]*", "a secret or variable name (letters, digits, '_')",
-                      max_length=64)
+                      max_length=64, first=_not_a_secret_value)
 Quantity = _checked(r"[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?", "a Kubernetes quantity like '500m' or '1Gi'",
                     max_length=16)
 

@@ -19,6 +19,7 @@ from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.secrets import credential_message, credentials_in
 from mlops_gen.spec.semantic import semantic_findings
 from mlops_gen.spec.spellings import spelling_findings
+from mlops_gen.spec.types import SecretName
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -49,6 +50,14 @@ def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
         current = _unwrap(by_alias[part].annotation)
     current = _unwrap(current)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _expects_secret_name(path: tuple[str | int, ...]) -> bool:
+    """Whether the field at `path` holds the name of a secret (SecretName), like notifications.webhook_secret."""
+    model = _model_at(path[:-1]) if path and isinstance(path[-1], str) else None
+    field = model.model_fields.get(str(path[-1])) if model is not None else None
+    marks = typing.get_args(SecretName)[1:]
+    return field is not None and any(mark in field.metadata for mark in marks)
 
 
 def _unwrap(annotation: Any, *, index: bool = False) -> Any:
@@ -108,6 +117,10 @@ def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[
     problems = []
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        # A mapping key that is not valid: pydantic adds '[key]' after it; the problem is the key itself.
+        of_key = "[key]" in loc
+        if of_key:
+            loc = loc[:loc.index("[key]")]
         # Literal/union validators add their own loc parts (e.g. 'function-after[...]'): keep real data keys.
         loc = _data_path(loaded.data, loc)
         dotted = _dotted(loc)
@@ -124,7 +137,7 @@ def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[
             line, column = loaded.position(loc[:-1], of_key=True) if loc[:-1] else (1, 1)
             problems.append(Problem(loaded.file, line, column, dotted, "required key is missing"))
         else:
-            line, column = loaded.position(loc)
+            line, column = loaded.position(loc, of_key=of_key)
             problems.append(Problem(loaded.file, line, column, dotted, _message(error)))
     return problems
 
@@ -168,6 +181,8 @@ def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
         line, column = loaded.position(path, of_key=is_key)
         shown = _dotted(path[:-1]) if is_key else _dotted(path)  # a key that is a secret is not echoed
         message = credential_message(kind)
+        if not is_key and _expects_secret_name(path):
+            message = f"is a secret's value, not its name: it {message}, then name that secret here"
         problems.append(Problem(loaded.file, line, column, shown, f"a key {message}" if is_key else message))
         reported.add(_dotted(path))
     try:
