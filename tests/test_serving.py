@@ -7,6 +7,7 @@ the scoring app and the generated endpoint tests run for real over HTTP on 127.0
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -304,15 +305,40 @@ def _call(url: str, method: str = "GET", body: bytes | None = None,
 def test_app_health_and_predict(server: str) -> None:
     assert _call(f"{server}/health") == (200, {"status": "ok"})
     body = json.dumps({"records": [{"a": 1}, {"a": 1, "b": 2}]}).encode()
-    assert _call(f"{server}/predict", "POST", body) == (200, {"predictions": [1, 0]})
+    assert _call(f"{server}/predict", "POST", body) == (200, [{"prediction": 1}, {"prediction": 0}])
+
+
+def test_the_seed_guides_endpoint_prediction_test_passes_unmodified(server: str) -> None:
+    """test_endpoint_prediction as the seed guide writes it (requests swapped for urllib: same calls, same check)."""
+    for test_data in ({"records": [{"a": 1}, {"a": 2}, {"a": 3}]}, [{"a": 1}, {"a": 2}, {"a": 3}]):
+        status, predictions = _call(f"{server}/predict", "POST", json.dumps(test_data).encode())
+        assert status == 200, f"Prediction request failed with status {status}"
+        expected_shape = 3
+        assert len(predictions) == expected_shape, f"Expected {expected_shape} predictions, got {len(predictions)}"
+
+
+@pytest.mark.parametrize("body", [
+    b'{"records": [{"a": ' + b"9" * 400 + b"}]}",
+    b'{"records": [{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
+])
+def test_hostile_numbers_and_nesting_are_client_errors(app_module: ModuleType, body: bytes) -> None:
+    app = app_module.ScoringApp(StubModel(), max_body_bytes=1_000_000)
+    statuses: list[str] = []
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/predict", "CONTENT_TYPE": "application/json",
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    answer = json.loads(b"".join(app(environ, lambda s, h: statuses.append(s))))
+    assert statuses[0].startswith("400"), (statuses, answer)
+    assert "999" not in answer["error"] and "[[" not in answer["error"]
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [
     (b"{not json", 400, "not valid JSON"),
-    (b"[{\"a\": 1}]", 400, '{"records"'),
+    (b"[1]", 400, "records[0]"),
+    (b"{\"rows\": []}", 400, '{"records"'),
     (b"{\"records\": []}", 400, "non-empty list"),
     (b"{\"records\": [1]}", 400, "records[0]"),
     (b"{\"records\": [{\"wrong\": 1}]}", 400, "do not match the model's input"),
+    (b"{\"records\": [{\"a\": {\"b\": 1}}]}", 400, "nested object or list"),
     (json.dumps({"records": [{"a": 1}] * 51}).encode(), 413, "at most 50 records"),
     (b"{\"records\": [{\"explode\": 1}]}", 500, "prediction failed"),
 ])
