@@ -4,11 +4,13 @@
 """HTTP scoring app for the model this folder deploys: `GET /health` and `POST /predict`.
 
 Request:  POST /predict with `Content-Type: application/json` and the body
-          {"records": [{"<column>": <value>, ...}, ...]}
-          (an object rather than a bare list, so that options can be added later without breaking callers).
-Response: 200 {"predictions": [...]}, one prediction per record, in order.
+          {"records": [{"<column>": <value>, ...}, ...]}, or the list of records alone: [{...}, ...].
+          Values are strings, numbers (integers within 64 bits), booleans or null.
+Response: 200 [{"prediction": <value>}, ...]: a JSON list with one self-describing result per record, in order,
+          so `len(response.json())` is the number of records sent (the seed guide's endpoint test).
 Errors:   400 malformed JSON or records, 413 body too large, 404/405 unknown route or method, 500 prediction failed,
-          503 model not loaded; always {"error": "<message>"}, never a traceback.
+          503 model not loaded; always {"error": "<message>"}, never a traceback. A 400 says what is wrong and
+          where (records[3]), never the values sent nor the model's schema (those go to the server log only).
 
 The app is a plain WSGI callable (standard library only), so one implementation runs everywhere:
 - in the container, gunicorn serves it: `gunicorn "serving.app:create_app()"` (pre-fork workers, timeouts,
@@ -35,6 +37,7 @@ from typing import Any, Protocol
 LOG = logging.getLogger("serving")
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_MAX_RECORDS = 1000
+INT64 = 2**63  # integers must fit a 64-bit column: pandas/numpy refuse larger ones
 
 StartResponse = Callable[..., Any]
 
@@ -72,22 +75,45 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def parse_records(body: bytes, max_records: int) -> list[dict[str, Any]]:
-    """The records of a /predict body, or a RequestError saying what is wrong with it."""
+def _decode(body: bytes) -> Any:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(400, f"body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict) or "records" not in payload:
-        raise RequestError(400, 'body must be a JSON object {"records": [{...}, ...]}')
-    records = payload["records"]
-    if not isinstance(records, list) or not records:
-        raise RequestError(400, '"records" must be a non-empty list of objects')
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise RequestError(400, "body is not valid JSON: it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:  # its message gives a position, never the text
+        raise RequestError(400, f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                           ) from None
+    except RecursionError:
+        raise RequestError(400, "body is nested too deeply; records are flat objects") from None
+    except ValueError:  # an integer of thousands of digits (Python's int conversion limit)
+        raise RequestError(400, "body holds a number too large; integers must fit in 64 bits") from None
+
+
+def _value_problem(value: Any) -> str | None:
+    if value is None or isinstance(value, (str, bool, float)):
+        return None
+    if isinstance(value, int):
+        return None if -INT64 <= value < INT64 else "holds an integer beyond 64 bits"
+    return "holds a nested object or list; values are strings, numbers, booleans or null"
+
+
+def parse_records(body: bytes, max_records: int) -> list[dict[str, Any]]:
+    """The records of a /predict body, or a RequestError saying what is wrong with it (never echoing the data)."""
+    payload = _decode(body)
+    records = payload.get("records") if isinstance(payload, dict) else payload
+    if not isinstance(records, list):
+        raise RequestError(400, 'body must be {"records": [{...}, ...]} or a JSON list of record objects')
+    if not records:
+        raise RequestError(400, "records must be a non-empty list of objects")
     if len(records) > max_records:
         raise RequestError(413, f"at most {max_records} records per request (got {len(records)})")
     for index, record in enumerate(records):
         if not isinstance(record, dict) or not record:
             raise RequestError(400, f"records[{index}] must be a non-empty JSON object")
+        for value in record.values():
+            problem = _value_problem(value)
+            if problem:
+                raise RequestError(400, f"records[{index}] {problem}")
     return records
 
 
@@ -121,7 +147,7 @@ class ScoringApp:
         LOG.info("%s %s %d %.1fms", method, path, status, (time.perf_counter() - started) * 1000)
         return [data]
 
-    def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, Any]:
         if path == "/health":
             if method not in ("GET", "HEAD"):
                 raise RequestError(405, "use GET /health")
@@ -136,10 +162,13 @@ class ScoringApp:
             records = parse_records(self._body(environ), self.max_records)
             try:
                 predictions = self.model.predict(records)
-            except (KeyError, ValueError, TypeError) as exc:
-                # Schema enforcement and pandas conversion errors describe the input, not the server.
-                raise RequestError(400, f"records do not match the model's input: {exc}") from None
-            return 200, {"predictions": _jsonable(predictions)}
+            except (KeyError, ValueError, TypeError, OverflowError) as exc:
+                # Schema enforcement and pandas conversion errors describe the input, not the server. Their text
+                # quotes the model's schema and the values sent: it goes to the log, not back to the caller.
+                LOG.warning("records rejected by the model: %s", exc)
+                raise RequestError(400, "records do not match the model's input (missing, extra or mistyped "
+                                        "columns); the model's signature lists the columns it expects") from None
+            return 200, [{"prediction": value} for value in _jsonable(list(predictions))]
         raise RequestError(404, f"no route {path}; use GET /health or POST /predict")
 
     def _body(self, environ: dict[str, Any]) -> bytes:
