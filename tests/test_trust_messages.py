@@ -59,3 +59,26 @@ def test_schema_creates_the_output_folder_like_init(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["schema", "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert target.read_text(encoding="utf-8").startswith("{")
+
+
+def test_a_field_error_does_not_hide_the_other_problems_of_its_environment() -> None:
+    found = problems("  - name: production\n    target: aks\n    namespace: Bad NS\n"
+                     "    instance_type: Standard_DS3_v2\n")
+    paths = {message.split(": ")[1] for message in found}
+    assert paths == {"environments[1].namespace", "environments[1].approval", "environments[1].cluster",
+                     "environments[1].instance_type"}, found
+
+
+def test_findings_that_depend_on_an_invalid_field_are_left_out() -> None:
+    # An invalid cluster name must not also be reported as a missing cluster; an invalid target must not make
+    # its settings look like another target's.
+    found = problems("  - name: dev\n    target: aks\n    cluster: bad cluster\n    namespace: Bad NS\n"
+                     "  - name: qa\n    target: akss\n    cluster: aks1\n")
+    assert not any("needs the AKS cluster name" in message or "used only by target" in message
+                   for message in found), found
+    assert len(found) == 3, found
+
+
+def test_empty_metric_gates_are_a_positioned_error_not_a_crash() -> None:
+    (message,) = problems("quality_gates:\n  metrics: {}\n")
+    assert message.startswith("spec.yaml:8:3: quality_gates.metrics: needs at least one metric gate"), message

@@ -185,16 +185,80 @@ def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
             message = f"is a secret's value, not its name: it {message}, then name that secret here"
         problems.append(Problem(loaded.file, line, column, shown, f"a key {message}" if is_key else message))
         reported.add(_dotted(path))
+    bad = [path for path, _ in spelling_findings(loaded)] + [p for p, _, _ in credentials_in(loaded.data)]
     try:
         spec = ProjectSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        return problems + [p for p in _problems_from_validation(loaded, exc) if p.path not in reported]
+        problems += [p for p in _problems_from_validation(loaded, exc) if p.path not in reported]
+        bad += _error_paths(loaded.data, exc)
+        return problems + [p for p in _semantic_problems(loaded, _without(loaded.data, bad), bad)
+                           if p.path not in {known.path for known in problems}]
     if problems:
-        return problems
+        return problems + _semantic_problems(loaded, _without(loaded.data, bad), bad)
+    return _semantic_problems(loaded, spec, []) or spec
+
+
+# Fields the cross-field rules of a whole spec, or of one environment, are decided by: when one of them is invalid,
+# the rules would run on its default instead, and their findings there could be wrong, so they are not shown.
+_DECISIVE = (("model", "name"), ("model", "task"), ("rollout", "strategy"), ("data", "target"))
+_DECISIVE_IN_ENVIRONMENT = frozenset({"name", "target", "endpoint_name", "production", "approval", "cluster",
+                                      "approval_waiver"})
+
+
+def _semantic_problems(loaded: LoadedSpec, spec: ProjectSpec | None, bad: list[tuple[str | int, ...]]
+                       ) -> list[Problem]:
+    """The cross-field rules' findings on `spec`: when other problems were found, `spec` is the document without
+    the invalid fields, so that one problem does not hide the others (findings that depend on an invalid field
+    are left out: they would be about its default, not about what the author wrote)."""
+    if spec is None or any(field[:len(path)] == path for path in bad for field in _DECISIVE):
+        return []
+    doubtful = {path[:2] for path in bad
+                if len(path) >= 3 and path[0] == "environments" and path[2] in _DECISIVE_IN_ENVIRONMENT}
+    problems = []
     for path, message in semantic_findings(spec):
+        # about an invalid field, inside one, or about a mapping or list that lost one: not what the author wrote
+        if path[:2] in doubtful or any(path[:len(b)] == b or b[:len(path)] == path for b in bad):
+            continue
         line, column = loaded.field_position(path)
         problems.append(Problem(loaded.file, line, column, _dotted(path), message))
-    return problems or spec
+    return problems
+
+
+def _error_paths(data: Any, exc: ValidationError) -> list[tuple[str | int, ...]]:
+    paths = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        if "[key]" in loc:
+            loc = loc[:loc.index("[key]")]
+        if error["type"] == "missing":
+            return [()]  # a required key is missing: nothing to check the rest against
+        paths.append(_data_path(data, loc))
+    return paths
+
+
+def _without(data: Any, bad: list[tuple[str | int, ...]]) -> ProjectSpec | None:
+    """The spec the document would be without its invalid fields (each removed up to its nearest mapping key, so
+    list indexes do not shift), or None when that still does not validate."""
+    import copy
+
+    pruned = copy.deepcopy(data)
+    for path in bad:
+        cut = max((i for i, part in enumerate(path) if isinstance(part, str)), default=-1)
+        if cut < 1:
+            return None  # a top-level section itself is invalid
+        parent: Any = pruned
+        for part in path[:cut]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        if isinstance(parent, dict):
+            parent.pop(path[cut], None)
+    try:
+        return ProjectSpec.model_validate(pruned)
+    except ValidationError:
+        return None
 
 
 def load_spec(path: Path, shown_as: str | None = None) -> SpecFile:
