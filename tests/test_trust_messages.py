@@ -82,3 +82,9 @@ def test_findings_that_depend_on_an_invalid_field_are_left_out() -> None:
 def test_empty_metric_gates_are_a_positioned_error_not_a_crash() -> None:
     (message,) = problems("quality_gates:\n  metrics: {}\n")
     assert message.startswith("spec.yaml:8:3: quality_gates.metrics: needs at least one metric gate"), message
+
+
+def test_an_unknown_key_under_a_mapping_of_sections_gets_a_suggestion() -> None:
+    """validate._model_at (now spellings.annotation_at) lost the model under a mapping such as metrics.<name>."""
+    (message,) = problems("quality_gates:\n  metrics: {recall: {mni: 0.5}}\n")
+    assert message.endswith("unknown key 'mni'; did you mean 'min'?"), message

@@ -18,7 +18,7 @@ from mlops_gen.spec.loader import LoadedSpec, load_file
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.secrets import credential_message, credentials_in
 from mlops_gen.spec.semantic import semantic_findings
-from mlops_gen.spec.spellings import spelling_findings
+from mlops_gen.spec.spellings import annotation_at, spelling_findings
 from mlops_gen.spec.types import SecretName
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -37,18 +37,7 @@ class SpecFile:
 
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at `path`, to suggest the keys it accepts."""
-    current: Any = ProjectSpec
-    for part in path:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            current = _unwrap(current, index=isinstance(part, int))
-            if isinstance(part, int):
-                continue
-        fields = current.model_fields if isinstance(current, type) and issubclass(current, BaseModel) else {}
-        by_alias = {(f.alias or n): f for n, f in fields.items()}
-        if part not in by_alias:
-            return None
-        current = _unwrap(by_alias[part].annotation)
-    current = _unwrap(current)
+    current = _unwrap(annotation_at(path))
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
