@@ -757,3 +757,38 @@ def test_aci_deploy_and_rollback(trees: dict[str, Path], tmp_path: Path) -> None
             "--resource-group", "rg-mlops")
     groups = json.loads((tmp_path / "az.json").read_text(encoding="utf-8"))["groups"]
     assert set(groups) == {"azure-direct-dev"}
+
+
+def test_local_server_bounds_threads_and_times_out_stalled_clients(app_module: ModuleType) -> None:
+    """Issue 13 item 12: stalled connections neither hold a thread each nor hold one forever; a burst waits in a
+    listen backlog larger than socketserver's 5."""
+    import socket
+
+    httpd = app_module.bounded_server(app_module.ScoringApp(StubModel()), "127.0.0.1", 0, threads=2, timeout=0.2)
+    assert httpd.request_queue_size == 128 == app_module.SERVER_BACKLOG
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    before = threading.active_count()
+    stalled = [socket.create_connection(("127.0.0.1", httpd.server_port)) for _ in range(8)]
+    try:
+        body = json.dumps({"records": [{"a": 1}]}).encode()
+        # Stalled clients hold no request thread: a normal request is answered while they stall.
+        assert _call(f"http://127.0.0.1:{httpd.server_port}/predict", "POST", body)[0] == 200
+        assert threading.active_count() <= before + 2
+        closed = 0
+        for conn in stalled:  # the server closed every stalled connection it read from (timed out)
+            conn.settimeout(20)
+            closed += conn.recv(1) == b""
+        assert closed == len(stalled)
+    finally:
+        for conn in stalled:
+            conn.close()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_local_serving_uses_gunicorn_with_the_images_limits_when_installed(app_module: ModuleType) -> None:
+    pytest.importorskip("gunicorn")
+    server = app_module._gunicorn_app(app_module.ScoringApp(StubModel()), "127.0.0.1", 8080)
+    assert (server.cfg.workers, server.cfg.threads, server.cfg.timeout, server.cfg.backlog) == (1, 8, 30, 128)
+    assert server.cfg.worker_class_str == "gthread" and server.load().__class__.__name__ == "ScoringApp"
