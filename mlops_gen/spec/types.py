@@ -182,5 +182,5 @@ def _check_cron(value: str) -> str:
 
 
 Cron = Annotated[str, AfterValidator(_check_cron),
-                 WithJsonSchema({"type": "string", "pattern": r"^\S+( \S+){4}$",
+                 WithJsonSchema({"type": "string", "pattern": r"^[0-9*,/-]+([ \t]+[0-9*,/-]+){4}$",
                                  "examples": ["0 3 * * 1"]})]
