@@ -185,7 +185,7 @@ def test_bandit_is_clean_on_hostile_python(hostile_tree: Path) -> None:
     ["validate", "empty"],  # no specs in a directory
     ["generate", "missing.yaml"],
     ["generate", "spec.yaml", "--target", "docs", "-o", "a-file/sub"],  # a file where a folder must be
-    ["schema", "-o", "no-such-dir/schema.json"],
+    ["schema", "-o", "a-file/schema.json"],  # a file where a folder must be (a missing folder is created)
     ["init", "Bad_Name", "-o", "x.yaml"],
     ["init", "demo", "-o", "a-file/demo.yaml"],
     ["validate"],

@@ -345,3 +345,21 @@ def test_booleans_stay_booleans_where_a_boolean_is_expected(path: str, spelling:
     loaded = load_text(_spec_text_with(path, spelling), "spec.yaml")
     assert isinstance(loaded, LoadedSpec)
     assert isinstance(validate_loaded(loaded), ProjectSpec)
+
+
+_CRON_ITEM = st.one_of(st.just("*"), st.integers(0, 99).map(str), st.sampled_from(["1-5", "*/15", "0,30", "9-17/2"]))
+_UNICODE_DIGITS_AND_SPACES = st.characters(
+    categories=["Nd", "No", "Zs"]).filter(lambda char: char not in "0123456789 ")
+
+
+@_settings
+@given(fields=st.lists(_CRON_ITEM, min_size=5, max_size=5), at=st.integers(0, 40), char=_UNICODE_DIGITS_AND_SPACES)
+def test_cron_with_any_non_ascii_digit_or_space_is_refused_with_a_message(fields: list[str], at: int,
+                                                                        char: str) -> None:
+    """Issue 13 item 7 and neighbours: full-width, superscript, Arabic-Indic, circled digits and Unicode spaces."""
+    expression = " ".join(fields)
+    at = min(at, len(expression))
+    hostile = expression[:at] + char + expression[at:]
+    problem = types.cron_problem(hostile)  # never raises (int() on '²' did)
+    assert problem is not None, hostile
+    assert "invalid literal" not in problem

@@ -956,3 +956,23 @@ def test_the_model_readmes_commands_name_the_output_directory(work: Path, capsys
     for words in commands:
         assert words[2:] == ["specs/churn.yaml", "-o", "deploy/out"], words
         assert cli(capsys, *words[1:])[0] == 0, words
+
+
+def test_a_renamed_model_says_which_of_your_files_to_move(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(work)
+    ok(capsys, "generate", "spec.yaml", "-o", OUT)
+    old = work / OUT / "customer-churn"
+    seeded = sorted(p for p, e in manifest(old)["files"].items() if e["mode"] == "seeded")
+    tuned = old / seeded[0]
+    tuned.write_bytes(tuned.read_bytes() + b"\n# tuned by me\n")
+    data = yaml.safe_load(spec.read_text())
+    data["model"]["name"] = "churn-v2"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    new = work / OUT / "churn-v2"
+    for args, stay in ((("--dry-run",), "would stay"), ((), "stay")):
+        output = ok(capsys, "generate", "spec.yaml", "-o", OUT, *args)
+        assert f"model 'customer-churn' was renamed to 'churn-v2': {len(seeded)} file(s) of yours {stay} in" in output
+        for path in seeded:  # each of the user's files, with where it belongs now
+            assert f"mv {OUT}/customer-churn/{path} {OUT}/churn-v2/{path}" in output
+    assert tuned.read_bytes().endswith(b"# tuned by me\n")  # nothing of the user's moved or overwritten
+    assert b"# tuned by me" not in (new / seeded[0]).read_bytes()

@@ -233,6 +233,20 @@ def test_cron_expressions(expression: str, ok: bool) -> None:
     assert isinstance(result, ProjectSpec) is ok
 
 
+@pytest.mark.parametrize("expression", [
+    "\uff10 \uff13 * * 1", "0 \u00b2 * * *", "0 3 * * 1/\u00b2", "0 3 * * \u0661", "0 3 * * 1\u3000",
+    "0\u00a03 * * 1", "\U0001d7ce 3 * * 1", "0 3 \u2460 * *",
+])
+def test_cron_accepts_only_ascii_digits_and_spaces(expression: str) -> None:
+    """Full-width and superscript digits pass str.isdigit() but break both pipelines' schedulers."""
+    problem = cron_problem(expression)
+    assert problem is not None
+    assert "invalid literal" not in problem
+    (message,) = messages(check({"triggers.schedule": expression}))
+    assert message.startswith("triggers.schedule: ") and "invalid literal" not in message
+    assert "ASCII digits" in message or "plain spaces" in message
+
+
 @pytest.mark.parametrize("text", [
     "line\nbreak", "tab\there", "bell\x07", "${{ secrets.TOKEN }}", "$(System.AccessToken)", "$[ variables.x ]",
     "nul\x00",

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import os
 import re
+import shlex
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -404,12 +405,34 @@ class FolderSummary:
     changes: tuple[tuple[Action, str, str], ...]  # (action, path, reason), in path order
     differs: bool
     retired: str
+    renamed_to: str = ""
 
     @classmethod
     def of(cls, plan: FolderPlan) -> FolderSummary:
         return cls(root=plan.root, counts={action: plan.count(action) for action in ACTION_LABELS},
                    changes=tuple((c.action, c.path, c.reason) for c in plan.all_changes()),
-                   differs=bool(plan.differences), retired=plan.retired)
+                   differs=bool(plan.differences), retired=plan.retired, renamed_to=plan.renamed_to)
+
+
+def rename_hint(folder: FolderSummary, dry_run: bool) -> list[str]:
+    """After a model rename: the user's files stay in the old folder; say so, and which to move where."""
+    seeded = [path for action, path, reason in folder.changes if action == "keep" and reason == "seeded-orphan"]
+    edited = [path for action, path, reason in folder.changes if action == "keep" and reason == "edited-orphan"]
+    if not folder.renamed_to or not (seeded or edited):
+        return []
+    new_root = folder.root.parent / folder.renamed_to
+    stay = "would stay" if dry_run else "stay"
+    lines = [f"  model {folder.root.name!r} was renamed to {folder.renamed_to!r}: {len(seeded) + len(edited)} "
+             f"file(s) of yours {stay} in {folder.root} (mlops-gen never moves them) and {new_root} gets "
+             "fresh defaults."]
+    if seeded:
+        lines.append("  To keep your changes, move each over its fresh default:")
+        lines.extend(f"    mv {shlex.quote(str(folder.root / path))} {shlex.quote(str(new_root / path))}"
+                     for path in seeded)
+    if edited:
+        lines.append("  Generated files you edited by hand (regenerated in the new folder; carry your edits over "
+                     "with an --override-dir template): " + ", ".join(edited))
+    return lines
 
 
 class _Summary:
@@ -436,6 +459,8 @@ class _Summary:
             return
         retired = f"; model folder retired: {folder.retired}" if folder.retired else ""
         click.echo(f"{folder.root}: {self.counts(numbers)}{retired}")
+        for line in rename_hint(folder, self.dry_run):
+            click.echo(line)
         if self.verbose:
             for action, path, reason in folder.changes:
                 click.echo(f"  {ACTION_LABELS[action]:<9} {path}: {REASONS[reason]}")

@@ -12,7 +12,9 @@ from mlops_gen.schema import schema_text
 def run_schema(output: str | None) -> int:
     text = schema_text()
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        target = Path(output)
+        target.parent.mkdir(parents=True, exist_ok=True)  # as `init -o newdir/spec.yaml` does
+        target.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
     return 0

@@ -95,6 +95,7 @@ class FolderPlan:
     manifest: Manifest | None = None  # what generate writes
     manifest_old: bytes | None = None  # the manifest on disk now
     retired: str = ""  # why the whole folder is no longer generated (its manifest is then deleted)
+    renamed_to: str = ""  # retired because its spec now names this model: the user's files belong there now
     manifest_same: bool = False  # known unchanged (check's fast path compares the manifest with itself)
     # check's fast path on worker processes: `changes` then lists only the files that are not up to date, and every
     # other file of `manifest` is unchanged (making 30 000 records of up-to-date files costs more than comparing).
@@ -208,6 +209,7 @@ def retired_folders(outdir: Path, current: Mapping[str, str], scanned_dirs: Coll
         scanned = [d for d in scanned_dirs if d == "." or spec.startswith(f"{d}/")]
         if spec in current:
             plan = plan_retirement(root, manifest, f"{spec} now defines model {current[spec]!r}")
+            plan.renamed_to = current[spec]
         elif scanned and not from_shown(spec, outdir).exists():
             plan = plan_retirement(root, manifest, f"{spec} no longer exists")
             plan.spec_path = scanned[0]  # what to generate to clean it up

@@ -27,6 +27,9 @@ def _unit_interval(path: FieldPath, value: float) -> Iterator[Finding]:
 
 def _gates(spec: ProjectSpec) -> Iterator[Finding]:
     allowed = CLASSIFICATION_METRICS if spec.model.task == "classification" else REGRESSION_METRICS
+    if spec.quality_gates.metrics == {}:  # no gate at all would let every model through
+        yield ("quality_gates", "metrics"), ("needs at least one metric gate; leave 'metrics' out for the task's "
+                                             "default gate")
     for metric, bound in (spec.quality_gates.metrics or {}).items():
         path: FieldPath = ("quality_gates", "metrics", metric)
         if metric not in allowed:

@@ -20,7 +20,7 @@ from mlops_gen.spec.model import ProjectSpec
 _BOOLEAN_WORDS = {"true": "true", "false": "false", "yes": "true", "on": "true", "no": "false", "off": "false"}
 
 
-def _annotation_at(path: Path_) -> Any:
+def annotation_at(path: Path_) -> Any:
     """The type a spec field at `path` expects, or None when the path names no field (reported elsewhere)."""
     current: Any = ProjectSpec
     for part in path:
@@ -94,7 +94,7 @@ def _why(text: str, value: Any, expected: str) -> str | None:
 def spelling_findings(loaded: LoadedSpec) -> Iterator[tuple[Path_, str]]:
     """(path, message) for every boolean or YAML 1.1 number spelling where the field does not mean it."""
     for path, text in loaded.spellings.items():
-        annotation = _annotation_at(path)
+        annotation = annotation_at(path)
         if annotation is None:
             continue  # an unknown key: the model's own error names it
         expected = _kind(annotation)

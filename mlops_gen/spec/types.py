@@ -25,10 +25,13 @@ FREE_TEXT_MAX = 500
 
 
 def _checked(pattern: str, what: str, *, min_length: int = 1, max_length: int = 255,
-             extra: Callable[[str], None] | None = None) -> Any:
+             extra: Callable[[str], None] | None = None, first: Callable[[str], None] | None = None) -> Any:
+    """`first` runs before the length and pattern checks: it names a specific problem they would only hint at."""
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
+        if first is not None:
+            first(value)
         if not min_length <= len(value) <= max_length:
             raise ValueError(f"must be {min_length} to {max_length} characters long (got {len(value)}): {what}")
         if not compiled.fullmatch(value):
@@ -64,8 +67,14 @@ def _no_secret(value: str) -> None:
 
 
 def _no_dot_segments(value: str) -> None:
+    if value.startswith("/"):
+        raise ValueError(f"{value!r} is an absolute path; give a path relative to the model folder")
     if any(part in ("", ".", "..") for part in value.split("/")):
         raise ValueError(f"{value!r} must be a relative path inside the model folder, without '.' or '..' parts")
+    blank = next((char for char in value if char.isspace()), None)
+    if blank is not None and re.fullmatch(r"[A-Za-z0-9_./-]*", "".join(value.split())):  # else: the pattern says
+        what = "a space" if blank == " " else f"a whitespace character (U+{ord(blank):04X})"
+        raise ValueError(f"{value!r} contains {what}; paths in pipelines must not: rename the file")
 
 
 FreeText = Annotated[str, AfterValidator(check_free_text),
@@ -94,7 +103,7 @@ AssetName = _checked(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "an Azure ML asset name (let
 AssetVersion = _checked(r"latest|[A-Za-z0-9][A-Za-z0-9_.-]*", "an asset version or 'latest'", max_length=64)
 ColumnName = _checked(r"[A-Za-z_][A-Za-z0-9_]*", "a column name (letters, digits, '_')", max_length=64)
 RelativePath = _checked(r"[A-Za-z0-9_][A-Za-z0-9_./-]*", "a relative path (letters, digits, '_', '-', '.', '/')",
-                        max_length=200, extra=_no_dot_segments)
+                        max_length=200, first=_no_dot_segments)
 BranchName = _checked(r"[A-Za-z0-9*][A-Za-z0-9._/*-]*", "a branch name or glob", max_length=200)
 PathFilter = _checked(r"[A-Za-z0-9_.*][A-Za-z0-9_./*-]*", "a path filter like 'src/**'", max_length=200)
 TagKey = _checked(r"[A-Za-z][A-Za-z0-9_.-]*", "a tag key (letters, digits, '_', '.', '-')", max_length=64)
@@ -106,8 +115,15 @@ InstanceType = _checked(r"[A-Za-z0-9_]+", "an Azure VM size like 'Standard_DS3_v
 Email = _checked(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "an e-mail address", max_length=254)
 Owner = _checked(r"@?[A-Za-z0-9][A-Za-z0-9._-]*|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
                  "a user handle or an e-mail address", max_length=254)
+def _not_a_secret_value(value: str) -> None:
+    if "://" in value or value.startswith("www."):
+        raise ValueError("is a secret's value (a URL), not its name: store the URL as a secret "
+                         "variable (Azure DevOps) and a secret (GitHub), and name that secret here, "
+                         "e.g. NOTIFY_WEBHOOK_URL")
+
+
 SecretName = _checked(r"[A-Za-z_][A-Za-z0-9_]*", "a secret or variable name (letters, digits, '_')",
-                      max_length=64)
+                      max_length=64, first=_not_a_secret_value)
 Quantity = _checked(r"[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?", "a Kubernetes quantity like '500m' or '1Gi'",
                     max_length=16)
 
@@ -123,8 +139,20 @@ def quantity_amount(value: str) -> float:
     return float(value)
 
 
+_ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts full-width and superscript digits, no scheduler reads them."""
+    return _ASCII_NUMBER.fullmatch(text) is not None
+
+
 def cron_problem(expression: str) -> str | None:
     """Why a five-field cron expression is invalid, or None. Numbers only: Azure DevOps accepts no names."""
+    stray = next((char for char in expression if char.isspace() and char not in " \t"), None)
+    if stray is not None:
+        return (f"{expression!r}: separate the fields with plain spaces "
+                f"(found U+{ord(stray):04X})")
     fields = expression.split()
     if len(fields) != 5:
         return f"{expression!r} must have five fields (minute hour day-of-month month day-of-week)"
@@ -133,14 +161,14 @@ def cron_problem(expression: str) -> str | None:
     for text, (name, low, high) in zip(fields, bounds, strict=True):
         for item in text.split(","):
             body, _, step = item.partition("/")
-            if step and (not step.isdigit() or int(step) == 0):
-                return f"{name} field {text!r}: step must be a positive number"
+            if step and (not _is_number(step) or int(step) == 0):
+                return f"{name} field {text!r}: step must be a positive number (ASCII digits 0-9)"
             if body == "*":
                 continue
             start, _, end = body.partition("-")
             for number in (start, end) if end else (start,):
-                if not number.isdigit() or not low <= int(number) <= high:
-                    return f"{name} field {text!r}: values must be numbers from {low} to {high}"
+                if not _is_number(number) or not low <= int(number) <= high:
+                    return f"{name} field {text!r}: values must be numbers from {low} to {high} (ASCII digits 0-9)"
             if end and int(start) > int(end):
                 return f"{name} field {text!r}: range start is after its end"
     return None
@@ -154,5 +182,5 @@ def _check_cron(value: str) -> str:
 
 
 Cron = Annotated[str, AfterValidator(_check_cron),
-                 WithJsonSchema({"type": "string", "pattern": r"^\S+( \S+){4}$",
+                 WithJsonSchema({"type": "string", "pattern": r"^[0-9*,/-]+([ \t]+[0-9*,/-]+){4}$",
                                  "examples": ["0 3 * * 1"]})]

@@ -18,7 +18,8 @@ from mlops_gen.spec.loader import LoadedSpec, load_file
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.secrets import credential_message, credentials_in
 from mlops_gen.spec.semantic import semantic_findings
-from mlops_gen.spec.spellings import spelling_findings
+from mlops_gen.spec.spellings import annotation_at, spelling_findings
+from mlops_gen.spec.types import SecretName
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -36,19 +37,16 @@ class SpecFile:
 
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at `path`, to suggest the keys it accepts."""
-    current: Any = ProjectSpec
-    for part in path:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            current = _unwrap(current, index=isinstance(part, int))
-            if isinstance(part, int):
-                continue
-        fields = current.model_fields if isinstance(current, type) and issubclass(current, BaseModel) else {}
-        by_alias = {(f.alias or n): f for n, f in fields.items()}
-        if part not in by_alias:
-            return None
-        current = _unwrap(by_alias[part].annotation)
-    current = _unwrap(current)
+    current = _unwrap(annotation_at(path))
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _expects_secret_name(path: tuple[str | int, ...]) -> bool:
+    """Whether the field at `path` holds the name of a secret (SecretName), like notifications.webhook_secret."""
+    model = _model_at(path[:-1]) if path and isinstance(path[-1], str) else None
+    field = model.model_fields.get(str(path[-1])) if model is not None else None
+    marks = typing.get_args(SecretName)[1:]
+    return field is not None and any(mark in field.metadata for mark in marks)
 
 
 def _unwrap(annotation: Any, *, index: bool = False) -> Any:
@@ -108,6 +106,10 @@ def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[
     problems = []
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        # A mapping key that is not valid: pydantic adds '[key]' after it; the problem is the key itself.
+        of_key = "[key]" in loc
+        if of_key:
+            loc = loc[:loc.index("[key]")]
         # Literal/union validators add their own loc parts (e.g. 'function-after[...]'): keep real data keys.
         loc = _data_path(loaded.data, loc)
         dotted = _dotted(loc)
@@ -124,7 +126,7 @@ def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[
             line, column = loaded.position(loc[:-1], of_key=True) if loc[:-1] else (1, 1)
             problems.append(Problem(loaded.file, line, column, dotted, "required key is missing"))
         else:
-            line, column = loaded.position(loc)
+            line, column = loaded.position(loc, of_key=of_key)
             problems.append(Problem(loaded.file, line, column, dotted, _message(error)))
     return problems
 
@@ -168,18 +170,84 @@ def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
         line, column = loaded.position(path, of_key=is_key)
         shown = _dotted(path[:-1]) if is_key else _dotted(path)  # a key that is a secret is not echoed
         message = credential_message(kind)
+        if not is_key and _expects_secret_name(path):
+            message = f"is a secret's value, not its name: it {message}, then name that secret here"
         problems.append(Problem(loaded.file, line, column, shown, f"a key {message}" if is_key else message))
         reported.add(_dotted(path))
+    bad = [path for path, _ in spelling_findings(loaded)] + [p for p, _, _ in credentials_in(loaded.data)]
     try:
         spec = ProjectSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        return problems + [p for p in _problems_from_validation(loaded, exc) if p.path not in reported]
+        problems += [p for p in _problems_from_validation(loaded, exc) if p.path not in reported]
+        bad += _error_paths(loaded.data, exc)
+        return problems + [p for p in _semantic_problems(loaded, _without(loaded.data, bad), bad)
+                           if p.path not in {known.path for known in problems}]
     if problems:
-        return problems
+        return problems + _semantic_problems(loaded, _without(loaded.data, bad), bad)
+    return _semantic_problems(loaded, spec, []) or spec
+
+
+# Fields the cross-field rules of a whole spec, or of one environment, are decided by: when one of them is invalid,
+# the rules would run on its default instead, and their findings there could be wrong, so they are not shown.
+_DECISIVE = (("model", "name"), ("model", "task"), ("rollout", "strategy"), ("data", "target"))
+_DECISIVE_IN_ENVIRONMENT = frozenset({"name", "target", "endpoint_name", "production", "approval", "cluster",
+                                      "approval_waiver"})
+
+
+def _semantic_problems(loaded: LoadedSpec, spec: ProjectSpec | None, bad: list[tuple[str | int, ...]]
+                       ) -> list[Problem]:
+    """The cross-field rules' findings on `spec`: when other problems were found, `spec` is the document without
+    the invalid fields, so that one problem does not hide the others (findings that depend on an invalid field
+    are left out: they would be about its default, not about what the author wrote)."""
+    if spec is None or any(field[:len(path)] == path for path in bad for field in _DECISIVE):
+        return []
+    doubtful = {path[:2] for path in bad
+                if len(path) >= 3 and path[0] == "environments" and path[2] in _DECISIVE_IN_ENVIRONMENT}
+    problems = []
     for path, message in semantic_findings(spec):
+        # about an invalid field, inside one, or about a mapping or list that lost one: not what the author wrote
+        if path[:2] in doubtful or any(path[:len(b)] == b or b[:len(path)] == path for b in bad):
+            continue
         line, column = loaded.field_position(path)
         problems.append(Problem(loaded.file, line, column, _dotted(path), message))
-    return problems or spec
+    return problems
+
+
+def _error_paths(data: Any, exc: ValidationError) -> list[tuple[str | int, ...]]:
+    paths = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        if "[key]" in loc:
+            loc = loc[:loc.index("[key]")]
+        if error["type"] == "missing":
+            return [()]  # a required key is missing: nothing to check the rest against
+        paths.append(_data_path(data, loc))
+    return paths
+
+
+def _without(data: Any, bad: list[tuple[str | int, ...]]) -> ProjectSpec | None:
+    """The spec the document would be without its invalid fields (each removed up to its nearest mapping key, so
+    list indexes do not shift), or None when that still does not validate."""
+    import copy
+
+    pruned = copy.deepcopy(data)
+    for path in bad:
+        cut = max((i for i, part in enumerate(path) if isinstance(part, str)), default=-1)
+        if cut < 1:
+            return None  # a top-level section itself is invalid
+        parent: Any = pruned
+        for part in path[:cut]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        if isinstance(parent, dict):
+            parent.pop(path[cut], None)
+    try:
+        return ProjectSpec.model_validate(pruned)
+    except ValidationError:
+        return None
 
 
 def load_spec(path: Path, shown_as: str | None = None) -> SpecFile:

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from serving.client import open_endpoint
+    from serving.client import open_endpoint, predictions_of
 
     args = build_parser().parse_args(argv)
     records = json.loads(Path(args.test_data).read_text(encoding="utf-8"))["records"]
@@ -48,10 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"POST predict ({len(records)} records): {reply.status or reply.error} ({reply.latency_ms:.0f} ms)")
         if not reply.ok:
             failures.append(f"prediction failed: {reply.status or reply.error} {reply.body}")
-        else:
-            predictions = reply.body.get("predictions") if isinstance(reply.body, dict) else None
-            if not isinstance(predictions, list) or len(predictions) != len(records):
-                failures.append(f"expected {len(records)} predictions, got {predictions!r}")
+        elif predictions_of(reply.body, len(records)) is None:
+            failures.append(f"expected a list of {len(records)} prediction results, one per record, "
+                            f"got {str(reply.body)[:200]}")
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     print("smoke test passed" if not failures else "smoke test failed")

@@ -4,16 +4,19 @@
 """HTTP scoring app for the model this folder deploys: `GET /health` and `POST /predict`.
 
 Request:  POST /predict with `Content-Type: application/json` and the body
-          {"records": [{"<column>": <value>, ...}, ...]}
-          (an object rather than a bare list, so that options can be added later without breaking callers).
-Response: 200 {"predictions": [...]}, one prediction per record, in order.
+          {"records": [{"<column>": <value>, ...}, ...]}, or the list of records alone: [{...}, ...].
+          Values are strings, numbers (integers within 64 bits), booleans or null.
+Response: 200 [{"prediction": <value>}, ...]: a JSON list with one self-describing result per record, in order,
+          so `len(response.json())` is the number of records sent (the seed guide's endpoint test).
 Errors:   400 malformed JSON or records, 413 body too large, 404/405 unknown route or method, 500 prediction failed,
-          503 model not loaded; always {"error": "<message>"}, never a traceback.
+          503 model not loaded; always {"error": "<message>"}, never a traceback. A 400 says what is wrong and
+          where (records[3]), never the values sent nor the model's schema (those go to the server log only).
 
 The app is a plain WSGI callable (standard library only), so one implementation runs everywhere:
 - in the container, gunicorn serves it: `gunicorn "serving.app:create_app()"` (pre-fork workers, timeouts,
   graceful shutdown); gunicorn is one small pure-Python dependency, and the scoring code needs no web framework;
-- locally (`python src/serving/app.py --model-uri ...`), a threaded wsgiref server on 127.0.0.1 runs it.
+- locally (`python src/serving/app.py --model-uri ...`), gunicorn too when it is installed, else a standard-library
+  server with the same limits (SERVER_THREADS request threads, SERVER_TIMEOUT seconds per read, SERVER_BACKLOG).
 
 The model comes from MLflow: `MODEL_URI` (or `--model-uri`) is a registry URI such as
 `models:/<model>@<alias>` or `models:/<model>/3` (the names are in config/pipeline.yaml), or a local MLflow
@@ -35,6 +38,7 @@ from typing import Any, Protocol
 LOG = logging.getLogger("serving")
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_MAX_RECORDS = 1000
+INT64 = 2**63  # integers must fit a 64-bit column: pandas/numpy refuse larger ones
 
 StartResponse = Callable[..., Any]
 
@@ -72,22 +76,45 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def parse_records(body: bytes, max_records: int) -> list[dict[str, Any]]:
-    """The records of a /predict body, or a RequestError saying what is wrong with it."""
+def _decode(body: bytes) -> Any:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(400, f"body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict) or "records" not in payload:
-        raise RequestError(400, 'body must be a JSON object {"records": [{...}, ...]}')
-    records = payload["records"]
-    if not isinstance(records, list) or not records:
-        raise RequestError(400, '"records" must be a non-empty list of objects')
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise RequestError(400, "body is not valid JSON: it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:  # its message gives a position, never the text
+        raise RequestError(400, f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                           ) from None
+    except RecursionError:
+        raise RequestError(400, "body is nested too deeply; records are flat objects") from None
+    except ValueError:  # an integer of thousands of digits (Python's int conversion limit)
+        raise RequestError(400, "body holds a number too large; integers must fit in 64 bits") from None
+
+
+def _value_problem(value: Any) -> str | None:
+    if value is None or isinstance(value, (str, bool, float)):
+        return None
+    if isinstance(value, int):
+        return None if -INT64 <= value < INT64 else "holds an integer beyond 64 bits"
+    return "holds a nested object or list; values are strings, numbers, booleans or null"
+
+
+def parse_records(body: bytes, max_records: int) -> list[dict[str, Any]]:
+    """The records of a /predict body, or a RequestError saying what is wrong with it (never echoing the data)."""
+    payload = _decode(body)
+    records = payload.get("records") if isinstance(payload, dict) else payload
+    if not isinstance(records, list):
+        raise RequestError(400, 'body must be {"records": [{...}, ...]} or a JSON list of record objects')
+    if not records:
+        raise RequestError(400, "records must be a non-empty list of objects")
     if len(records) > max_records:
         raise RequestError(413, f"at most {max_records} records per request (got {len(records)})")
     for index, record in enumerate(records):
         if not isinstance(record, dict) or not record:
             raise RequestError(400, f"records[{index}] must be a non-empty JSON object")
+        for value in record.values():
+            problem = _value_problem(value)
+            if problem:
+                raise RequestError(400, f"records[{index}] {problem}")
     return records
 
 
@@ -121,7 +148,7 @@ class ScoringApp:
         LOG.info("%s %s %d %.1fms", method, path, status, (time.perf_counter() - started) * 1000)
         return [data]
 
-    def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, Any]:
         if path == "/health":
             if method not in ("GET", "HEAD"):
                 raise RequestError(405, "use GET /health")
@@ -136,10 +163,13 @@ class ScoringApp:
             records = parse_records(self._body(environ), self.max_records)
             try:
                 predictions = self.model.predict(records)
-            except (KeyError, ValueError, TypeError) as exc:
-                # Schema enforcement and pandas conversion errors describe the input, not the server.
-                raise RequestError(400, f"records do not match the model's input: {exc}") from None
-            return 200, {"predictions": _jsonable(predictions)}
+            except (KeyError, ValueError, TypeError, OverflowError) as exc:
+                # Schema enforcement and pandas conversion errors describe the input, not the server. Their text
+                # quotes the model's schema and the values sent: it goes to the log, not back to the caller.
+                LOG.warning("records rejected by the model: %s", exc)
+                raise RequestError(400, "records do not match the model's input (missing, extra or mistyped "
+                                        "columns); the model's signature lists the columns it expects") from None
+            return 200, [{"prediction": value} for value in _jsonable(list(predictions))]
         raise RequestError(404, f"no route {path}; use GET /health or POST /predict")
 
     def _body(self, environ: dict[str, Any]) -> bytes:
@@ -218,22 +248,125 @@ def create_app(model_uri: str | None = None) -> ScoringApp:
     return ScoringApp(model, model_info=info, **_limits())
 
 
-def serve(app: ScoringApp, host: str, port: int) -> None:
-    """Serve with a threaded wsgiref server (local runs; the container uses gunicorn)."""
-    from socketserver import ThreadingMixIn
+# Local serving limits, the same as the image's gunicorn command (Dockerfile): a read timeout so a stalled client
+# cannot hold a thread, a bounded number of request threads, and a listen backlog that absorbs bursts.
+SERVER_THREADS = int(os.environ.get("SERVER_THREADS", "8"))
+SERVER_TIMEOUT = float(os.environ.get("SERVER_TIMEOUT", "30"))
+SERVER_BACKLOG = int(os.environ.get("SERVER_BACKLOG", "128"))
+
+
+def _gunicorn_app(app: ScoringApp, host: str, port: int) -> Any:
+    """gunicorn serving `app` in this process (one worker, SERVER_THREADS threads), or None without gunicorn."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        return None
+
+    class Local(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {"bind": f"{host}:{port}", "workers": 1, "threads": SERVER_THREADS,
+                        "timeout": int(SERVER_TIMEOUT), "graceful_timeout": 10, "keepalive": 5,
+                        "backlog": SERVER_BACKLOG, "worker_connections": 1000, "accesslog": None}
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> ScoringApp:
+            return app
+
+    return Local()
+
+
+def bounded_server(app: ScoringApp, host: str, port: int, threads: int = SERVER_THREADS,
+                   timeout: float = SERVER_TIMEOUT, backlog: int = SERVER_BACKLOG, max_connections: int = 1000,
+                   clock: Callable[[], float] = time.monotonic) -> Any:
+    """A standard-library WSGI server with the limits of gunicorn's threaded worker: a connection gets one of
+    `threads` request threads only once it has sent data (idle and stalled ones wait in a selector, and are closed
+    after `timeout` seconds), every read and write has the same timeout, at most `max_connections` are open (then
+    new ones wait in a listen backlog of `backlog`)."""
+    import selectors
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-    class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
+    class Handler(WSGIRequestHandler):
+        def setup(self) -> None:
+            self.timeout = timeout  # socketserver applies it to the connection: a client that stops mid-request
+            super().setup()
 
-    class QuietHandler(WSGIRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # the app logs every request itself
             pass
 
-    with make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler) as server:
-        LOG.info("serving on http://%s:%d", host, server.server_port)
+    class BoundedServer(WSGIServer):
+        request_queue_size = backlog
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
+            self.open_slots = threading.BoundedSemaphore(max_connections)
+            self.selector = selectors.DefaultSelector()
+            self.lock = threading.Lock()
+            self.closing = threading.Event()
+            super().__init__(*args, **kwargs)
+            self.poller = threading.Thread(target=self._poll, name="connections", daemon=True)
+            self.poller.start()
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            self.open_slots.acquire()  # too many open: stop accepting; new connections wait in the backlog
+            with self.lock:
+                self.selector.register(request, selectors.EVENT_READ, (client_address, clock() + timeout))
+
+        def _poll(self) -> None:
+            """Hands each connection that has data to a request thread; closes those idle past the timeout."""
+            while not self.closing.is_set():
+                ready = self.selector.select(timeout=min(timeout, 0.25))
+                with self.lock:
+                    for key, _ in ready:
+                        self.selector.unregister(key.fileobj)
+                        self.pool.submit(self._handle, key.fileobj, key.data[0])
+                    now = clock()
+                    expired = [key for key in self.selector.get_map().values() if key.data[1] <= now]
+                    for key in expired:
+                        self.selector.unregister(key.fileobj)
+                for key in expired:
+                    self._close(key.fileobj)
+
+        def _handle(self, request: Any, client_address: Any) -> None:
+            try:
+                self.finish_request(request, client_address)
+            except Exception:  # a client that went away or timed out: nothing to answer
+                LOG.debug("connection from %s ended with an error", client_address, exc_info=True)
+            finally:
+                self._close(request)
+
+        def _close(self, request: Any) -> None:
+            self.shutdown_request(request)
+            self.open_slots.release()
+
+        def server_close(self) -> None:
+            self.closing.set()
+            self.poller.join()
+            with self.lock:
+                for key in list(self.selector.get_map().values()):
+                    self.selector.unregister(key.fileobj)
+                    self.shutdown_request(key.fileobj)
+            self.selector.close()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            super().server_close()
+
+    return make_server(host, port, app, server_class=BoundedServer, handler_class=Handler)
+
+
+def serve(app: ScoringApp, host: str, port: int) -> None:
+    """Serve with gunicorn, as the image does, when it is installed (requirements-serving.txt); else with
+    bounded_server, which keeps the same limits."""
+    server = _gunicorn_app(app, host, port)
+    if server is not None:
+        LOG.info("serving on http://%s:%d (gunicorn, %d threads)", host, port, SERVER_THREADS)
+        server.run()
+        return
+    with bounded_server(app, host, port) as httpd:
+        LOG.info("serving on http://%s:%d (%d threads)", host, httpd.server_port, SERVER_THREADS)
         try:
-            server.serve_forever()
+            httpd.serve_forever()
         except KeyboardInterrupt:
             pass
 

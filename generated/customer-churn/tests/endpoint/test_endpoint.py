@@ -7,7 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from serving.client import Endpoint, percentile
+from serving.client import Endpoint, percentile, predictions_of
 
 
 def test_available(endpoint: Endpoint, records: list[dict[str, Any]]) -> None:
@@ -21,10 +21,9 @@ def test_available(endpoint: Endpoint, records: list[dict[str, Any]]) -> None:
 def test_prediction_shape(endpoint: Endpoint, records: list[dict[str, Any]]) -> None:
     reply = endpoint.predict(records)
     assert reply.ok, f"predict: {reply.status} {reply.error or reply.body}"
-    assert isinstance(reply.body, dict), reply.body
-    predictions = reply.body.get("predictions")
-    assert isinstance(predictions, list), reply.body
-    assert len(predictions) == len(records)
+    assert isinstance(reply.body, list) and len(reply.body) == len(records), reply.body  # the guide's check
+    predictions = predictions_of(reply.body, len(records))
+    assert predictions is not None, reply.body
     assert all(isinstance(value, (int, float, str, bool)) for value in predictions), predictions
 
 

@@ -207,6 +207,16 @@ def open_endpoint(endpoint_file: str | None = None, deployment: str | None = Non
     yield from_info(info).for_deployment(deployment)
 
 
+def predictions_of(body: Any, expected: int) -> list[Any] | None:
+    """The predictions of a /predict answer ([{"prediction": value}, ...], one per record), or None when the body
+    is not that shape or does not hold `expected` results."""
+    if not isinstance(body, list) or len(body) != expected:
+        return None
+    if not all(isinstance(item, dict) and "prediction" in item for item in body):
+        return None
+    return [item["prediction"] for item in body]
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile (p95: fraction 0.95)."""
     if not values:

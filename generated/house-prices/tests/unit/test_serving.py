@@ -62,7 +62,16 @@ def test_health_reports_the_model_and_503_without_one() -> None:
 def test_predict_returns_one_prediction_per_record_in_order() -> None:
     status, _, body = call(scoring.ScoringApp(StubModel()), "POST", "/predict",
                            predict_body([{"a": 1}, {"a": 1, "b": 2}, {"a": 1, "b": 2, "c": 3}]))
-    assert (status, body) == (200, {"predictions": [1, 2, 3]})
+    assert (status, body) == (200, [{"prediction": 1}, {"prediction": 2}, {"prediction": 3}])
+
+
+def test_the_guides_endpoint_check_holds_for_either_request_form() -> None:
+    """The seed guide's test_endpoint_prediction: len(response.json()) == number of records sent."""
+    records = [{"a": 1}, {"a": 1, "b": 2}]
+    for body in (predict_body(records), json.dumps(records).encode()):
+        status, _, answer = call(scoring.ScoringApp(StubModel()), "POST", "/predict", body)
+        assert status == 200 and len(answer) == len(records)
+        assert client.predictions_of(answer, len(records)) == [1, 2]
 
 
 @pytest.mark.parametrize(("method", "path", "status", "allow"), [
@@ -79,10 +88,11 @@ def test_routes_and_methods(method: str, path: str, status: int, allow: str | No
 @pytest.mark.parametrize(("body", "status", "message"), [
     (b"{not json", 400, "not valid JSON"),
     (b"\xff\xfe", 400, "not valid JSON"),
-    (b"[1, 2]", 400, "JSON object"),
-    (b'{"rows": []}', 400, "JSON object"),
+    (b"[1, 2]", 400, "records[0]"),
+    (b'{"rows": []}', 400, "JSON list of record objects"),
+    (b"7", 400, "JSON list of record objects"),
     (predict_body([]), 400, "non-empty list"),
-    (predict_body({"a": 1}), 400, "non-empty list"),
+    (predict_body({"a": 1}), 400, "JSON list of record objects"),
     (predict_body([{"a": 1}, 7]), 400, "records[1]"),
     (predict_body([{}]), 400, "records[0]"),
     (predict_body([{"a": 1}] * 3), 413, "at most 2 records"),
@@ -110,10 +120,33 @@ def test_json_content_type_with_parameters_is_accepted() -> None:
     assert got == 200
 
 
+@pytest.mark.parametrize(("body", "message"), [
+    (b'{"records": [{"a": ' + b"9" * 400 + b"}]}", "beyond 64 bits"),
+    (b'{"records": [{"a": ' + b"9" * 5000 + b"}]}", "too large"),
+    (b'{"records": [{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}", "nested too deeply"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"records": [{"a": {"b": 1}}]}', "nested object or list"),
+    (b'{"records": [{"a": [1]}]}', "nested object or list"),
+])
+def test_hostile_values_are_client_errors_that_do_not_echo_the_input(body: bytes, message: str) -> None:
+    got, _, answer = call(scoring.ScoringApp(StubModel(), max_body_bytes=1_000_000), "POST", "/predict", body)
+    assert got == 400 and message in answer["error"], answer
+    assert "999" not in answer["error"] and "[[" not in answer["error"]
+
+
+def test_invalid_json_is_located_not_echoed() -> None:
+    got, _, answer = call(scoring.ScoringApp(StubModel()), "POST", "/predict", b'{"records": [{"ssn": 123-45}]}')
+    assert got == 400 and "line 1 column" in answer["error"] and "123" not in answer["error"]
+
+
 def test_model_errors_map_to_400_for_bad_input_and_500_otherwise() -> None:
     records = predict_body([{"a": 1}])
-    status, _, body = call(scoring.ScoringApp(StubModel(ValueError("column b missing"))), "POST", "/predict", records)
-    assert status == 400 and "column b missing" in body["error"]
+    schema_error = ValueError("Failed to enforce schema of data '{'a': 1}' with schema '['b': double (required)]'")
+    status, _, body = call(scoring.ScoringApp(StubModel(schema_error)), "POST", "/predict", records)
+    assert status == 400 and "do not match the model's input" in body["error"]
+    assert "schema" not in body["error"] and "'a'" not in body["error"] and "double" not in body["error"]
+    status, _, body = call(scoring.ScoringApp(StubModel(OverflowError("int too big"))), "POST", "/predict", records)
+    assert status == 400
     status, _, body = call(scoring.ScoringApp(StubModel(RuntimeError("secret detail"))), "POST", "/predict", records)
     assert status == 500 and "secret detail" not in body["error"]
     status, _, _ = call(scoring.ScoringApp(None), "POST", "/predict", records)
@@ -168,7 +201,7 @@ def test_create_app_serves_an_mlflow_model(mlflow_model: str, monkeypatch: pytes
     status, _, body = call(application, "GET", "/health")
     assert status == 200 and body["model_version"] == "7" and body["model_uri"] == mlflow_model
     status, _, body = call(application, "POST", "/predict", predict_body([{"x": 0.0, "y": 1.0}, {"x": 3.0, "y": 0.0}]))
-    assert status == 200 and body["predictions"] == [0, 1]
+    assert status == 200 and body == [{"prediction": 0}, {"prediction": 1}]
     # A record missing a column the signature requires is the caller's error.
     status, _, body = call(application, "POST", "/predict", predict_body([{"x": 0.0}]))
     assert status == 400 and "input" in body["error"]
@@ -198,7 +231,7 @@ def test_client_talks_to_the_app_over_http(served: str) -> None:
     health = endpoint.health()
     assert health is not None and health.ok and health.body["status"] == "ok"
     reply = endpoint.predict([{"a": 1, "b": 2}])
-    assert reply.ok and reply.body == {"predictions": [2]} and reply.latency_ms >= 0
+    assert reply.ok and reply.body == [{"prediction": 2}] and reply.latency_ms >= 0
     refused = endpoint.call("GET", f"{served}/predict")
     assert refused.status == 405 and not refused.ok
 

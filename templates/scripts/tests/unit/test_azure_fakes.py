@@ -173,7 +173,7 @@ def test_aks_endpoints_are_reached_through_kubectl_port_forward(fake_bin: Path, 
     endpoint_file.write_text(json.dumps(info), encoding="utf-8")
     with client.open_endpoint(str(endpoint_file), "model-canary") as endpoint:
         reply = endpoint.predict([{"a": 1}, {"a": 2}])
-    assert reply.ok and reply.body == {"predictions": [1, 1]}
+    assert reply.ok and reply.body == [{"prediction": 1}, {"prediction": 1}]
     forwarded = calls.read_text(encoding="utf-8").split()
     assert forwarded[0] == "--kubeconfig" and forwarded[1].endswith("kubeconfig")  # fresh AKS credentials
     assert "service/model-canary" in forwarded and "ml" in forwarded

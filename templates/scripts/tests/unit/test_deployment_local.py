@@ -156,7 +156,7 @@ def test_local_canary_monitor_rollback_and_promotion(deployment: Callable[[str],
         assert _served_by(info["url"], 50) == {"stable": 45, "canary": 5}
         with open_endpoint(str(canary_file)) as opened:
             reply = opened.predict(_records())
-        assert reply.ok and len(reply.body["predictions"]) == len(_records())
+        assert reply.ok and len(reply.body) == len(_records())
 
         monitor = deployment("monitor_deployment")
         report = tmp_path / "monitor.json"
