@@ -262,7 +262,7 @@ def _gunicorn_app(app: ScoringApp, host: str, port: int) -> Any:
     except ImportError:
         return None
 
-    class Local(BaseApplication):  # type: ignore[misc]
+    class Local(BaseApplication):  # type: ignore[misc,unused-ignore]  # Any without gunicorn's types
         def load_config(self) -> None:
             settings = {"bind": f"{host}:{port}", "workers": 1, "threads": SERVER_THREADS,
                         "timeout": int(SERVER_TIMEOUT), "graceful_timeout": 10, "keepalive": 5,
@@ -288,10 +288,11 @@ def bounded_server(app: ScoringApp, host: str, port: int, threads: int = SERVER_
     from concurrent.futures import ThreadPoolExecutor
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+    read_timeout = timeout
+
     class Handler(WSGIRequestHandler):
-        def setup(self) -> None:
-            self.timeout = timeout  # socketserver applies it to the connection: a client that stops mid-request
-            super().setup()
+        # socketserver applies it to the connection: a client that stops mid-request is dropped
+        timeout = read_timeout
 
         def log_message(self, format: str, *args: Any) -> None:  # the app logs every request itself
             pass
@@ -347,7 +348,7 @@ def bounded_server(app: ScoringApp, host: str, port: int, threads: int = SERVER_
             with self.lock:
                 for key in list(self.selector.get_map().values()):
                     self.selector.unregister(key.fileobj)
-                    self.shutdown_request(key.fileobj)
+                    self.shutdown_request(key.fileobj)  # type: ignore[arg-type]  # sockets only
             self.selector.close()
             self.pool.shutdown(wait=False, cancel_futures=True)
             super().server_close()

@@ -17,8 +17,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
 from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
-from common.files import read_table, read_yaml, write_json
 from common.evaluation import evaluate
+from common.files import read_table, read_yaml, write_json
 from common.registry import MODEL_ARTIFACT, TEST_SPLIT_ARTIFACT
 from common.tabular import categorical_columns, numeric_columns, split_features
 
