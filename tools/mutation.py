@@ -3,7 +3,8 @@
 Runs mutmut 3 (``pip install -e '.[mutation]'``) on MODULE alone, with only that module's fast test files (never the
 tests marked slow), one worker process, and prints the score (killed/total) and every surviving mutant. The defaults
 of ``[tool.mutmut]`` in pyproject.toml are narrowed here, per module, because mutmut reads a single configuration and
-running the whole suite for every mutant would take hours. mutmut works in ``mutants/`` (git-ignored);
+running the whole suite for every mutant would take hours. Every run re-tests all of MODULE's mutants from scratch.
+mutmut works in ``mutants/`` (git-ignored);
 ``mutmut show NAME`` prints the diff of one mutant afterwards.
 """
 
@@ -27,9 +28,11 @@ MODULES: dict[str, list[str]] = {
     "mlops_gen/spec/semantic.py": ["tests/test_spec_rules.py", "tests/test_boundaries.py", "tests/test_mut_spec.py"],
     "mlops_gen/output/paths.py": ["tests/test_mut_paths.py", "tests/test_hostile.py"],
     "mlops_gen/output/changes.py": ["tests/test_check_verdicts.py", "tests/test_check_diff.py"],
-    f"{GATES}/validation/validate_metrics.py": ["tests/test_boundaries.py", "tests/test_mut_gates.py"],
+    f"{GATES}/validation/validate_metrics.py": ["tests/test_boundaries.py", "tests/test_contract_units.py",
+                                                "tests/test_mut_gates.py"],
     f"{GATES}/validation/fairness_assessment.py": ["tests/test_mut_gates.py"],
-    f"{GATES}/validation/champion_challenger.py": ["tests/test_boundaries.py", "tests/test_mut_gates.py"],
+    f"{GATES}/validation/champion_challenger.py": ["tests/test_boundaries.py", "tests/test_contract_units.py",
+                                                   "tests/test_mut_gates.py"],
     f"{GATES}/monitoring/detect_drift.py": ["tests/test_mut_gates.py"],
     f"{GATES}/deployment/monitor_deployment.py": ["tests/test_mut_gates.py"],
     f"{GATES}/deployment/promote.py": ["tests/test_mut_gates.py"],
@@ -59,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     tests = [t for t in MODULES[args.module] if (ROOT / t).is_file()]
 
     os.chdir(ROOT)
+    # Start from nothing for this module: mutmut's cached test statistics were recorded while only the previously run
+    # module was mutated (its trampolines saw no calls into this one, so every mutant here would read "no tests"),
+    # and cached verdicts would not see tests added since.
+    for stale in (ROOT / "mutants" / "mutmut-stats.json", ROOT / "mutants" / f"{args.module}.meta"):
+        stale.unlink(missing_ok=True)
     from mutmut import configuration  # mutmut reads pyproject.toml from the working folder
 
     config = configuration._load_config()
