@@ -46,3 +46,8 @@ def test_script_call_renders_declared_flags_and_refuses_others() -> None:
     with pytest.raises(ValueError, match="declares no flag --bogus"):
         script_call("tests/smoke_test.py", [("--endpoint-file", "e.json"), ("--bogus", "x")])
     assert "tests/smoke_test.py" in SCRIPTS
+
+
+def test_flag_markers_strip_only_the_marker_characters() -> None:
+    # a name is the spec minus its trailing markers; letters of the name itself survive, whatever they are
+    assert [f.name for f in _flags("--suffix-X", "--XX!", "--a-b*", "--q?")] == ["--suffix-X", "--XX", "--a-b", "--q"]

@@ -23,8 +23,7 @@ GATES = "templates/scripts/src"
 MODULES: dict[str, list[str]] = {
     "mlops_gen/spec/secrets.py": ["tests/test_secrets_patterns.py", "tests/test_mut_spec.py"],
     "mlops_gen/render/filters.py": ["tests/test_contract_units.py", "tests/test_mut_filters.py"],
-    "mlops_gen/stages.py": ["tests/test_contract_units.py", "tests/test_script_contract.py",
-                            "tests/test_mut_stages.py"],
+    "mlops_gen/stages.py": ["tests/test_contract_units.py", "tests/test_script_contract.py"],
     "mlops_gen/spec/semantic.py": ["tests/test_spec_rules.py", "tests/test_boundaries.py", "tests/test_mut_spec.py"],
     "mlops_gen/output/paths.py": ["tests/test_mut_paths.py", "tests/test_hostile.py"],
     "mlops_gen/output/changes.py": ["tests/test_check_verdicts.py", "tests/test_check_diff.py"],
@@ -58,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", choices=sorted(MODULES), help="the source file to mutate")
     parser.add_argument("--max-children", type=int, default=1, help="worker processes (default 1: shared machine)")
+    parser.add_argument("--diff", action="store_true", help="print the diff of every mutant not killed")
     args = parser.parse_args(argv)
     tests = [t for t in MODULES[args.module] if (ROOT / t).is_file()]
 
@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     # Start from nothing for this module: mutmut's cached test statistics were recorded while only the previously run
     # module was mutated (its trampolines saw no calls into this one, so every mutant here would read "no tests"),
     # and cached verdicts would not see tests added since.
-    for stale in (ROOT / "mutants" / "mutmut-stats.json", ROOT / "mutants" / f"{args.module}.meta"):
+    # The module's copy goes too: mutmut skips a file whose copy is newer than the source (a plain copy left by the run
+    # of another module would then never be mutated).
+    mutants = ROOT / "mutants"
+    for stale in (mutants / "mutmut-stats.json", mutants / f"{args.module}.meta", mutants / args.module):
         stale.unlink(missing_ok=True)
     from mutmut import configuration  # mutmut reads pyproject.toml from the working folder
 
@@ -83,8 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             return int(stop.code)
     killed, total, survivors = score(args.module)
     print(f"\n{args.module}: {killed}/{total} killed ({100 * killed / max(total, 1):.1f} %) with {' '.join(tests)}")
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
     for name in survivors:
         print(f"  survived: {name}")
+        if args.diff:  # printed now: `mutmut show` only works until another module's run replaces mutants/
+            print("    " + get_diff_for_mutant(name.split(" ")[0], path=Path(args.module)).replace("\n", "\n    "))
     return 0
 
 
