@@ -25,7 +25,7 @@ MODULES: dict[str, list[str]] = {
     "mlops_gen/render/filters.py": ["tests/test_contract_units.py", "tests/test_mut_filters.py"],
     "mlops_gen/stages.py": ["tests/test_contract_units.py", "tests/test_script_contract.py"],
     "mlops_gen/spec/semantic.py": ["tests/test_spec_rules.py", "tests/test_boundaries.py", "tests/test_mut_spec.py"],
-    "mlops_gen/output/paths.py": ["tests/test_mut_paths.py", "tests/test_hostile.py"],
+    "mlops_gen/output/paths.py": ["tests/test_mut_paths.py"],
     "mlops_gen/output/changes.py": ["tests/test_check_verdicts.py", "tests/test_check_diff.py"],
     f"{GATES}/validation/validate_metrics.py": ["tests/test_boundaries.py", "tests/test_contract_units.py",
                                                 "tests/test_mut_gates.py"],
