@@ -8,7 +8,7 @@ import argparse
 import pytest
 
 from mlops_gen.render.filters import script_call
-from mlops_gen.stages import SCRIPTS, _flags, flags_of
+from mlops_gen.stages import _flags, flags_of
 from tests.test_boundaries import champion_challenger, validate_metrics
 
 
@@ -45,7 +45,8 @@ def test_script_call_renders_declared_flags_and_refuses_others() -> None:
     assert text == "python tests/smoke_test.py \\\n  --endpoint-file 'e p.json' \\\n  --test-data d.json"
     with pytest.raises(ValueError, match="declares no flag --bogus"):
         script_call("tests/smoke_test.py", [("--endpoint-file", "e.json"), ("--bogus", "x")])
-    assert "tests/smoke_test.py" in SCRIPTS
+    with pytest.raises(KeyError):  # a script outside the contract has no flags to render
+        script_call("src/nowhere.py", [])
 
 
 def test_flag_markers_strip_only_the_marker_characters() -> None:

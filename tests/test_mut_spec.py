@@ -5,9 +5,11 @@ paths, messages and edges). See docs/testing.md."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 
+from mlops_gen.spec import semantic
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.secrets import _entropy, credential_message, credentials_in, secret_like
 from tests.test_spec_rules import check, messages
@@ -135,3 +137,62 @@ def test_fairness_messages_name_their_fields() -> None:
                            fairness={"sensitive_features": ["age", "age"]}))
     assert found == ["fairness: fairness ratio metrics apply to classification models; remove the section",
                      "fairness.sensitive_features: sensitive features must be unique"]
+
+
+def test_monitor_interval_may_equal_the_duration_but_not_exceed_it() -> None:
+    assert isinstance(check(rollout={"strategy": "direct", "monitor": {"interval_seconds": 60,
+                                                                       "duration_seconds": 60}}), ProjectSpec)
+    assert messages(check(rollout={"strategy": "direct", "monitor": {"interval_seconds": 61,
+                                                                     "duration_seconds": 60}})) == [
+        "rollout.monitor.interval_seconds: must not exceed duration_seconds"]
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5])
+def test_a_non_ratio_gate_accepts_zero_and_fractions(value: float) -> None:
+    assert isinstance(check({"model.task": "regression", "quality_gates.metrics": {"rmse": {"min": value}}}),
+                      ProjectSpec)
+
+
+def test_gate_messages() -> None:
+    found = messages(check({"quality_gates.metrics": {"rmse": {}}}))
+    assert found[0].startswith("quality_gates.metrics.rmse: 'rmse' is not a classification metric; use one of "
+                               "accuracy, ")
+    assert found[1:] == ["quality_gates.metrics.rmse: a gate needs 'min' and/or 'max'"]
+
+
+def test_champion_challenger_metric_must_fit_the_task() -> None:
+    assert isinstance(check(champion_challenger={"metric": "accuracy"}), ProjectSpec)
+    assert messages(check(champion_challenger={"metric": "rmse"})) == [
+        "champion_challenger.metric: 'rmse' is not a classification metric"]
+
+
+def test_platform_messages() -> None:
+    # the schema refuses an empty list first ("must have at least 1 item(s)"); the rule stands behind it
+    assert list(semantic._platforms(SimpleNamespace(platforms=[]))) == [  # type: ignore[arg-type]
+        (("platforms",), "at least one platform is needed: azure_devops and/or github_actions")]
+    assert messages(check(platforms=["github_actions", "github_actions"])) == ["platforms: platforms must be unique"]
+
+
+def test_fairness_target_is_not_a_feature() -> None:
+    found = messages(check({"data.target": "churned"}, fairness={"sensitive_features": ["churned"]}))
+    assert found == ["fairness.sensitive_features: 'churned' is the target column, not a feature"]
+
+
+def test_resource_request_above_its_limit_names_the_request() -> None:
+    found = messages(check(environments=[{**AKS, "resources": {"cpu_request": "2", "cpu_limit": "1"}}]))
+    assert found == ["environments[0].resources.cpu_request: cpu request 2 is above the limit 1; Kubernetes refuses "
+                     "such a pod"]
+
+
+def test_increment_messages_quote_the_neighbouring_step() -> None:
+    found = messages(check(rollout={"strategy": "canary", "increments": [10, 30, 20, 40, 50]}))
+    assert found == ["rollout.increments[2]: 20 does not increase on 30; increments must strictly increase",
+                     "rollout.increments: the last increment must be 100 so the canary ends with all traffic (got 50)"]
+    assert messages(check(rollout={"strategy": "canary", "increments": []})) == [
+        "rollout.increments: canary needs at least one increment"]
+
+
+def test_a_derived_endpoint_colliding_with_an_explicit_one_is_reported_on_the_name() -> None:
+    found = messages(check(environments=[{"name": "staging", "endpoint_name": "churn-model-dev"}, {"name": "dev"}]))
+    assert found == ["environments[1].name: endpoint 'churn-model-dev' is also environments[0]'s endpoint: one would "
+                     "deploy over the other; give each environment its own 'endpoint_name'"]
