@@ -10,6 +10,7 @@ import pytest
 from mlops_gen.render.filters import script_call
 from mlops_gen.stages import _flags, flags_of
 from tests.test_boundaries import champion_challenger, validate_metrics
+from tests.test_mut_monitor import monitor
 
 
 def test_flag_markers() -> None:
@@ -28,6 +29,7 @@ def test_smoke_test_flags_are_required() -> None:
 @pytest.mark.parametrize(("script", "module"), [
     ("src/validation/validate_metrics.py", validate_metrics),
     ("src/validation/champion_challenger.py", champion_challenger),
+    ("src/deployment/monitor_deployment.py", monitor),
 ])
 def test_contract_matches_the_script_parser(script: str, module: object) -> None:
     parser: argparse.ArgumentParser = module.build_parser()  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ MODULES: dict[str, list[str]] = {
     f"{GATES}/validation/champion_challenger.py": ["tests/test_boundaries.py", "tests/test_contract_units.py",
                                                    "tests/test_mut_gates.py"],
     f"{GATES}/monitoring/detect_drift.py": ["tests/test_mut_gates.py"],
-    f"{GATES}/deployment/monitor_deployment.py": ["tests/test_mut_monitor.py"],
+    f"{GATES}/deployment/monitor_deployment.py": ["tests/test_mut_monitor.py", "tests/test_contract_units.py"],
     f"{GATES}/deployment/promote.py": ["tests/test_mut_gates.py"],
     f"{GATES}/deployment/rollback.py": ["tests/test_mut_gates.py"],
 }
