@@ -21,7 +21,9 @@ SRC = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src"
 def _script(relpath: str) -> ModuleType:
     sys.path.insert(0, str(SRC))  # the scripts import their shared `common` helpers from src/
     try:
-        spec = importlib.util.spec_from_file_location(f"gate_{Path(relpath).stem}", SRC / relpath)
+        # Named by its path from the repository root, which is the name mutmut gives its mutants (docs/testing.md).
+        name = "templates.scripts.src." + relpath.removesuffix(".py").replace("/", ".")
+        spec = importlib.util.spec_from_file_location(name, SRC / relpath)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

@@ -8,8 +8,9 @@ import argparse
 import pytest
 
 from mlops_gen.render.filters import script_call
-from mlops_gen.stages import SCRIPTS, _flags, flags_of
+from mlops_gen.stages import _flags, flags_of
 from tests.test_boundaries import champion_challenger, validate_metrics
+from tests.test_mut_monitor import monitor
 
 
 def test_flag_markers() -> None:
@@ -28,6 +29,7 @@ def test_smoke_test_flags_are_required() -> None:
 @pytest.mark.parametrize(("script", "module"), [
     ("src/validation/validate_metrics.py", validate_metrics),
     ("src/validation/champion_challenger.py", champion_challenger),
+    ("src/deployment/monitor_deployment.py", monitor),
 ])
 def test_contract_matches_the_script_parser(script: str, module: object) -> None:
     parser: argparse.ArgumentParser = module.build_parser()  # type: ignore[attr-defined]
@@ -45,4 +47,10 @@ def test_script_call_renders_declared_flags_and_refuses_others() -> None:
     assert text == "python tests/smoke_test.py \\\n  --endpoint-file 'e p.json' \\\n  --test-data d.json"
     with pytest.raises(ValueError, match="declares no flag --bogus"):
         script_call("tests/smoke_test.py", [("--endpoint-file", "e.json"), ("--bogus", "x")])
-    assert "tests/smoke_test.py" in SCRIPTS
+    with pytest.raises(KeyError):  # a script outside the contract has no flags to render
+        script_call("src/nowhere.py", [])
+
+
+def test_flag_markers_strip_only_the_marker_characters() -> None:
+    # a name is the spec minus its trailing markers; letters of the name itself survive, whatever they are
+    assert [f.name for f in _flags("--suffix-X", "--XX!", "--a-b*", "--q?")] == ["--suffix-X", "--XX", "--a-b", "--q"]
