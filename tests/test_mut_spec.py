@@ -112,13 +112,16 @@ def test_production_needs_approval_or_a_waiver() -> None:
         "'approval_waiver' saying why not)"]
 
 
-@pytest.mark.parametrize("strategy", ["canary", "blue_green"])
-def test_traffic_splitting_strategies_refuse_aci_in_production(strategy: str) -> None:
+@pytest.mark.parametrize("strategy", ["canary", "blue_green", "direct"])
+def test_production_aci_is_refused_whatever_the_strategy(strategy: str) -> None:
+    """ACI serves on a public address without authentication (issue 12 item 11): refused for production-like
+    environments; this also covers the strategies that would need traffic splitting ACI lacks."""
     extra = {"increments": [50, 100]} if strategy == "canary" else {}
     found = messages(check(rollout={"strategy": strategy, **extra},
                            environments=[{"name": "prod", "target": "aci", "approval": "required"}]))
-    assert found == [f"environments[0].target: rollout strategy {strategy!r} needs traffic splitting: use target "
-                     "'aks' or 'azureml_online_endpoint', or strategy 'direct'"]
+    assert found == ["environments[0].target: 'prod' is production-like, and target 'aci' serves on a public "
+                     "address without authentication: use 'azureml_online_endpoint' (key or Entra ID auth) or "
+                     "'aks', or mark the environment 'production: false'"]
 
 
 @pytest.mark.parametrize(("script", "ok"), [("hooks/a.sh", True), ("hooks/a.py", True), ("hooks/a.SH", False),

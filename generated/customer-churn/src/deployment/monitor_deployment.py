@@ -36,10 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_flags(parser)
     parser.add_argument("--endpoint-file", required=True, help="JSON written by deploy.py")
     parser.add_argument("--deployment-name", help="deployment to watch (default: the one deploy.py deployed)")
-    parser.add_argument("--duration-seconds", required=True, type=int)
-    parser.add_argument("--interval-seconds", required=True, type=int)
-    parser.add_argument("--max-error-rate", required=True, type=float)
-    parser.add_argument("--max-latency-ms", required=True, type=float)
+    parser.add_argument("--duration-seconds", required=True, type=int, help="length of the observation window")
+    parser.add_argument("--interval-seconds", required=True, type=int, help="time between two samples")
+    parser.add_argument("--max-error-rate", required=True, type=float,
+                        help="largest share of failed requests (0-1) the deployment may show")
+    parser.add_argument("--max-latency-ms", required=True, type=float, help="largest p95 latency in milliseconds")
     parser.add_argument("--baseline-deployment", help="stable deployment to compare latency with")
     parser.add_argument("--output", help="JSON report")
     return parser
