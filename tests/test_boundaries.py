@@ -4,36 +4,17 @@ templates, so these run in the fast suite without rendering), and canary increme
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from mlops_gen.spec.model import ProjectSpec
+from tests.template_scripts import load_script
 from tests.test_spec_rules import check, messages
 
-SRC = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src"
-
-
-def _script(relpath: str) -> ModuleType:
-    sys.path.insert(0, str(SRC))  # the scripts import their shared `common` helpers from src/
-    try:
-        # Named by its path from the repository root, which is the name mutmut gives its mutants (docs/testing.md).
-        name = "templates.scripts.src." + relpath.removesuffix(".py").replace("/", ".")
-        spec = importlib.util.spec_from_file_location(name, SRC / relpath)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SRC))
-
-
-validate_metrics = _script("validation/validate_metrics.py")
-champion_challenger = _script("validation/champion_challenger.py")
+validate_metrics = load_script("validation/validate_metrics.py")
+champion_challenger = load_script("validation/champion_challenger.py")
 
 
 # --- the validator --------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ downloaded from its datastore.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -17,22 +16,9 @@ from typing import Any
 
 import pytest
 
-SRC = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src"
+from tests.template_scripts import load_script
 
-
-def _module(relpath: str) -> ModuleType:
-    sys.path.insert(0, str(SRC))
-    try:
-        spec = importlib.util.spec_from_file_location(f"assets_{Path(relpath).stem}", SRC / relpath)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SRC))
-
-
-backend = _module("common/backend.py")
+backend = load_script("common/backend.py")
 
 
 @pytest.fixture()

@@ -8,10 +8,8 @@ version registered between the data-validation and the training job would be tra
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,25 +17,11 @@ import pytest
 from mlops_gen.pipeline import Ref, build_pipeline
 from mlops_gen.spec.validate import load_specs
 from tests.conftest import example_specs
+from tests.template_scripts import load_script
 
-SRC = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src"
-
-
-def _script(relpath: str) -> ModuleType:
-    sys.path.insert(0, str(SRC))
-    try:
-        spec = importlib.util.spec_from_file_location(f"pin_{Path(relpath).stem}", SRC / relpath)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SRC))
-
-
-submit = _script("training/submit_training.py")
-files = _script("common/files.py")
-backend = _script("common/backend.py")
+submit = load_script("training/submit_training.py")
+files = load_script("common/files.py")
+backend = load_script("common/backend.py")
 
 
 def _args(**values: Any) -> argparse.Namespace:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.test_boundaries import _script
+from tests.template_scripts import load_script
 
-monitor = _script("deployment/monitor_deployment.py")
+monitor = load_script("deployment/monitor_deployment.py")
 
 LIMITS = argparse.Namespace(max_error_rate=0.05, max_latency_ms=500.0)
 

@@ -786,8 +786,9 @@ def test_azureml_in_place_rollback_restores_the_previous_image(azureml: ModuleTy
 
 # ----- ACI through the Azure CLI, against a fake az -----
 
-def test_aci_deploy_and_rollback(trees: dict[str, Path], tmp_path: Path) -> None:
-    folder = trees["azure-direct"]  # environments dev and prod on ACI
+@pytest.fixture()
+def aci_env(tmp_path: Path) -> dict[str, str]:
+    """Environment whose PATH finds a fake az keeping container groups in tmp_path/az.json."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "az"
@@ -796,6 +797,12 @@ def test_aci_deploy_and_rollback(trees: dict[str, Path], tmp_path: Path) -> None
     env = _clean_env()
     env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", FAKE_AZ_STATE=str(tmp_path / "az.json"),
                ACI_ACR_IDENTITY="/subscriptions/0/resourceGroups/rg/providers/id/aci-pull")
+    return env
+
+
+def test_aci_deploy_and_rollback(trees: dict[str, Path], tmp_path: Path, aci_env: dict[str, str]) -> None:
+    folder = trees["azure-direct"]  # environments dev and prod on ACI
+    env = aci_env
     version_file = tmp_path / "model-version.json"
     version_file.write_text(json.dumps({"version": "3"}), encoding="utf-8")
     endpoint = tmp_path / "endpoint.json"
@@ -818,19 +825,12 @@ def test_aci_deploy_and_rollback(trees: dict[str, Path], tmp_path: Path) -> None
     assert set(groups) == {"azure-direct-dev"}
 
 
-def test_aci_in_place_rollback_restores_the_container_group_it_replaced(trees: dict[str, Path],
-                                                                        tmp_path: Path) -> None:
+def test_aci_in_place_rollback_restores_the_container_group_it_replaced(trees: dict[str, Path], tmp_path: Path,
+                                                                        aci_env: dict[str, str]) -> None:
     """ACI keeps no revisions: deploy.py records the group it replaces, rollback.py creates it again; a first
     release is deleted."""
     folder = trees["azure-direct"]
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "az"
-    fake.write_text(f"#!{sys.executable}\n" + (FAKES / "az.py").read_text(encoding="utf-8"), encoding="utf-8")
-    fake.chmod(0o755)
-    env = _clean_env()
-    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", FAKE_AZ_STATE=str(tmp_path / "az.json"),
-               ACI_ACR_IDENTITY="/subscriptions/0/resourceGroups/rg/providers/id/aci-pull")
+    env = aci_env
     version_file = tmp_path / "model-version.json"
     endpoint = tmp_path / "endpoint.json"
 

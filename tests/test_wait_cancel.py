@@ -8,28 +8,12 @@ The fake below behaves so: a running job stays running until cancelled, and a ca
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
-SRC = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src"
+from tests.template_scripts import load_script
 
-
-def _script(relpath: str) -> ModuleType:
-    sys.path.insert(0, str(SRC))
-    try:
-        spec = importlib.util.spec_from_file_location(f"wait_{Path(relpath).stem}", SRC / relpath)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SRC))
-
-
-waiter = _script("training/wait_for_completion.py")
+waiter = load_script("training/wait_for_completion.py")
 
 
 class FakeJobs:

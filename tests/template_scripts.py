@@ -1,0 +1,25 @@
+"""Import a stage script of templates/scripts/src in-process, as the fast tests of the generated scripts do."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+SRC = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src"
+
+
+def load_script(relpath: str) -> ModuleType:
+    """A fresh module object of `src/<relpath>`; the script's shared `common` helpers import from src/."""
+    sys.path.insert(0, str(SRC))
+    try:
+        # Named by its path from the repository root, which is the name mutmut gives its mutants (docs/testing.md).
+        name = "templates.scripts.src." + relpath.removesuffix(".py").replace("/", ".")
+        spec = importlib.util.spec_from_file_location(name, SRC / relpath)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(SRC))
