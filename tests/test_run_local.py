@@ -65,6 +65,11 @@ def test_churn_pipeline_passes_end_to_end(tmp_path: Path, capsys: pytest.Capture
     assert tags["use_case"] == "churn_prediction"
     summary = json.loads((results / "run-local.json").read_text(encoding="utf-8"))
     assert summary["passed"] and all(stage["status"] == "passed" for stage in summary["stages"])
+    # Every local scoring server ran under gunicorn, as in the image (issue 13 item 12), not the fallback server.
+    logs = sorted((model / ".mlops" / "state" / "serving").glob("*/deployments/*.log"))
+    assert logs
+    for log in logs:
+        assert "(gunicorn, " in log.read_text(encoding="utf-8", errors="replace"), log
 
 
 def test_unreachable_accuracy_fails_at_the_metric_gate_and_registers_nothing(
