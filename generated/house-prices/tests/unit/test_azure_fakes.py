@@ -184,8 +184,32 @@ def test_aks_endpoints_are_reached_through_kubectl_port_forward(fake_bin: Path, 
         pass
 
 
-def test_main_serves_until_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`python src/serving/app.py`: the model loads, a threaded server binds, Ctrl-C ends it cleanly."""
+def test_main_serves_with_gunicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python src/serving/app.py`: the model loads and gunicorn (requirements.txt, as in the image) serves it on
+    the given address with the image's limits."""
+    from gunicorn.app.base import BaseApplication
+
+    loaded: list[str] = []
+    served: list[dict[str, Any]] = []
+
+    class Loaded(_Constant):
+        def __init__(self, uri: str) -> None:
+            loaded.append(uri)
+
+    def run(self: Any) -> None:  # gunicorn's arbiter would fork and serve until a signal
+        served.append({"bind": self.cfg.bind, "workers": self.cfg.workers, "threads": self.cfg.threads,
+                       "app": type(self.load()).__name__})
+
+    monkeypatch.setattr(scoring, "MlflowModel", Loaded)
+    monkeypatch.setattr(BaseApplication, "run", run)
+    assert scoring.main(["--model-uri", "models:/m/1", "--host", "127.0.0.1", "--port", "8181"]) == 0
+    assert loaded == ["models:/m/1"]
+    assert served == [{"bind": ["127.0.0.1:8181"], "workers": 1, "threads": scoring.SERVER_THREADS,
+                       "app": "ScoringApp"}]
+
+
+def test_main_without_gunicorn_serves_until_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without gunicorn, a bounded standard-library server binds, and Ctrl-C ends it cleanly."""
     from wsgiref.simple_server import WSGIServer
 
     loaded: list[str] = []
@@ -198,6 +222,7 @@ def test_main_serves_until_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(scoring, "MlflowModel", Loaded)
+    monkeypatch.setattr(scoring, "_gunicorn_app", lambda app, host, port: None)
     monkeypatch.setattr(WSGIServer, "serve_forever", interrupted)
     assert scoring.main(["--model-uri", "models:/m/1", "--port", "0"]) == 0
     assert loaded == ["models:/m/1"]
