@@ -16,7 +16,7 @@ from mlops_gen.local.stages import serving_stages, training_stages
 from mlops_gen.spec.validate import load_specs
 from mlops_gen.stages import COMMON, SCRIPTS, flags_of
 from mlops_gen.targets import training_scripts
-from tests.conftest import SPECS, example_specs
+from tests.conftest import ROOT, SPECS, example_specs
 from tests.pipeline_calls import render_to
 from tests.referees import assert_clean, run_tool
 
@@ -117,6 +117,29 @@ def test_requirements_are_exact_pins(trees: dict[str, Path]) -> None:
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-r "):
                 assert "==" in line, f"{name}: {line} is not pinned exactly"
+
+
+def test_in_process_script_tests_use_the_scripts_own_pins() -> None:
+    """The test extra installs the stage scripts' data libraries for their in-process unit tests; at other versions
+    those tests would pass against libraries the pipelines never run."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    scripts = {}
+    for line in (ROOT / "templates" / "scripts" / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement = Requirement(line)
+            scripts[requirement.name.lower()] = str(requirement.specifier)
+    test_extra = {}
+    for text in requires("mlops-gen") or []:
+        requirement = Requirement(text)
+        if requirement.marker and requirement.marker.evaluate({"extra": "test"}):
+            test_extra[requirement.name.lower()] = str(requirement.specifier)
+    libraries = {"numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "gunicorn"}
+    assert libraries <= set(test_extra)
+    assert {name: test_extra[name] for name in libraries} == {name: scripts[name] for name in libraries}
 
 
 @pytest.mark.parametrize("spec_path", example_specs(), ids=lambda p: p.stem)
