@@ -8,7 +8,6 @@ challenger's split with the evaluation train.py uses (common/evaluation.py).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -17,19 +16,12 @@ from typing import Any
 
 import pytest
 
-SRC = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src"
+from tests.template_scripts import load_script
 
 
 @pytest.fixture()
-def gate(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    for name in [name for name in sys.modules if name == "common" or name.startswith("common.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.syspath_prepend(str(SRC))
-    spec = importlib.util.spec_from_file_location("split_champion", SRC / "validation" / "champion_challenger.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def gate() -> ModuleType:
+    return load_script("validation/champion_challenger.py")
 
 
 class Split:
@@ -79,3 +71,63 @@ def test_job_file_needs_target_and_task(gate: ModuleType, tmp_path: Path) -> Non
     args = argparse.Namespace(job_file=str(tmp_path / "job.json"), target=None, task=None, metric="accuracy")
     with pytest.raises(gate.ScriptError, match="needs --target and --task"):
         gate.same_split_scores(args, "champion-run")
+
+
+def _scoring(monkeypatch: pytest.MonkeyPatch, gate: ModuleType, scores: dict[str, dict[str, float]]) -> None:
+    monkeypatch.setitem(sys.modules, "common.evaluation",
+                        SimpleNamespace(evaluate=lambda model, task, features, labels: scores[model]))
+    monkeypatch.setattr(gate, "load_model", lambda run: run)
+    monkeypatch.setattr(gate, "load_test_split", lambda run: Split(run))
+
+
+def _job(tmp_path: Path) -> Path:
+    job = tmp_path / "training-job.json"
+    job.write_text(json.dumps({"backend": "local", "run_id": "challenger-run"}), encoding="utf-8")
+    return job
+
+
+def test_a_metric_the_challenger_lacks_on_its_split_is_an_error(gate: ModuleType, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _scoring(monkeypatch, gate, {"challenger-run": {"rmse": 1.0}, "champion-run": {"auc": 0.7}})
+    args = argparse.Namespace(job_file=str(_job(tmp_path)), target="y", task="classification", metric="auc")
+    with pytest.raises(gate.ScriptError, match=r"^the challenger has no 'auc' on its test split$"):
+        gate.same_split_scores(args, "champion-run")
+
+
+def test_a_champion_without_the_metric_counts_as_absent(gate: ModuleType, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    _scoring(monkeypatch, gate, {"challenger-run": {"auc": 0.8}, "champion-run": {"rmse": 2.0}})
+    args = argparse.Namespace(job_file=str(_job(tmp_path)), target="y", task="classification", metric="auc")
+    assert gate.same_split_scores(args, "champion-run") == (0.8, None)
+    assert capsys.readouterr().out == "both models scored on the challenger's 100 held-out rows\n"
+
+
+@pytest.mark.parametrize(("target", "task"), [("y", None), (None, "regression")])
+def test_job_file_needs_both_target_and_task(gate: ModuleType, tmp_path: Path, target: str | None,
+                                             task: str | None) -> None:
+    args = argparse.Namespace(job_file=str(tmp_path / "job.json"), target=target, task=task, metric="accuracy")
+    with pytest.raises(gate.ScriptError, match=r"^--job-file needs --target and --task$"):
+        gate.same_split_scores(args, "champion-run")
+
+
+def test_main_with_a_job_file_decides_on_the_shared_split(gate: ModuleType, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The logged metrics say the challenger loses (0.80 against 0.95); on the same rows it wins (0.80 > 0.70)."""
+    _scoring(monkeypatch, gate, {"challenger-run": {"auc": 0.80}, "champion-run": {"auc": 0.70}})
+    monkeypatch.setattr(gate, "configure_mlflow", lambda args: None)
+    monkeypatch.setattr(gate, "client", lambda: "client")
+    monkeypatch.setattr(gate, "version_by_alias",
+                        lambda client, name, alias: SimpleNamespace(version=3, run_id="champion-run"))
+    monkeypatch.setattr(gate, "run_metrics", lambda client, run: pytest.fail("logged metrics were compared"))
+    (tmp_path / "m.json").write_text('{"auc": 0.80}', encoding="utf-8")
+    argv = ["--metrics-file", str(tmp_path / "m.json"), "--model-name", "churn", "--alias", "production",
+            "--metric", "auc", "--direction", "higher", "--junit-output", str(tmp_path / "j.xml"),
+            "--output", str(tmp_path / "r.json"), "--job-file", str(_job(tmp_path)), "--target", "y",
+            "--task", "classification"]
+    assert gate.main(argv) == 0
+    result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert (result["challenger"], result["champion"], result["champion_version"]) == (0.80, 0.70, "3")
+    with pytest.raises(SystemExit) as refused:  # an unknown task is a usage error, before anything is scored
+        gate.main([*argv[:-2], "--task", "sideways"])
+    assert refused.value.code == 2

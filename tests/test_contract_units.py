@@ -1,16 +1,12 @@
-"""The script contract at unit level: `_flags` markers, `flags_of`, and `script_call` refusing undeclared flags,
-checked against the argparse parsers of the gate scripts themselves."""
+"""The script contract at unit level: `_flags` markers, `flags_of`, and `script_call` refusing undeclared flags.
+Every stage script's parser is checked against the contract in tests/test_script_cli.py."""
 
 from __future__ import annotations
-
-import argparse
 
 import pytest
 
 from mlops_gen.render.filters import script_call
 from mlops_gen.stages import _flags, flags_of
-from tests.test_boundaries import champion_challenger, validate_metrics
-from tests.test_mut_monitor import monitor
 
 
 def test_flag_markers() -> None:
@@ -24,22 +20,6 @@ def test_flag_markers() -> None:
 def test_smoke_test_flags_are_required() -> None:
     flags = flags_of("tests/smoke_test.py")
     assert flags["--endpoint-file"].required and flags["--test-data"].required
-
-
-@pytest.mark.parametrize(("script", "module"), [
-    ("src/validation/validate_metrics.py", validate_metrics),
-    ("src/validation/champion_challenger.py", champion_challenger),
-    ("src/deployment/monitor_deployment.py", monitor),
-])
-def test_contract_matches_the_script_parser(script: str, module: object) -> None:
-    parser: argparse.ArgumentParser = module.build_parser()  # type: ignore[attr-defined]
-    actions = {a.option_strings[-1]: a for a in parser._actions if a.option_strings and a.dest != "help"}
-    declared = flags_of(script)
-    assert sorted(actions) == sorted(declared)
-    for name, flag in declared.items():
-        assert actions[name].required == flag.required, name
-        assert isinstance(actions[name], argparse._AppendAction) == flag.repeat, name
-        assert (actions[name].nargs == 0) == flag.switch, name
 
 
 def test_script_call_renders_declared_flags_and_refuses_others() -> None:

@@ -63,6 +63,15 @@ def test_generated_python_passes_ruff_security_and_bug_rules(trees: dict[str, Pa
 
 
 @pytest.mark.referee
+@pytest.mark.parametrize("model", ["customer-churn", "house-prices", "fraud-detector"])
+def test_generated_python_passes_its_own_ruff_config(trees: dict[str, Path], model: str) -> None:
+    """The generated CI's lint step with the generated ruff.toml (line length included), in the fast suite; the slow
+    code-quality test runs the same step with the generated requirements-dev.txt's pinned ruff."""
+    result = run_tool(["ruff", "check", "--no-cache", "src", "tests"], cwd=trees[model])
+    assert_clean(result)
+
+
+@pytest.mark.referee
 def test_generated_python_passes_bandit_medium(trees: dict[str, Path]) -> None:
     result = run_tool(["bandit", "-q", "-ll", *OWN_PYTHON], cwd=trees["customer-churn"])
     assert_clean(result)

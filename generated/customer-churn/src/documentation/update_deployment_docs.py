@@ -16,14 +16,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, guarded
+from common.backend import add_common_arguments, describe, guarded
 from common.files import read_json, write_text
 
 LINEAGE = ("build_id", "build_number", "branch", "commit", "spec_hash")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--environment", required=True, help="environment deployed to")
     parser.add_argument("--endpoint-file", required=True, help="endpoint JSON written by deploy.py")

@@ -14,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, describe, guarded
 from common.files import read_job, write_json
 from common.junit import Case, summarize, write_junit
 from common.registry import load_model, load_test_split
@@ -25,11 +25,12 @@ METRICS = ("demographic_parity_ratio", "equalized_odds_ratio")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--job-file", required=True, help="job file: the run whose model and test split to use")
     parser.add_argument("--target", required=True, help="label column")
     parser.add_argument("--sensitive-feature", action="append", default=[], help="column to assess (repeatable)")
-    parser.add_argument("--metric", required=True, choices=METRICS)
+    parser.add_argument("--metric", required=True, choices=METRICS,
+                        help="fairlearn ratio metric (1.0 is perfectly fair)")
     parser.add_argument("--threshold", required=True, type=float, help="lowest acceptable ratio, within [0, 1]")
     parser.add_argument("--junit-output", required=True, help="JUnit XML to write")
     parser.add_argument("--output", required=True, help="JSON report to write")

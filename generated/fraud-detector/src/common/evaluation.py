@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+TASKS = ("classification", "regression")  # the tasks evaluate() scores, and the scripts' --task choices
+
 
 def evaluate(model: Any, task: str, features: Any, labels: Any) -> dict[str, float]:
     import numpy as np

@@ -69,8 +69,23 @@ def environment_settings(name: str) -> dict[str, Any]:
     return {}
 
 
+TARGETS = ("azureml_online_endpoint", "aks", "aci")  # the serving targets the deployment scripts know
+
+
 def add_common_flags(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
+
+
+def add_release_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags naming a release's two deployments: promote.py and rollback.py act on the same pair."""
+    parser.add_argument("--target", required=True, choices=TARGETS,
+                        help="where the release is served (ignored by --backend local)")
+    parser.add_argument("--endpoint-name", required=True, help="endpoint (Azure ML), service prefix or group name")
+    parser.add_argument("--stable-deployment", required=True, help="the deployment that served before the release")
+    parser.add_argument("--candidate-deployment", required=True,
+                        help="the release's deployment; equal to --stable-deployment when updated in place")
+    parser.add_argument("--namespace", help="Kubernetes namespace (aks)")
+    parser.add_argument("--cluster", help="AKS cluster name (aks)")
 
 
 def read_version(path: str | None) -> str | None:

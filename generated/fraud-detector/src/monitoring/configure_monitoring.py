@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, backend_of, guarded, ml_client, workdir_of
+from common.backend import ScriptError, add_common_arguments, backend_of, describe, guarded, ml_client, workdir_of
 from common.files import write_json
 
 SPARK_RUNTIME = "3.4"
@@ -25,10 +25,11 @@ SPARK_INSTANCE = "standard_e4s_v3"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--endpoint-name", required=True, help="online endpoint serving the model")
     parser.add_argument("--model-name", required=True, help="registered model name")
-    parser.add_argument("--method", required=True, choices=("psi", "ks"))
+    parser.add_argument("--method", required=True, choices=("psi", "ks"),
+                        help="drift statistic: population stability index or Kolmogorov-Smirnov")
     parser.add_argument("--threshold", required=True, type=float, help="drift threshold")
     parser.add_argument("--schedule", required=True, help="five-field cron expression, UTC")
     parser.add_argument("--alert-email", action="append", default=[], help="alert recipient (repeatable)")

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, guarded, table_location
+from common.backend import ScriptError, add_common_arguments, describe, guarded, table_location
 from common.files import read_table, write_json
 from common.tabular import categorical_columns
 
@@ -28,13 +28,16 @@ EPSILON = 1e-4  # keeps empty bins from making PSI infinite
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--reference", required=True, help="reference table (CSV/Parquet path, or an Azure ML data "
                         "asset azureml:<name>:<version|latest>), e.g. the training data")
     parser.add_argument("--current", required=True, help="current table (path or data asset), e.g. recent inputs")
     parser.add_argument("--target", help="label column to leave out")
-    parser.add_argument("--method", required=True, choices=("psi", "ks"))
-    parser.add_argument("--threshold", required=True, type=float, help="drift above this fails")
+    parser.add_argument("--method", required=True, choices=("psi", "ks"),
+                        help="drift statistic: population stability index or Kolmogorov-Smirnov (categories: "
+                        "total variation)")
+    parser.add_argument("--threshold", required=True, type=float,
+                        help="a feature whose statistic is above this has drifted (a result, not a failure)")
     parser.add_argument("--output", required=True, help="JSON report to write")
     return add_common_arguments(parser)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.backend import add_common_arguments, configure_mlflow, describe, guarded
 from common.files import parse_pairs, read_job, read_json, write_json
 from common.registry import model_uri
 
@@ -24,7 +24,7 @@ LINEAGE = ("build_id", "build_number", "branch", "commit", "spec_hash")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--job-file", required=True, help="job file: the run whose model to register")
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--metrics-file", required=True, help="metrics JSON, recorded as version tags")

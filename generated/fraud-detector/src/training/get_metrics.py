@@ -11,13 +11,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, describe, guarded
 from common.files import read_job, write_json
 from common.registry import run_metrics
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--job-file", required=True, help="job file written by submit_training.py")
     parser.add_argument("--output", required=True, help="metrics JSON to write")
     return add_common_arguments(parser)

@@ -20,7 +20,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, describe, guarded
+from common.evaluation import TASKS
 from common.files import read_job, read_json, write_json
 from common.junit import Case, summarize, write_junit
 from common.registry import client, load_model, load_test_split, run_metrics, version_by_alias
@@ -29,11 +30,11 @@ SUITE = "champion_challenger"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--metrics-file", required=True, help="the challenger's metrics JSON")
     parser.add_argument("--job-file", help="the challenger's training job: score both models on its test split")
     parser.add_argument("--target", help="label column (with --job-file)")
-    parser.add_argument("--task", choices=("classification", "regression"), help="model task (with --job-file)")
+    parser.add_argument("--task", choices=TASKS, help="model task (with --job-file)")
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--alias", required=True, help="alias of the champion, e.g. production")
     parser.add_argument("--metric", required=True, help="metric compared")

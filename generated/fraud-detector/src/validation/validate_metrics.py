@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, guarded
+from common.backend import ScriptError, add_common_arguments, describe, guarded
 from common.files import parse_thresholds, read_json
 from common.junit import Case, summarize, write_junit
 
@@ -20,7 +20,7 @@ SUITE = "metric_gates"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--metrics-file", required=True, help="metrics JSON from get_metrics.py")
     parser.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
                         help="lowest acceptable value, inclusive (repeatable)")

@@ -20,6 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import (
+    TARGETS,
     DeployError,
     add_common_flags,
     backend_of,
@@ -36,7 +37,7 @@ from support import (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Deploy a registered model version and write the endpoint file.")
     add_common_flags(parser)
-    parser.add_argument("--target", required=True, choices=["azureml_online_endpoint", "aks", "aci"],
+    parser.add_argument("--target", required=True, choices=TARGETS,
                         help="where to serve (ignored by --backend local, which serves on 127.0.0.1)")
     parser.add_argument("--environment", required=True, help="environment name from the spec")
     parser.add_argument("--model-name", required=True, help="registered model name")

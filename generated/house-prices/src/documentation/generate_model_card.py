@@ -13,12 +13,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, guarded
+from common.backend import add_common_arguments, describe, guarded
 from common.files import read_json, read_yaml, write_text
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--version-file", help="version file from register_model.py")
     parser.add_argument("--metrics-file", required=True, help="metrics JSON")

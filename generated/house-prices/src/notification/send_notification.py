@@ -19,19 +19,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, guarded
+from common.backend import ScriptError, add_common_arguments, describe, guarded
 from common.files import parse_pairs
 
 STATUS_ICONS = {"succeeded": "✅", "success": "✅", "failed": "❌", "failure": "❌", "started": "▶️"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--event", required=True, help="what happened, e.g. training, deployment-production")
     parser.add_argument("--model-name", required=True, help="model name")
     parser.add_argument("--status", required=True, help="succeeded, failed, ...")
     parser.add_argument("--detail", action="append", default=[], metavar="KEY=VALUE", help="fact (repeatable)")
-    parser.add_argument("--channel", required=True, choices=("teams", "slack", "none"))
+    parser.add_argument("--channel", required=True, choices=("teams", "slack", "none"),
+                        help="where the message goes; none only prints it")
     parser.add_argument("--webhook-env", required=True, help="NAME of the environment variable holding the URL")
     parser.add_argument("--email", action="append", default=[], help="recipient listed in the message (repeatable)")
     return add_common_arguments(parser)

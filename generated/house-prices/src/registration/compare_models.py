@@ -12,13 +12,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.backend import add_common_arguments, configure_mlflow, describe, guarded
 from common.files import write_json
 from common.registry import client, run_metrics
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--version-a", required=True, help="first version (e.g. the production one)")
     parser.add_argument("--version-b", required=True, help="second version (e.g. the candidate)")

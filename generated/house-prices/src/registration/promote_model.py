@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.backend import add_common_arguments, configure_mlflow, describe, guarded
 from common.registry import client, resolve_version, set_alias, version_by_alias
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--version", help="version number to promote")
     parser.add_argument("--version-file", help="version file from register_model.py")

@@ -26,6 +26,12 @@ class ScriptError(Exception):
     """A problem with the inputs or the environment: reported in one line, exit code 2."""
 
 
+def describe(doc: str | None) -> str:
+    """A script's --help description: the first paragraph of its docstring as one line (its first line alone may
+    stop mid-sentence)."""
+    return " ".join((doc or "").strip().split("\n\n", 1)[0].split())
+
+
 def add_common_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     group = parser.add_argument_group("backend")
     group.add_argument("--backend", choices=BACKENDS, default=None,

@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, guarded
+from common.backend import ScriptError, describe, guarded
 from common.files import read_yaml
 
 DEFAULT_ROWS = 10000
@@ -24,7 +24,7 @@ DEFAULT_SEED = 42
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--pipeline-config", default="config/pipeline.yaml",
                         help="pipeline settings: task, target column, sensitive features, default output path")
     parser.add_argument("--output", help="CSV to write [default: data.local_path of the pipeline config]")

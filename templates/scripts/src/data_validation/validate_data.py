@@ -23,6 +23,7 @@ from common.backend import (
     add_common_arguments,
     backend_of,
     data_asset,
+    describe,
     download_data_asset,
     guarded,
 )
@@ -34,7 +35,7 @@ DTYPES = ("integer", "number", "string", "boolean")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--data-path", help="table on this machine: CSV/Parquet file or folder (local)")
     parser.add_argument("--dataset", help="Azure ML data asset name (azure)")
     parser.add_argument("--dataset-version", default="latest", help="data asset version [latest]")

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support import (
     DeployError,
     add_common_flags,
+    add_release_flags,
     backend_of,
     configure_mlflow,
     guarded_main,
@@ -24,12 +25,7 @@ from support import (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Shift all traffic to the candidate and move the model alias.")
     add_common_flags(parser)
-    parser.add_argument("--target", required=True, choices=["azureml_online_endpoint", "aks", "aci"])
-    parser.add_argument("--endpoint-name", required=True)
-    parser.add_argument("--stable-deployment", required=True)
-    parser.add_argument("--candidate-deployment", required=True)
-    parser.add_argument("--namespace", help="Kubernetes namespace (aks)")
-    parser.add_argument("--cluster", help="AKS cluster name (aks)")
+    add_release_flags(parser)
     parser.add_argument("--manifests", help="the environment's Kubernetes manifests (aks): the stable Deployment is "
                         "created from them when a first release is promoted")
     parser.add_argument("--model-name", required=True, help="registered model name")

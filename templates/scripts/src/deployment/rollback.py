@@ -18,18 +18,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import add_common_flags, backend_of, guarded_main
+from support import add_common_flags, add_release_flags, backend_of, guarded_main
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Send all traffic back to the stable deployment.")
     add_common_flags(parser)
-    parser.add_argument("--target", required=True, choices=["azureml_online_endpoint", "aks", "aci"])
-    parser.add_argument("--endpoint-name", required=True)
-    parser.add_argument("--stable-deployment", required=True)
-    parser.add_argument("--candidate-deployment", required=True)
-    parser.add_argument("--namespace", help="Kubernetes namespace (aks)")
-    parser.add_argument("--cluster", help="AKS cluster name (aks)")
+    add_release_flags(parser)
     parser.add_argument("--endpoint-file", help="JSON written by deploy.py (what the release replaced); a missing "
                         "file means the release failed before deploying")
     return parser

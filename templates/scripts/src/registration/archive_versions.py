@@ -16,14 +16,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, describe, guarded
 from common.registry import aliased_versions, client, versions
 
 ARCHIVED_TAG = "archived"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--keep", required=True, type=int, help="newest versions to keep")
     parser.add_argument("--dry-run", action="store_true", help="report what would be archived; change nothing")

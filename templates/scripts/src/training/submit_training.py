@@ -24,11 +24,13 @@ from common.backend import (
     backend_of,
     configure_mlflow,
     data_asset,
+    describe,
     ensure_experiment,
     guarded,
     ml_client,
     workdir_of,
 )
+from common.evaluation import TASKS
 from common.files import data_fingerprint, parse_pairs, pinned_data, write_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the model repository: the job's code folder
@@ -40,7 +42,7 @@ AML_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:latest"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--experiment", required=True, help="MLflow / Azure ML experiment name")
     parser.add_argument("--compute", help="Azure ML compute cluster (azure)")
     parser.add_argument("--dataset", help="Azure ML data asset name (azure)")
@@ -49,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-file", help="the data validation pinned (validate_data.py --data-output): train on "
                         "exactly that asset version, or refuse a local table that changed since")
     parser.add_argument("--target", required=True, help="label column")
-    parser.add_argument("--task", required=True, choices=("classification", "regression"))
+    parser.add_argument("--task", required=True, choices=TASKS,
+                        help="model task: decides the estimator and the metrics")
     parser.add_argument("--config", required=True, help="training config YAML")
     parser.add_argument("--test-size", type=float, default=0.2, help="held-out fraction [0.2]")
     parser.add_argument("--timeout-minutes", type=int, default=120, help="job timeout [120]")

@@ -16,13 +16,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import ScriptError, add_common_arguments, configure_mlflow, guarded
-from common.evaluation import evaluate
+from common.backend import ScriptError, add_common_arguments, configure_mlflow, describe, guarded
+from common.evaluation import TASKS, evaluate
 from common.files import read_table, read_yaml, write_json
 from common.registry import MODEL_ARTIFACT, TEST_SPLIT_ARTIFACT
 from common.tabular import categorical_columns, numeric_columns, split_features
 
-TASKS = ("classification", "regression")
 # Estimators by config name: a fixed table, so a config file can never import arbitrary code.
 ESTIMATORS = {
     "classification": {
@@ -45,10 +44,10 @@ SEEDED = {"LogisticRegression", "RandomForestClassifier", "GradientBoostingClass
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--data-path", required=True, help="training table: CSV/Parquet file or a folder holding one")
     parser.add_argument("--target", required=True, help="label column")
-    parser.add_argument("--task", required=True, choices=TASKS)
+    parser.add_argument("--task", required=True, choices=TASKS, help="model task: decides estimator and metrics")
     parser.add_argument("--config", required=True, help="training config YAML (estimator, params, preprocessing)")
     parser.add_argument("--test-size", type=float, default=0.2, help="held-out fraction [0.2]")
     parser.add_argument("--output-dir", required=True, help="where metrics.json and test_split.csv go")

@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded, ml_client
+from common.backend import add_common_arguments, configure_mlflow, describe, guarded, ml_client
 from common.files import read_job, write_json
 
 POLL_SECONDS = 30
@@ -27,7 +27,7 @@ DONE = {"Completed": "Completed", "FINISHED": "Completed", "Failed": "Failed", "
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--job-file", required=True, help="job file written by submit_training.py")
     parser.add_argument("--timeout-minutes", required=True, type=float, help="give up after this long")
     return add_common_arguments(parser)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Explain the candidate model: feature importance on the run's held-out rows, saved as JSON and Markdown and
-attached to the MLflow run. `permutation` uses scikit-learn's permutation importance on the input columns;
-`shap` uses SHAP when it is installed and falls back to permutation importance (saying so) when it is not."""
+attached to the MLflow run.
+
+`permutation` uses scikit-learn's permutation importance on the input columns; `shap` uses SHAP when it is
+installed and falls back to permutation importance (saying so) when it is not."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import add_common_arguments, configure_mlflow, guarded
+from common.backend import add_common_arguments, configure_mlflow, describe, guarded
 from common.files import read_job, write_json, write_text
 from common.registry import client, load_model, load_test_split
 from common.tabular import split_features
@@ -22,10 +24,11 @@ SEED = 42
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=describe(__doc__))
     parser.add_argument("--job-file", required=True, help="job file: the run whose model and test split to use")
     parser.add_argument("--target", required=True, help="label column")
-    parser.add_argument("--method", required=True, choices=("permutation", "shap"))
+    parser.add_argument("--method", required=True, choices=("permutation", "shap"),
+                        help="feature importance method")
     parser.add_argument("--top-features", type=int, default=10, help="features listed in the report [10]")
     parser.add_argument("--output", required=True, help="JSON report; a Markdown twin is written beside it")
     return add_common_arguments(parser)
