@@ -30,11 +30,11 @@ class Split:
     def __init__(self, run: str) -> None:
         self.run = run
 
-    def drop(self, columns: list[str]) -> tuple[str, str]:
-        return ("features", self.run)
+    def drop(self, columns: list[str]) -> tuple[str, str, tuple[str, ...]]:
+        return ("features", self.run, tuple(columns))
 
-    def __getitem__(self, column: str) -> tuple[str, str]:
-        return ("labels", self.run)
+    def __getitem__(self, column: str) -> tuple[str, str, str]:
+        return ("labels", self.run, column)
 
     def __len__(self) -> int:
         return 100
@@ -42,14 +42,14 @@ class Split:
 
 def test_both_models_are_scored_on_the_challengers_split(gate: ModuleType, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    scored: list[tuple[str, Any, Any]] = []
+    scored: list[tuple[str, str, Any, Any]] = []
     # A model's accuracy depends on the data it is scored on: the champion scores 0.95 on its own old split and
     # 0.70 on the challenger's.
     accuracy = {("champion-run", "champion-run"): 0.95, ("champion-run", "challenger-run"): 0.70,
                 ("challenger-run", "challenger-run"): 0.80}
 
     def evaluate(model: str, task: str, features: Any, labels: Any) -> dict[str, float]:
-        scored.append((model, features, labels))
+        scored.append((model, task, features, labels))
         return {"accuracy": accuracy[(model, features[1])]}
 
     monkeypatch.setitem(sys.modules, "common.evaluation", SimpleNamespace(evaluate=evaluate))
@@ -60,8 +60,10 @@ def test_both_models_are_scored_on_the_challengers_split(gate: ModuleType, tmp_p
     args = argparse.Namespace(job_file=str(job), target="churned", task="classification", metric="accuracy")
     challenger, champion = gate.same_split_scores(args, "champion-run")
     assert (challenger, champion) == (0.80, 0.70)
-    assert [(model, features[1], labels[1]) for model, features, labels in scored] == [
-        ("challenger-run", "challenger-run", "challenger-run"), ("champion-run", "challenger-run", "challenger-run")]
+    # Both scored as the run's task, on the challenger's features without the label column, against that column.
+    on_the_challengers_rows = (("features", "challenger-run", ("churned",)), ("labels", "challenger-run", "churned"))
+    assert scored == [("challenger-run", "classification", *on_the_challengers_rows),
+                      ("champion-run", "classification", *on_the_challengers_rows)]
     # The decision then compares models, not splits: the challenger wins here, where the logged metrics
     # (0.80 against the champion's 0.95 on its own split) would have refused it.
     assert gate.decide(challenger, champion, "higher", 0.0)["passed"] is True

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -196,9 +197,44 @@ def test_numeric_psi_counts_values_beyond_the_references_range() -> None:
 
 
 def test_numeric_psi_of_a_constant_reference() -> None:
+    """One bin for the value, one for everything else; finite, as the JSON report needs (json.dumps writes
+    `Infinity`, which strict JSON readers refuse)."""
     constant = pd.Series([3.0] * 10).to_numpy()
     assert drift.numeric_psi(constant, pd.Series([3.0, 3.0]).to_numpy()) == 0.0
-    assert drift.numeric_psi(constant, pd.Series([3.0, 4.0]).to_numpy()) == math.inf
+    # Shares 0.5 / 0.5 against 1 / 0 (counted as 1e-4).
+    expected = (0.5 - 1) * math.log(0.5 / 1) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
+    assert drift.numeric_psi(constant, pd.Series([3.0, 4.0]).to_numpy()) == pytest.approx(expected)
+
+
+def test_numeric_psi_sees_a_rare_value_become_common() -> None:
+    """Found by mutation testing: 95 % zeros and 5 % ones gave the decile edges 0 and 1, one bin, PSI 0 whatever
+    the current data held. A reference with at most ten values gets one bin per value."""
+    reference = np.array([0.0] * 95 + [1.0] * 5)
+    expected = (1e-4 - 0.95) * math.log(1e-4 / 0.95) + (1 - 0.05) * math.log(1 / 0.05)
+    assert drift.numeric_psi(reference, np.array([1.0] * 100)) == pytest.approx(expected)
+    assert drift.numeric_psi(reference, reference) == 0.0
+
+
+def test_numeric_psi_bins_by_value_up_to_ten_values_and_by_decile_beyond() -> None:
+    # Ten values, 91 % zeros: by value, the nines are 1 % of the reference (deciles would give one bin and 0).
+    ten = np.array([0.0] * 91 + [float(v) for v in range(1, 10)])
+    nines = np.array([9.0] * 10)
+    expected = (1e-4 - 0.91) * math.log(1e-4 / 0.91) + 8 * (1e-4 - 0.01) * math.log(1e-4 / 0.01) + (
+        (1 - 0.01) * math.log(1 / 0.01))
+    assert drift.numeric_psi(ten, nines) == pytest.approx(expected)
+    # Eleven values, 90 % zeros: every interior decile is 0, so the bins are x <= 0 and x > 0 (0.9 and 0.1).
+    eleven = np.array([0.0] * 90 + [float(v) for v in range(1, 11)])
+    tens = np.array([10.0] * 10)
+    expected = (1e-4 - 0.9) * math.log(1e-4 / 0.9) + (1 - 0.1) * math.log(1 / 0.1)
+    assert drift.numeric_psi(eleven, tens) == pytest.approx(expected)
+
+
+def test_numeric_psi_counts_values_the_reference_never_had_together() -> None:
+    reference = np.array([1.0, 2.0] * 50)
+    # 1/4 each of 1 and 2, and half unseen values (5 and 7) sharing the "other" bin.
+    current = np.array([1.0, 2.0, 5.0, 7.0])
+    expected = 2 * (0.25 - 0.5) * math.log(0.25 / 0.5) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
+    assert drift.numeric_psi(reference, current) == pytest.approx(expected)
 
 
 def test_category_shares_cover_both_sides() -> None:
@@ -245,6 +281,16 @@ def test_detect_reports_each_feature_and_leaves_out_the_label() -> None:
         "drift_detected": True, "drifted_features": ["plan"],
         "features": {"tenure": {"statistic": "ks", "value": 0.0, "drifted": False},
                      "plan": {"statistic": "total_variation", "value": 0.75, "drifted": True}}}
+
+
+def test_detect_with_psi_uses_it_for_every_feature() -> None:
+    current = pd.DataFrame({"tenure": [1.0, 2.0, 3.0, 4.0], "plan": ["a", "c", "c", "c"]})
+    report = drift.detect(REFERENCE, current, "psi", 0.2, "churned")
+    # plan: a 0.5 -> 0.25, b 0.5 -> 0 (1e-4), c 0 (1e-4) -> 0.75.
+    plan = (0.25 - 0.5) * math.log(0.25 / 0.5) + (1e-4 - 0.5) * math.log(1e-4 / 0.5) + (
+        (0.75 - 1e-4) * math.log(0.75 / 1e-4))
+    assert report["features"] == {"tenure": {"statistic": "psi", "value": 0.0, "drifted": False},
+                                  "plan": {"statistic": "psi", "value": pytest.approx(plan), "drifted": True}}
 
 
 def test_a_value_equal_to_the_threshold_is_not_drift() -> None:

@@ -103,11 +103,10 @@ sleeps: list[float] = []
 
 
 def _run(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *extra: str,
-         fail_every: int = 0, info: dict[str, Any] | None = None, baseline_ms: float = 40.0
-         ) -> tuple[int, dict[str, Any], list[Any], str]:
+         fail_every: int = 0, info: dict[str, Any] | None = None, baseline_ms: float = 40.0,
+         clock: Any = None) -> tuple[int, dict[str, Any], list[Any], str]:
     import contextlib
     import json
-    import sys
 
     (tmp_path / "data.json").write_text(json.dumps({"records": [{"x": 1}, {"x": 2}]}), encoding="utf-8")
     (tmp_path / "endpoint.json").write_text(json.dumps(info or {"deployment": "green"}), encoding="utf-8")
@@ -131,9 +130,9 @@ def _run(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
         opened.append(endpoint)
         yield endpoint
 
-    monkeypatch.setattr(sys.modules["serving.client"], "open_endpoint", open_endpoint)
+    monkeypatch.setattr("serving.client.open_endpoint", open_endpoint)  # imported here if no test did yet
     monkeypatch.setattr(monitor.time, "sleep", lambda seconds: sleeps.append(seconds))
-    monkeypatch.setattr(monitor.time, "monotonic", lambda: 1000.0)  # each sample takes no time
+    monkeypatch.setattr(monitor.time, "monotonic", clock or (lambda: 1000.0))  # default: a sample takes no time
     code = monitor.main(["--endpoint-file", str(tmp_path / "endpoint.json"), "--duration-seconds", "30",
                          "--interval-seconds", "10", "--max-error-rate", "0.1", "--max-latency-ms", "100",
                          "--output", str(tmp_path / "report.json"), *extra])
@@ -191,6 +190,16 @@ def test_main_sleeps_out_each_interval_but_not_after_the_last_sample(
         tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, _, _ = _run(tmp_path, monkeypatch, capsys)
     assert code == 0 and sleeps == [10.0, 10.0]
+
+
+def test_main_sleeps_only_what_is_left_of_the_interval(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The time a sample took counts against its interval (10 s): a 4 s sample is followed by 6 s of sleep, a
+    12 s one by none, so the window keeps its length and its number of samples."""
+    # (start, end) of the two samples followed by a sleep, then the last sample's start
+    readings = iter([0.0, 4.0, 100.0, 112.0, 200.0])
+    code, _, _, _ = _run(tmp_path, monkeypatch, capsys, clock=lambda: next(readings))
+    assert code == 0 and sleeps == [6.0, 0.0]
 
 
 def test_main_prints_progress_and_the_outcome(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,

@@ -23,10 +23,12 @@ from tests.template_scripts import load_script
 STAGE_SCRIPTS = sorted(script for script in SCRIPTS if script.startswith("src/"))
 
 
-@pytest.fixture(scope="module")
-def parsers() -> dict[str, argparse.ArgumentParser]:
-    modules: dict[str, ModuleType] = {script: load_script(script.removeprefix("src/")) for script in STAGE_SCRIPTS}
-    return {script: module.build_parser() for script, module in modules.items()}
+def parser_of(script: str) -> argparse.ArgumentParser:
+    """Built inside each test, never cached: mutmut runs a mutant with only the tests it saw reach the mutated
+    function, so a parser shared through a module fixture would be credited to the first test alone."""
+    module: ModuleType = load_script(script.removeprefix("src/"))
+    parser: argparse.ArgumentParser = module.build_parser()
+    return parser
 
 
 def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
@@ -34,8 +36,8 @@ def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 
 
 @pytest.mark.parametrize("script", STAGE_SCRIPTS)
-def test_parser_declares_the_contracts_flags(script: str, parsers: dict[str, argparse.ArgumentParser]) -> None:
-    options = _options(parsers[script])
+def test_parser_declares_the_contracts_flags(script: str) -> None:
+    options = _options(parser_of(script))
     declared = flags_of(script)
     assert sorted(options) == sorted(declared)
     for name, flag in declared.items():
@@ -48,27 +50,28 @@ def test_parser_declares_the_contracts_flags(script: str, parsers: dict[str, arg
 
 
 @pytest.mark.parametrize("script", STAGE_SCRIPTS)
-def test_required_flags_are_refused_when_missing(script: str, parsers: dict[str, argparse.ArgumentParser],
+def test_required_flags_are_refused_when_missing(script: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """argparse itself refuses a missing required flag (exit 2, naming it), before the script does any work."""
     required = [name for name, flag in flags_of(script).items() if flag.required]
     assert required  # every stage script needs something to work on
     with pytest.raises(SystemExit) as exit_info:
-        parsers[script].parse_args([])
+        parser_of(script).parse_args([])
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert [name for name in required if name not in error] == []
 
 
 @pytest.mark.parametrize("script", STAGE_SCRIPTS)
-def test_every_option_explains_itself(script: str, parsers: dict[str, argparse.ArgumentParser]) -> None:
-    parser = parsers[script]
+def test_every_option_explains_itself(script: str) -> None:
+    parser = parser_of(script)
     undocumented = [name for name, action in _options(parser).items() if not (action.help or "").strip()]
     assert undocumented == []
     assert (parser.description or "").endswith("."), parser.description  # one sentence; its words are snapshotted
 
 
-def test_help_texts_are_the_reviewed_ones(parsers: dict[str, argparse.ArgumentParser], snapshot: Any) -> None:
+def test_help_texts_are_the_reviewed_ones(snapshot: Any) -> None:
+    parsers = {script: parser_of(script) for script in STAGE_SCRIPTS}
     surface = {script: {"description": parser.description,
                         "options": {name: action.help for name, action in sorted(_options(parser).items())}}
                for script, parser in parsers.items()}

@@ -27,7 +27,7 @@ MODULES: dict[str, list[str]] = {
                             "tests/test_script_cli.py"],
     "mlops_gen/spec/semantic.py": ["tests/test_spec_rules.py", "tests/test_boundaries.py", "tests/test_mut_spec.py"],
     "mlops_gen/output/paths.py": ["tests/test_mut_paths.py"],
-    "mlops_gen/output/changes.py": ["tests/test_check_verdicts.py", "tests/test_check_diff.py"],
+    "mlops_gen/output/changes.py": ["tests/test_change_planner.py", "tests/test_check_verdicts.py"],
     f"{GATES}/validation/validate_metrics.py": ["tests/test_boundaries.py", "tests/test_mut_gates.py",
                                                 "tests/test_script_cli.py"],
     f"{GATES}/validation/fairness_assessment.py": ["tests/test_fairness_drift_gates.py", "tests/test_script_cli.py"],
@@ -35,8 +35,8 @@ MODULES: dict[str, list[str]] = {
                                                    "tests/test_champion_split.py", "tests/test_script_cli.py"],
     f"{GATES}/monitoring/detect_drift.py": ["tests/test_fairness_drift_gates.py", "tests/test_script_cli.py"],
     f"{GATES}/deployment/monitor_deployment.py": ["tests/test_mut_monitor.py", "tests/test_script_cli.py"],
-    f"{GATES}/deployment/promote.py": ["tests/test_mut_gates.py"],
-    f"{GATES}/deployment/rollback.py": ["tests/test_mut_gates.py"],
+    f"{GATES}/deployment/promote.py": ["tests/test_release_scripts.py", "tests/test_script_cli.py"],
+    f"{GATES}/deployment/rollback.py": ["tests/test_release_scripts.py", "tests/test_script_cli.py"],
 }
 
 

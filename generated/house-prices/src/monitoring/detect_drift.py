@@ -4,8 +4,9 @@
 """Detect feature drift between a reference table (training data) and current data (recent production inputs).
 
 Per feature: the population stability index (psi) or the two-sample Kolmogorov-Smirnov statistic (ks; for
-categorical features, the total variation distance) against --threshold. Writes a JSON report. Exit code 1 means
-drift was found, so a scheduled job can trigger retraining on it; 0 means no drift; 2 means bad input.
+categorical features, the total variation distance) against --threshold. Writes a JSON report whose "result"
+("drift" or "no_drift") the pipelines read to decide on retraining. Exit code 0 either way: drift is a result, not
+a failure; 2 means the check could not run (bad input), and then no report is written.
 """
 
 from __future__ import annotations
@@ -51,15 +52,26 @@ def _psi(expected: list[float], actual: list[float]) -> float:
 
 
 def numeric_psi(reference: Any, current: Any) -> float:
+    """PSI over the reference's deciles; over its values when it has no more than BINS of them."""
     import numpy as np
 
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, BINS + 1)))
-    if len(edges) < 2:
-        return 0.0 if np.all(current == edges[0]) else float("inf")
-    edges[0], edges[-1] = -np.inf, np.inf
-    expected = np.histogram(reference, edges)[0] / len(reference)
-    actual = np.histogram(current, edges)[0] / len(current)
-    return _psi(list(expected), list(actual))
+    values = np.unique(reference)
+    if len(values) <= BINS:
+        # Quantile edges would merge a rare value with a common one (95 % zeros, 5 % ones gives the edges 0 and 1:
+        # one bin, so no drift could ever show). One bin per value, and one for values the reference never had.
+        seen = np.isin(current, values)
+        expected = [float(np.mean(reference == value)) for value in values] + [0.0]
+        actual = [float(np.mean(current == value)) for value in values] + [float(np.mean(~seen))]
+        return _psi(expected, actual)
+    # Bin i holds cuts[i-1] < x <= cuts[i], open-ended at both ends: a value repeated up to a cut (a point mass)
+    # stays apart from the larger values instead of sharing their bin.
+    cuts = np.unique(np.quantile(reference, np.linspace(0, 1, BINS + 1)[1:-1]))
+
+    def shares(data: Any) -> list[float]:
+        counts = np.bincount(np.searchsorted(cuts, data, side="left"), minlength=len(cuts) + 1)
+        return [float(count) / len(data) for count in counts]
+
+    return _psi(shares(reference), shares(current))
 
 
 def _shares(reference: Any, current: Any) -> tuple[list[float], list[float]]:
