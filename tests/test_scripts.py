@@ -146,7 +146,7 @@ def test_in_process_script_tests_use_the_scripts_own_pins() -> None:
         requirement = Requirement(text)
         if requirement.marker and requirement.marker.evaluate({"extra": "test"}):
             test_extra[requirement.name.lower()] = str(requirement.specifier)
-    libraries = {"numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "gunicorn"}
+    libraries = {"numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "gunicorn", "azureml-ai-monitoring"}
     assert libraries <= set(test_extra)
     assert {name: test_extra[name] for name in libraries} == {name: scripts[name] for name in libraries}
 

@@ -706,8 +706,8 @@ class _FakeAzureML:
 def azureml(churn: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The generated azureml_target with azure.ai.ml.entities and azure.core.exceptions stubbed."""
     entities = ModuleType("azure.ai.ml.entities")
-    for name in ("Environment", "ManagedOnlineDeployment", "ManagedOnlineEndpoint", "OnlineRequestSettings",
-                 "ProbeSettings"):
+    for name in ("DataCollector", "DeploymentCollection", "Environment", "ManagedOnlineDeployment",
+                 "ManagedOnlineEndpoint", "OnlineRequestSettings", "ProbeSettings"):
         setattr(entities, name, _Entity)
     exceptions = ModuleType("azure.core.exceptions")
     exceptions.ResourceNotFoundError = _NotFound  # type: ignore[attr-defined]
@@ -746,6 +746,25 @@ def test_azureml_canary_then_promotion(azureml: ModuleType) -> None:
     assert client.endpoints["churn-prod"].traffic == {"stable": 100}
     # While stable was replaced, all traffic was on the verified canary.
     assert client.log.index("traffic {'stable': 0, 'canary': 100}") < client.log.index("deploy stable acr.io/churn:2")
+
+
+def test_azureml_deployments_collect_production_data(azureml: ModuleType) -> None:
+    """Every deployment is created with the data collector the model monitor reads (issue 12 item 9), and a
+    deployment that runs the right image without one is updated rather than skipped."""
+    client = _FakeAzureML()
+    azureml.deploy(client, "churn-prod", "stable", "canary", "stable", "acr.io/churn:1", "1", "customer-churn",
+                   "Standard_DS3_v2", 1, 100, {})
+    collections = client.deployments["stable"].data_collector.collections
+    assert {name: item.enabled for name, item in collections.items()} == {"model_inputs": "true",
+                                                                          "model_outputs": "true"}
+    client.deployments["stable"].data_collector = None  # created before data collection was wired
+    azureml.upsert_deployment(client, "churn-prod", "stable", "acr.io/churn:1", "1", "customer-churn",
+                              "Standard_DS3_v2", 1)
+    assert client.log.count("deploy stable acr.io/churn:1") == 2
+    assert client.deployments["stable"].data_collector is not None
+    azureml.upsert_deployment(client, "churn-prod", "stable", "acr.io/churn:1", "1", "customer-churn",
+                              "Standard_DS3_v2", 1)
+    assert client.log.count("deploy stable acr.io/churn:1") == 2  # now up to date: skipped
 
 
 def test_azureml_rollback_returns_all_traffic_to_stable(azureml: ModuleType) -> None:

@@ -33,6 +33,7 @@ MODULES = (
     "src/deployment/support.py",
     "src/serving/__init__.py",
     "src/serving/client.py",
+    "src/serving/collection.py",
     "src/serving/healthcheck.py",
     "tests/endpoint/conftest.py",
     "tests/endpoint/test_endpoint.py",

@@ -35,6 +35,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # src/, for serving.collection
+
+from serving.collection import ProductionData, production_data
+
 LOG = logging.getLogger("serving")
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_MAX_RECORDS = 1000
@@ -122,11 +126,13 @@ class ScoringApp:
     """The WSGI application: routes, size limits, JSON in and out, error mapping."""
 
     def __init__(self, model: Model | None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 max_records: int = DEFAULT_MAX_RECORDS, model_info: dict[str, str] | None = None) -> None:
+                 max_records: int = DEFAULT_MAX_RECORDS, model_info: dict[str, str] | None = None,
+                 production_data: ProductionData | None = None) -> None:
         self.model = model
         self.max_body_bytes = max_body_bytes
         self.max_records = max_records
         self.model_info = model_info or {}
+        self.production_data = production_data  # the deployment's data collector, where it has one
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -169,7 +175,10 @@ class ScoringApp:
                 LOG.warning("records rejected by the model: %s", exc)
                 raise RequestError(400, "records do not match the model's input (missing, extra or mistyped "
                                         "columns); the model's signature lists the columns it expects") from None
-            return 200, [{"prediction": value} for value in _jsonable(list(predictions))]
+            answered = _jsonable(list(predictions))
+            if self.production_data is not None:
+                self.production_data.record(records, answered)
+            return 200, [{"prediction": value} for value in answered]
         raise RequestError(404, f"no route {path}; use GET /health or POST /predict")
 
     def _body(self, environ: dict[str, Any]) -> bytes:
@@ -245,7 +254,7 @@ def create_app(model_uri: str | None = None) -> ScoringApp:
     info = {"model_uri": uri}
     if os.environ.get("MODEL_VERSION"):
         info["model_version"] = os.environ["MODEL_VERSION"]
-    return ScoringApp(model, model_info=info, **_limits())
+    return ScoringApp(model, model_info=info, production_data=production_data(), **_limits())
 
 
 # Local serving limits, the same as the image's gunicorn command (Dockerfile): a read timeout so a stalled client

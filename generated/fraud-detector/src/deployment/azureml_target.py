@@ -7,6 +7,10 @@ every target answers the same request format and the same endpoint tests apply. 
 AcrPull on the registry the image lives in. The endpoint uses Entra ID tokens (auth_mode aad_token): no key is
 created, printed or stored. Deployment names are fixed (stable, canary): promotion moves the verified image
 onto the stable deployment, so the pipeline always knows which name is which.
+
+Every deployment is created with a data collector (the collections of serving/collection.py): the scoring app logs
+each batch's inputs and predictions to it, Azure ML registers them as data assets, and the model monitor that
+configure_monitoring.py sets up reads them as production data. Without it the monitor has nothing to compare.
 """
 
 from __future__ import annotations
@@ -65,6 +69,24 @@ def _image_of(deployment: Any) -> str | None:
     return getattr(environment, "image", None)
 
 
+def data_collector() -> Any:
+    """Both collections on, every request (azure-ai-ml: DataCollector and DeploymentCollection, whose `enabled`
+    is the string "true"; sampling_rate unset means all)."""
+    from azure.ai.ml.entities import DataCollector, DeploymentCollection
+
+    from serving.collection import COLLECTIONS  # src/ is on the path once support is imported
+
+    return DataCollector(collections={name: DeploymentCollection(enabled="true") for name in COLLECTIONS})
+
+
+def collects(deployment: Any) -> bool:
+    """Whether a deployment already has every collection the app logs to enabled."""
+    from serving.collection import COLLECTIONS
+
+    collections = getattr(getattr(deployment, "data_collector", None), "collections", None) or {}
+    return all(str(getattr(collections.get(name), "enabled", "")).lower() == "true" for name in COLLECTIONS)
+
+
 def upsert_deployment(client: Any, endpoint: str, name: str, image: str, version: str, model_name: str,
                       instance_type: str, instance_count: int) -> None:
     from azure.ai.ml.entities import (
@@ -75,7 +97,8 @@ def upsert_deployment(client: Any, endpoint: str, name: str, image: str, version
     )
 
     current = get_deployment(client, endpoint, name)
-    if current is not None and _image_of(current) == image and current.instance_count == instance_count:
+    if (current is not None and _image_of(current) == image and current.instance_count == instance_count
+            and collects(current)):
         print(f"deployment {name} on {endpoint} already runs {image}")
         return
     environment = Environment(image=image, inference_config=ROUTES)  # anonymous: versioned with the deployment
@@ -87,6 +110,7 @@ def upsert_deployment(client: Any, endpoint: str, name: str, image: str, version
         liveness_probe=ProbeSettings(initial_delay=30, period=10, timeout=5, failure_threshold=6),
         readiness_probe=ProbeSettings(initial_delay=10, period=10, timeout=5, failure_threshold=3),
         request_settings=OnlineRequestSettings(request_timeout_ms=10000, max_concurrent_requests_per_instance=4),
+        data_collector=data_collector(),
     )
     print(f"deploying {image} (model version {version}) as {name} on {endpoint}")
     client.online_deployments.begin_create_or_update(deployment).result()
