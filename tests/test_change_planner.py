@@ -8,6 +8,7 @@ pin each rule on its own, on a folder of a few files, so a wrong line in the pla
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -426,3 +427,125 @@ def test_with_unchanged_completes_a_short_list() -> None:
     assert with_unchanged(manifest, [edited]) == [Change("a", "unchanged", "same"), edited,
                                                   Change("x", "unchanged", "same", executable=True,
                                                          was_executable=True)]
+
+
+# --- every field of a change, and the loops past their special cases --------------------------------------------
+
+def test_an_unsafe_planned_path_is_refused_naming_the_output(tmp_path: Path, root: Path) -> None:
+    for folder in (tmp_path / "fresh", root):
+        with pytest.raises(UserError, match=r"^output: path '\.\./escape\.yml' "):
+            plan_folder(folder, {"../escape.yml": File("x")}, INPUTS)
+
+
+def test_planned_changes_carry_both_executable_bits(root: Path, tmp_path: Path) -> None:
+    (root / "run.sh").write_text("#!/bin/sh\necho mine\n", encoding="utf-8")  # keeps its executable bit
+    (root / "ci.yml").unlink()
+    plan = {c.path: c for c in plan_folder(root, FILES, INPUTS).changes}
+    assert plan["run.sh"] == Change("run.sh", "update", "hand-edited", old=b"#!/bin/sh\necho mine\n",
+                                    new=b"#!/bin/sh\n", executable=True, was_executable=True)
+    assert plan["ci.yml"] == Change("ci.yml", "create", "missing", new=b"on: push\n")
+    (root / "run.sh").unlink()
+    (root / "run.sh").symlink_to(tmp_path)
+    link = next(c for c in plan_folder(root, FILES, INPUTS).changes if c.path == "run.sh")
+    assert link == Change("run.sh", "update", "link", new=b"#!/bin/sh\n", executable=True)
+
+
+@pytest.mark.parametrize(("mode", "executable"), [(0o646, False), (0o645, True), (0o744, True)])
+def test_only_execute_bits_count_as_executable(root: Path, mode: int, executable: bool) -> None:
+    """Write permission for others (0o002) is not an execute bit; execute for others alone (0o001) is one."""
+    (root / "ci.yml").chmod(mode)
+    planned = next(c for c in plan_folder(root, FILES, INPUTS).changes if c.path == "ci.yml")
+    assert (planned.action, planned.was_executable) == (("update", True) if executable else ("unchanged", False))
+    found = next(c for c in folder_changes(root, _manifest(root)) if c.path == "ci.yml")
+    assert (found.reason, found.was_executable) == (("mode", True) if executable else ("same", False))
+
+
+def test_folder_changes_carry_both_executable_bits(root: Path, tmp_path: Path) -> None:
+    manifest = _manifest(root)
+    (root / "run.sh").write_text("edited\n", encoding="utf-8")
+    (root / "config" / "train.yaml").chmod(0o755)
+    (root / "ci.yml").chmod(0o755)
+    changes = {c.path: c for c in folder_changes(root, manifest)}
+    assert changes["run.sh"] == Change("run.sh", "update", "hand-edited", old=b"edited\n", executable=True,
+                                       was_executable=True)
+    assert changes["config/train.yaml"] == Change("config/train.yaml", "keep", "seeded", was_executable=True)
+    assert changes["ci.yml"] == Change("ci.yml", "update", "mode", old=b"on: push\n", executable=False,
+                                       was_executable=True)
+    (root / "run.sh").unlink()
+    (root / "run.sh").symlink_to(tmp_path)
+    link = next(c for c in folder_changes(root, manifest) if c.path == "run.sh")
+    assert link == Change("run.sh", "update", "link", executable=True)
+
+
+def test_a_seeded_orphan_keeps_its_executable_bit(root: Path) -> None:
+    (root / "config" / "train.yaml").chmod(0o755)
+    orphan = next(c for c in plan_folder(root, _without("config/train.yaml"), INPUTS).changes
+                  if c.path == "config/train.yaml")
+    assert orphan == Change("config/train.yaml", "keep", "seeded-orphan", old=b"epochs: 3\n", was_executable=True)
+
+
+def test_folder_changes_go_on_past_a_missing_file(root: Path) -> None:
+    (root / "ci.yml").unlink()  # the first file in order
+    (root / "run.sh").write_text("edited\n", encoding="utf-8")
+    assert _verdicts(folder_changes(root, _manifest(root), with_unchanged=False)) == {
+        "ci.yml": ("create", "missing"), "config/train.yaml": ("keep", "seeded"),
+        "run.sh": ("update", "hand-edited")}
+
+
+def test_the_stat_cache_answers_for_what_it_recorded(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records older than the recording run (by the racy margin) are trusted without reading the file; a change
+    after them is still found. The recording run is moved an hour ahead instead of waiting out the margin."""
+    from types import SimpleNamespace
+
+    from mlops_gen.output import changes as planner
+    from mlops_gen.output import stat_cache
+
+    manifest = _manifest(root)
+    an_hour_later = time.time_ns() + 3600 * 10**9
+    monkeypatch.setattr(stat_cache, "time", SimpleNamespace(time_ns=lambda: an_hour_later))
+    first = folder_changes(root, manifest)  # reads and hashes every owned file, records them
+    real_read = planner.read_file
+    reads: list[str] = []
+
+    def counting_read(path: str, info: os.stat_result) -> bytes:
+        reads.append(os.path.basename(path))
+        return real_read(path, info)
+
+    monkeypatch.setattr(planner, "read_file", counting_read)
+    assert folder_changes(root, manifest) == first and reads == []  # all from the cache
+    assert folder_changes(root, manifest, with_unchanged=False) == [Change("config/train.yaml", "keep", "seeded")]
+    (root / "run.sh").write_text("edited later\n", encoding="utf-8")  # a new inode state: the cache is not asked
+    (root / "run.sh").chmod(0o755)
+    assert _verdicts(folder_changes(root, manifest, with_unchanged=False)) == {
+        "config/train.yaml": ("keep", "seeded"), "run.sh": ("update", "hand-edited")}
+    assert reads == ["run.sh"]
+    # The intact file before it in order was answered by the cache, and the loop went on to run.sh.
+
+
+def test_a_target_subset_goes_on_past_another_targets_file(tmp_path: Path) -> None:
+    files = {"a.sh": File("a\n", target="azure_devops"), "b.yml": File("b\n"), "c.yml": File("c\n")}
+    root = tmp_path / "churn"
+    apply_plan(plan_folder(root, files, INPUTS))
+    plan = plan_folder(root, {"b.yml": files["b.yml"]}, INPUTS, selected_targets=["github_actions"])
+    assert _verdicts(plan) == {"b.yml": ("unchanged", "same"), "c.yml": ("delete", "orphaned")}
+    assert plan.manifest is not None and sorted(plan.manifest.files) == ["a.sh", "b.yml"]
+
+
+def test_the_manifest_records_the_template_override_folders(tmp_path: Path) -> None:
+    plan = plan_folder(tmp_path / "churn", FILES, replace(INPUTS, override_dirs=("platform/templates",)))
+    assert plan.manifest is not None and plan.manifest.override_dirs == ("platform/templates",)
+
+
+def test_plans_name_their_folder_and_manifest(root: Path) -> None:
+    manifest = _manifest(root)
+    retired = plan_retirement(root, manifest, "gone")
+    assert retired.manifest is manifest and retired.root == root
+    verified = verify_folder(root, manifest)
+    assert (verified.root, verified.manifest, verified.manifest_old) == (root, manifest, None)
+
+
+def test_retired_folders_uses_the_manifests_it_is_given(root: Path) -> None:
+    """Read once under the output's lock by the caller: the disk is not read again."""
+    out = root.parent
+    assert retired_folders(out, {}, ["."], manifests=[]) == []
+    assert [p.root for p in retired_folders(out, {}, ["."])] == [root]  # specs/churn.yaml does not exist

@@ -364,3 +364,17 @@ def test_drift_parser_choices() -> None:
     with pytest.raises(SystemExit):
         drift.build_parser().parse_args(["--reference", "r", "--current", "c", "--method", "chi2", "--threshold",
                                          "1", "--output", "o"])
+
+
+@pytest.mark.parametrize("flag", ["--reference", "--current"])
+def test_an_empty_table_name_is_refused_before_anything_is_read(tmp_path: Path, flag: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """An unset pipeline variable (DRIFT_CURRENT_DATA) reaches the script as an empty or blank argument."""
+    REFERENCE.to_csv(tmp_path / "ref.csv", index=False)
+    tables = {"--reference": str(tmp_path / "ref.csv"), "--current": str(tmp_path / "ref.csv"), flag: " "}
+    argv = [*(item for pair in tables.items() for item in pair), "--method", "psi", "--threshold", "0.2",
+            "--output", str(tmp_path / "report.json")]
+    assert drift.main(argv) == 2
+    assert capsys.readouterr().err == (f"error: {flag} is empty: name a table (CSV/Parquet path) or a data asset "
+                                       "azureml:<name>:<version|latest>\n")
+    assert not (tmp_path / "report.json").exists()

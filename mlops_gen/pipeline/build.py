@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step
+from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step, Value
 from mlops_gen.pipeline.release import notify_flags, releases
 from mlops_gen.pipeline.training import training_stages
 from mlops_gen.render.filters import number
 from mlops_gen.spec.model import ProjectSpec
 
-# Targets whose endpoints Azure ML model monitoring can watch (configure_monitoring.py refuses the others).
+# Targets whose deployments collect production data (Azure ML's data collector, src/serving/collection.py) and
+# that Azure ML model monitoring can watch (configure_monitoring.py refuses the others).
 MONITORING_TARGETS = frozenset({"azureml_online_endpoint"})
+# The collection the scoring app logs inputs to (serving/collection.py INPUTS: a test keeps the two equal); Azure ML
+# registers it as the data asset `<endpoint>-<deployment>-<collection>`.
+COLLECTED_INPUTS = "model_inputs"
+# The pipeline variable naming the recent production inputs when the watched deployment collects none (AKS, ACI).
+DRIFT_CURRENT_VARIABLE = "DRIFT_CURRENT_DATA"
 
 
 def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ...]:
@@ -48,12 +54,21 @@ def _drift(spec: ProjectSpec) -> tuple[Step, ...]:
         ("--output", Ref("file", "drift-report"))), kind="check"),)
 
 
-def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
-    """The drift check as both cloud platforms run it: the training data asset against the inputs the monitored
-    deployment collected (Azure ML's data collector registers them as `<endpoint>-<deployment>-model_inputs`)."""
+def drift_current(pipeline: Pipeline) -> Value:
+    """Where the scheduled drift check reads production inputs: the data asset Azure ML's data collector registers
+    for the watched deployment (`<endpoint>-<deployment>-model_inputs`); a deployment outside Azure ML endpoints
+    collects nothing, so the team names its own recent inputs in a pipeline variable (the model README says how)."""
     env = pipeline.monitored.env
+    if env.env.target in MONITORING_TARGETS:
+        return f"azureml:{env.endpoint_name}-{env.stable_deployment}-{COLLECTED_INPUTS}:latest"
+    return Ref("variable", DRIFT_CURRENT_VARIABLE)
+
+
+def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
+    """The drift check as both cloud platforms run it: the training data asset against the recent production
+    inputs (drift_current)."""
     assets = {"drift_reference": f"azureml:{spec.data.dataset}:{spec.data.version}",
-              "drift_current": f"azureml:{env.endpoint_name}-{env.stable_deployment}-model_inputs:latest"}
+              "drift_current": drift_current(pipeline)}
     return tuple(replace(step, flags=tuple((flag, assets[value.kind] if isinstance(value, Ref) and value.kind in assets
                                             else value) for flag, value in step.flags)) for step in pipeline.drift)
 

@@ -64,6 +64,8 @@ def resolve(value: Any, own: Resolver | None = None) -> Any:
         return f"spec_hash={SPEC_HASH_TOKEN}" if value.arg == "spec_hash" else ShellRaw(TAGS[value.arg])
     if value.kind == "data_path":
         return None
+    if value.kind == "variable":  # a pipeline variable: Azure Pipelines passes those to scripts as environment
+        return ShellRaw(f'"${{{value.arg}}}"')  # variables (secret ones excepted)
     return {"pipeline_config": PATHS["pipeline_config"], "run_url": ShellRaw('"run=${BUILD_BUILDNUMBER}"')}[value.kind]
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops_gen.pipeline import build_pipeline
-from mlops_gen.pipeline.model import EXTENSION
+from mlops_gen.pipeline.build import drift_current
+from mlops_gen.pipeline.model import EXTENSION, Ref
 from mlops_gen.registry import PLATFORM_LABELS, REGISTRY
 from mlops_gen.render.filters import number
 from mlops_gen.render.plan import OutputFile
@@ -205,6 +206,20 @@ def seeded_files(spec: ProjectSpec) -> list[str]:
     return sorted(f.path for f in files if f.mode == "seeded")
 
 
+def drift_variable(spec: ProjectSpec) -> dict[str, str] | None:
+    """The pipeline variable the team sets to the recent production inputs when the watched deployment collects
+    none (see pipeline.build.drift_current), with that environment; None when the drift check reads what Azure ML
+    collected."""
+    if not spec.monitoring.drift.enabled:
+        return None
+    pipeline = build_pipeline(spec)
+    current = drift_current(pipeline)
+    if not isinstance(current, Ref):
+        return None
+    env = pipeline.monitored.env
+    return {"name": current.arg, "env": env.name, "target": env.env.target}
+
+
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
     nodes, edges = flow(spec)
     return [OutputFile("README.md", "docs/README.md.j2", "docs",
@@ -212,5 +227,6 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
                               "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))],
                               "glob_branches": [b for b in spec.triggers.branches if "*" in b],
                               "drift_purpose": DRIFT_PURPOSE,
+                              "drift_variable": drift_variable(spec),
                               "seeded_files": seeded_files(spec),
                               "extension_points": list(type(spec.extensions).model_fields)})]

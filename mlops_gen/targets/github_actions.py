@@ -77,6 +77,8 @@ def resolve(value: Any) -> Any:
         return f"spec_hash={SPEC_HASH_TOKEN}" if value.arg == "spec_hash" else ShellRaw(TAGS[value.arg])
     if value.kind == "data_path":
         return None
+    if value.kind == "variable":  # a repository or environment variable, mapped into the step's env (run_step)
+        return ShellRaw(f'"${{{value.arg}}}"')
     return {"image": IMAGE, "run_url": RUN_URL, "pipeline_config": PIPELINE_CONFIG}[value.kind]
 
 
@@ -162,6 +164,9 @@ def run_step(spec: ProjectSpec, step: Step, indent: int = 10) -> RunStep:
         env = _secret_env(spec)
     if step.kind in ("deploy", "route") and step.value("--target") == "aci":
         env = {"ACI_ACR_IDENTITY": "${{ vars.ACI_ACR_IDENTITY }}"}  # the identity the container group pulls with
+    for _, value in step.flags:  # variables reach the script through env, never spliced into its text
+        if isinstance(value, Ref) and value.kind == "variable":
+            env = {**env, value.arg: "${{ vars." + value.arg + " }}"}
     return RunStep(step.name, run, GITHUB_CONDITIONS[step.when], env, step.kind)
 
 

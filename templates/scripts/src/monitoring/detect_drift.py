@@ -114,6 +114,10 @@ def detect(reference: Any, current: Any, method: str, threshold: float, target: 
 @guarded
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for flag, location in (("--reference", args.reference), ("--current", args.current)):
+        if not location.strip():  # an unset pipeline variable, say: say so rather than "file not found: ''"
+            raise ScriptError(f"{flag} is empty: name a table (CSV/Parquet path) or a data asset "
+                              "azureml:<name>:<version|latest>")
     with tempfile.TemporaryDirectory(prefix="mlops-drift-") as scratch:
         reference = read_table(table_location(args, args.reference, Path(scratch)))
         current = read_table(table_location(args, args.current, Path(scratch)))
