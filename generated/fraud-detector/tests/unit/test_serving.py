@@ -316,3 +316,51 @@ def test_open_endpoint_needs_kubectl_for_aks(tmp_path: Path, monkeypatch: pytest
 ])
 def test_percentile(values: list[float], fraction: float, expected: float) -> None:
     assert client.percentile(values, fraction) == expected
+
+
+class RecordingCollector:
+    """Stands in for azureml-ai-monitoring's Collector(name=..., on_error=...): collect(data, context) -> context."""
+
+    calls: list[tuple[str, Any, Any]] = []
+
+    def __init__(self, name: str, on_error: Any) -> None:
+        self.name = name
+
+    def collect(self, data: Any, correlation_context: Any = None) -> Any:
+        RecordingCollector.calls.append((self.name, data.to_dict(orient="records"), correlation_context))
+        return f"context-of-{self.name}"
+
+
+def test_scored_batches_go_to_the_data_collector_inputs_then_outputs() -> None:
+    from serving import collection
+
+    RecordingCollector.calls = []
+    application = scoring.ScoringApp(StubModel(), production_data=collection.ProductionData(RecordingCollector))
+    status, _, body = call(application, "POST", "/predict", b'{"records": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]}')
+    assert status == 200 and body == [{"prediction": 2}, {"prediction": 2}]
+    # The records as scored, then the predictions correlated with them through the inputs' context.
+    assert RecordingCollector.calls == [
+        ("model_inputs", [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}], None),
+        ("model_outputs", [{"prediction": 2}, {"prediction": 2}], "context-of-model_inputs"),
+    ]
+
+
+def test_data_collection_is_off_without_the_platforms_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    from serving import collection
+
+    monkeypatch.delenv("AZUREML_MDC_CONFIG_PATH", raising=False)
+    monkeypatch.delenv("AZUREML_MDC_ENABLED", raising=False)
+    assert collection.production_data() is None
+    assert collection.configured({"AZUREML_MDC_ENABLED": "true"})
+    assert not collection.configured({"AZUREML_MDC_ENABLED": "false"})
+
+
+def test_a_failing_collector_never_fails_a_prediction() -> None:
+    from serving import collection
+
+    class Failing(RecordingCollector):
+        def collect(self, data: Any, correlation_context: Any = None) -> Any:
+            raise OSError("collector unreachable")
+
+    application = scoring.ScoringApp(StubModel(), production_data=collection.ProductionData(Failing))
+    assert call(application, "POST", "/predict", b'[{"a": 1}]')[0] == 200
