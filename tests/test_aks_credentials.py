@@ -23,6 +23,8 @@ DEPLOYMENT = Path(__file__).resolve().parent.parent / "templates" / "scripts" / 
 
 
 def _aks() -> ModuleType:
+    # The helpers aks_target imports are put back as they were: other test modules hold the `support` they loaded.
+    saved = {name: sys.modules.get(name) for name in ("support", "common", "common.backend", "common.files")}
     sys.path[:0] = [str(DEPLOYMENT), str(DEPLOYMENT.parent)]
     try:
         spec = importlib.util.spec_from_file_location("creds_aks_target", DEPLOYMENT / "aks_target.py")
@@ -33,8 +35,11 @@ def _aks() -> ModuleType:
     finally:
         for path in (str(DEPLOYMENT), str(DEPLOYMENT.parent)):
             sys.path.remove(path)
-        for name in ("support", "common", "common.backend", "common.files"):
-            sys.modules.pop(name, None)
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
 
 
 @pytest.fixture()

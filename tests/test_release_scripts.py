@@ -20,6 +20,9 @@ from tests.template_scripts import load_script
 
 promote = load_script("deployment/promote.py")
 rollback = load_script("deployment/rollback.py")
+# The `support` both scripts imported: other tests swap sys.modules["support"] for a generated tree's copy (or drop
+# it), and the scripts' call-time `from support import ml_client` must find this one.
+SUPPORT = sys.modules["support"]
 
 Call = tuple[str, tuple[Any, ...]]
 
@@ -53,8 +56,8 @@ class Release:
         self.monkeypatch = monkeypatch
         self.kubectl = Recording("kubectl", self.calls)
         monkeypatch.delenv("MLOPS_BACKEND", raising=False)
-        support = sys.modules["support"]  # the scripts' `from support import ml_client` reads it at call time
-        monkeypatch.setattr(support, "ml_client", lambda args: f"ml-client({args.workspace})")
+        monkeypatch.setitem(sys.modules, "support", SUPPORT)
+        monkeypatch.setattr(SUPPORT, "ml_client", lambda args: f"ml-client({args.workspace})")
         monkeypatch.setattr(promote, "configure_mlflow",
                             lambda args: self.calls.append(("configure_mlflow", (args.workspace,))))
         self.registry = self.install("common.registry", client=lambda: "registry-client")
@@ -362,7 +365,7 @@ def test_rollback_in_place_aci_of_a_first_release_deletes_it(release: Release, t
 
 def test_rollback_failure_exits_1_in_one_line(release: Release, capsys: pytest.CaptureFixture[str]) -> None:
     def refuse(*args: Any) -> None:
-        raise promote.DeployError("az: endpoint ep not found")  # support's, which rollback's guarded_main catches
+        raise SUPPORT.DeployError("az: endpoint ep not found")  # what rollback's guarded_main catches
 
     release.target("azureml_target", rollback=refuse)
     assert rollback.main(_rollback_argv("azureml_online_endpoint")) == 1
