@@ -19,6 +19,10 @@ CACHE_ENV = "MLOPS_GEN_CACHE_DIR"  # mlops_gen.cache.CACHE_ENV; not imported her
 os.environ.setdefault(CACHE_ENV, str(_RUN_TMP / "mlops-gen-cache"))
 os.environ["XDG_CACHE_HOME"] = str(_RUN_TMP / "xdg-cache")
 os.environ["PIP_CACHE_DIR"] = str(_RUN_TMP / "pip-cache")
+# pip runs `rustc --version` for its User-Agent when rustc is on PATH (pip/_internal/network/session.py), and a rustup
+# proxy then writes ~/.rustup/settings.toml: found by running the suite with HOME in an empty folder. Nothing here
+# needs Rust, so rustup gets a folder of this run.
+os.environ["RUSTUP_HOME"] = str(_RUN_TMP / "rustup")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
