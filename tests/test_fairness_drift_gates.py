@@ -101,7 +101,7 @@ def test_an_unknown_sensitive_feature_is_named() -> None:
 def _run_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *argv: str,
                   frame: pd.DataFrame = PARITY) -> tuple[int, dict[str, Any], ET.Element | None]:
     loaded: list[str] = []
-    monkeypatch.setattr(fairness, "configure_mlflow", lambda args: None)
+    monkeypatch.setattr(fairness, "configure_mlflow", lambda args: loaded.append(f"mlflow {args.job_file}"))
     monkeypatch.setattr(fairness, "load_model", lambda run: loaded.append(f"model {run}") or ScoreModel())
     monkeypatch.setattr(fairness, "load_test_split", lambda run: loaded.append(f"split {run}") or frame)
     job = tmp_path / "job.json"
@@ -110,7 +110,7 @@ def _run_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *argv: str,
     code = fairness.main(["--job-file", str(job), "--target", "churned", "--metric", "demographic_parity_ratio",
                           "--junit-output", str(junit), "--output", str(report), *argv])
     if code != 2:
-        assert loaded == ["model run-42", "split run-42"]
+        assert loaded == [f"mlflow {job}", "model run-42", "split run-42"]
     result = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
     return code, result, ET.parse(junit).getroot() if junit.exists() else None
 
@@ -123,7 +123,9 @@ def test_main_passes_at_the_threshold(tmp_path: Path, monkeypatch: pytest.Monkey
     assert junit is not None
     cases = junit.findall("testsuite/testcase")
     assert [(c.get("name"), len(c)) for c in cases] == [("demographic_parity_ratio for gender >= 0.5", 0)]
-    assert capsys.readouterr().out.splitlines()[-1] == "gender: demographic_parity_ratio = 0.5000"
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "gender: demographic_parity_ratio = 0.5000"
+    assert "[PASS] fairness: demographic_parity_ratio for gender >= 0.5" in out
 
 
 def test_main_fails_below_the_threshold_and_says_by_how_much(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,6 +337,7 @@ def test_main_reports_drift_and_still_exits_zero(tmp_path: Path, capsys: pytest.
 def test_main_reports_no_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, report = _run_drift(tmp_path, REFERENCE, "--method", "psi", "--threshold", "0.2")
     assert code == 0 and report["result"] == "no_drift" and "churned" in report["features"]
+    assert report["method"] == "psi" and report["features"]["tenure"]["statistic"] == "psi"
     assert capsys.readouterr().out.splitlines()[-1] == "result: no drift above 0.2"
 
 
@@ -378,3 +381,21 @@ def test_an_empty_table_name_is_refused_before_anything_is_read(tmp_path: Path, 
     assert capsys.readouterr().err == (f"error: {flag} is empty: name a table (CSV/Parquet path) or a data asset "
                                        "azureml:<name>:<version|latest>\n")
     assert not (tmp_path / "report.json").exists()
+
+
+def test_main_lists_every_drifted_feature(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    current = pd.DataFrame({"tenure": [9.0, 9.0, 9.0, 9.0], "plan": ["c", "c", "c", "c"], "churned": [1, 1, 1, 1]})
+    code, report = _run_drift(tmp_path, current, "--method", "psi", "--threshold", "0.2", "--target", "churned")
+    assert code == 0 and report["drifted_features"] == ["plan", "tenure"]
+    assert capsys.readouterr().out.splitlines()[-1] == "result: drift above 0.2 in: plan, tenure"
+
+
+@pytest.mark.parametrize("flag", ["--reference", "--current"])
+def test_main_refuses_a_data_asset_without_the_azure_backend(tmp_path: Path, flag: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    REFERENCE.to_csv(tmp_path / "ref.csv", index=False)
+    tables = {"--reference": str(tmp_path / "ref.csv"), "--current": str(tmp_path / "ref.csv"), flag: "azureml:x:1"}
+    argv = ["--backend", "local", *(item for pair in tables.items() for item in pair), "--method", "psi",
+            "--threshold", "0.2", "--output", str(tmp_path / "report.json")]
+    assert drift.main(argv) == 2
+    assert capsys.readouterr().err == "error: azureml:x:1 is an Azure ML data asset: it needs the azure backend\n"

@@ -56,7 +56,9 @@ def test_main_passes_reports_and_counts_the_bounds(tmp_path: Path, capsys: pytes
     code, junit = _run_validate(tmp_path, {"accuracy": 0.9, "rmse": 1.0}, "--min", "accuracy=0.85",
                                 "--max", "rmse=1.5", "--max", "accuracy=1")
     assert code == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "metric gate passed: 3 bounds hold"
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "metric gate passed: 3 bounds hold"
+    assert "[PASS] metric_gates: rmse <= 1.5" in out
     suite = junit.find("testsuite")
     assert suite is not None and suite.get("name") == "metric_gates"
     assert (suite.get("tests"), suite.get("failures")) == ("3", "0")
@@ -78,9 +80,11 @@ def test_main_refuses_no_gates_and_bad_numbers(tmp_path: Path, capsys: pytest.Ca
     (tmp_path / "m.json").write_text('{"a": 1}', encoding="utf-8")
     base = ["--metrics-file", str(tmp_path / "m.json"), "--junit-output", str(tmp_path / "j.xml")]
     assert validate_metrics.main(base) == 2
-    assert "no gates: give at least one --min or --max" in capsys.readouterr().err
+    assert capsys.readouterr().err == "error: no gates: give at least one --min or --max\n"
     assert validate_metrics.main([*base, "--max", "a=high"]) == 2
     assert "--max a=high: not a number" in capsys.readouterr().err
+    assert validate_metrics.main([*base, "--min", "a=low"]) == 2
+    assert "--min a=low: not a number" in capsys.readouterr().err
     assert not (tmp_path / "j.xml").exists()
 
 
@@ -139,7 +143,8 @@ class _Registry:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, champion: dict[str, float] | None) -> None:
         self.calls: list[tuple[str, ...]] = []
         version = None if champion is None else SimpleNamespace(version=7, run_id="run-7")
-        monkeypatch.setattr(champion_challenger, "configure_mlflow", lambda args: None)
+        monkeypatch.setattr(champion_challenger, "configure_mlflow",
+                            lambda args: self.calls.append(("mlflow for", args.model_name)))
         monkeypatch.setattr(champion_challenger, "client", lambda: "client")
         monkeypatch.setattr(champion_challenger, "version_by_alias",
                             lambda c, name, alias: self.calls.append((c, name, alias)) or version)
@@ -161,7 +166,7 @@ def test_main_challenger_beats_champion(tmp_path: Path, monkeypatch: pytest.Monk
     registry = _Registry(monkeypatch, {"auc": 0.8})
     code, result, junit = _run_cc(tmp_path, {"auc": 0.9}, "--min-improvement", "0.05")
     assert code == 0
-    assert registry.calls == [("client", "churn", "production"), ("client", "run-7")]
+    assert registry.calls == [("mlflow for", "churn"), ("client", "churn", "production"), ("client", "run-7")]
     assert (result["passed"], result["metric"], result["direction"]) == (True, "auc", "higher")
     assert (result["challenger"], result["champion"], result["champion_version"]) == (0.9, 0.8, "7")
     case = junit.find("testsuite/testcase")
@@ -177,7 +182,9 @@ def test_main_challenger_loses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert code == 1 and result["passed"] is False
     failure = junit.find("testsuite/testcase/failure")
     assert failure is not None and failure.text == result["reason"]
-    assert capsys.readouterr().out.splitlines()[-1] == result["reason"]
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == result["reason"]
+    assert out[-2] == f"[FAIL] champion_challenger: auc vs churn@production: {result['reason']}"
 
 
 @pytest.mark.parametrize("champion", [None, {"loss": 0.1}])
