@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -78,8 +78,8 @@ class Release:
 
 
 @pytest.fixture
-def release(monkeypatch: pytest.MonkeyPatch) -> Iterator[Release]:
-    yield Release(monkeypatch)
+def release(monkeypatch: pytest.MonkeyPatch) -> Release:
+    return Release(monkeypatch)
 
 
 def _argv(target: str, stable: str = "blue", candidate: str = "green", *, backend: str = "azure",

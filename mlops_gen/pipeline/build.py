@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step, Value
+from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step, Value, monitored_release
 from mlops_gen.pipeline.release import notify_flags, releases
 from mlops_gen.pipeline.training import training_stages
+from mlops_gen.render.context import EnvView
 from mlops_gen.render.filters import number
 from mlops_gen.spec.model import ProjectSpec
 
@@ -20,11 +21,16 @@ COLLECTED_INPUTS = "model_inputs"
 DRIFT_CURRENT_VARIABLE = "DRIFT_CURRENT_DATA"
 
 
+def collects_production_data(env: EnvView) -> bool:
+    """Whether an environment's deployments log their inputs for Azure ML model monitoring to read."""
+    return env.env.target in MONITORING_TARGETS
+
+
 def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ...]:
     steps: list[Step] = []
-    monitored = next((release for release in rel if release.env.production), rel[-1])
+    monitored = monitored_release(rel)
     drift = spec.monitoring.drift
-    if drift.enabled and monitored.env.env.target in MONITORING_TARGETS:
+    if drift.enabled and collects_production_data(monitored.env):
         steps.append(Step("configure-monitoring", f"Configure drift monitoring on {monitored.env.endpoint_name}",
                           "src/monitoring/configure_monitoring.py", (
                               ("--endpoint-name", monitored.env.endpoint_name), ("--model-name", spec.model.name),
@@ -59,7 +65,7 @@ def drift_current(pipeline: Pipeline) -> Value:
     for the watched deployment (`<endpoint>-<deployment>-model_inputs`); a deployment outside Azure ML endpoints
     collects nothing, so the team names its own recent inputs in a pipeline variable (the model README says how)."""
     env = pipeline.monitored.env
-    if env.env.target in MONITORING_TARGETS:
+    if collects_production_data(env):
         return f"azureml:{env.endpoint_name}-{env.stable_deployment}-{COLLECTED_INPUTS}:latest"
     return Ref("variable", DRIFT_CURRENT_VARIABLE)
 

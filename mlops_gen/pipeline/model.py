@@ -132,5 +132,9 @@ class Pipeline:
 
     @property
     def monitored(self) -> Release:
-        """The environment whose traffic the drift monitor watches: the first production-like one, else the last."""
-        return next((release for release in self.releases if release.env.production), self.releases[-1])
+        return monitored_release(self.releases)
+
+
+def monitored_release(releases: tuple[Release, ...]) -> Release:
+    """The environment whose traffic the drift monitor watches: the first production-like one, else the last."""
+    return next((release for release in releases if release.env.production), releases[-1])

@@ -22,6 +22,11 @@ class ShellRaw(str):
     """A shell fragment written by a template (e.g. "${BUILD_BUILDID}"), passed through `script_call` unquoted."""
 
 
+def env_value(name: str) -> ShellRaw:
+    """An environment variable's value as one shell word: how a step reads a pipeline variable on both platforms."""
+    return ShellRaw(f'"${{{name}}}"')
+
+
 def yaml_str(value: Any) -> str:
     """A YAML double-quoted scalar; JSON string syntax is valid YAML and escapes every control character."""
     return json.dumps(str(value), ensure_ascii=False)

@@ -9,7 +9,7 @@ from typing import Any
 
 from mlops_gen.pipeline import Ref, Step
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
-from mlops_gen.render.filters import ShellRaw, number, script_call, sh
+from mlops_gen.render.filters import ShellRaw, env_value, number, script_call, sh
 
 # Where stage outputs live in the agent's working directory; artifacts carry them between jobs and pipelines.
 PATHS = {
@@ -65,7 +65,7 @@ def resolve(value: Any, own: Resolver | None = None) -> Any:
     if value.kind == "data_path":
         return None
     if value.kind == "variable":  # a pipeline variable: Azure Pipelines passes those to scripts as environment
-        return ShellRaw(f'"${{{value.arg}}}"')  # variables (secret ones excepted)
+        return env_value(value.arg)  # variables (secret ones excepted)
     return {"pipeline_config": PATHS["pipeline_config"], "run_url": ShellRaw('"run=${BUILD_BUILDNUMBER}"')}[value.kind]
 
 

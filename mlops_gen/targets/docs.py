@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_gen.pipeline import build_pipeline
+from mlops_gen.pipeline import Pipeline, build_pipeline
 from mlops_gen.pipeline.build import drift_current
 from mlops_gen.pipeline.model import EXTENSION, Ref
 from mlops_gen.registry import PLATFORM_LABELS, REGISTRY
@@ -93,7 +93,7 @@ def _id(*parts: object) -> str:
     return "_".join(str(part) for part in parts).replace("-", "_")
 
 
-def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
+def flow(spec: ProjectSpec, pipeline: Pipeline) -> tuple[list[Node], list[Edge]]:
     """The pipeline as a graph: training stages, every gate, registration, each environment's rollout, monitoring."""
     nodes: list[Node] = []
     edges: list[Edge] = []
@@ -164,7 +164,7 @@ def flow(spec: ProjectSpec) -> tuple[list[Node], list[Edge]]:
     limits = (f"{monitor.duration_seconds} s: error rate ≤ {number(monitor.max_error_rate)}, "
               f"p95 ≤ {monitor.max_latency_ms} ms")
     target_steps = {"deploy", "route", "test", "monitor", "check", "promote"}
-    for release in build_pipeline(spec).releases:
+    for release in pipeline.releases:
         env = release.env
         if release.approval:
             last = chain(Node(_id("approval", env.name), f"Approval: {env.name} (once per release)", "approval"),
@@ -206,13 +206,12 @@ def seeded_files(spec: ProjectSpec) -> list[str]:
     return sorted(f.path for f in files if f.mode == "seeded")
 
 
-def drift_variable(spec: ProjectSpec) -> dict[str, str] | None:
+def drift_variable(spec: ProjectSpec, pipeline: Pipeline) -> dict[str, str] | None:
     """The pipeline variable the team sets to the recent production inputs when the watched deployment collects
     none (see pipeline.build.drift_current), with that environment; None when the drift check reads what Azure ML
     collected."""
     if not spec.monitoring.drift.enabled:
         return None
-    pipeline = build_pipeline(spec)
     current = drift_current(pipeline)
     if not isinstance(current, Ref):
         return None
@@ -221,12 +220,13 @@ def drift_variable(spec: ProjectSpec) -> dict[str, str] | None:
 
 
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
-    nodes, edges = flow(spec)
+    pipeline = build_pipeline(spec)
+    nodes, edges = flow(spec, pipeline)
     return [OutputFile("README.md", "docs/README.md.j2", "docs",
                        extra={"pipeline_files": pipeline_files(spec), "flow_nodes": nodes, "flow_edges": edges,
                               "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))],
                               "glob_branches": [b for b in spec.triggers.branches if "*" in b],
                               "drift_purpose": DRIFT_PURPOSE,
-                              "drift_variable": drift_variable(spec),
+                              "drift_variable": drift_variable(spec, pipeline),
                               "seeded_files": seeded_files(spec),
                               "extension_points": list(type(spec.extensions).model_fields)})]

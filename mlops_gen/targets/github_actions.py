@@ -16,7 +16,7 @@ from mlops_gen.pipeline.build import cloud_drift
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
 from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import EnvView
-from mlops_gen.render.filters import ShellRaw, number, script_call, sh
+from mlops_gen.render.filters import ShellRaw, env_value, number, script_call, sh
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec
 
@@ -78,7 +78,7 @@ def resolve(value: Any) -> Any:
     if value.kind == "data_path":
         return None
     if value.kind == "variable":  # a repository or environment variable, mapped into the step's env (run_step)
-        return ShellRaw(f'"${{{value.arg}}}"')
+        return env_value(value.arg)
     return {"image": IMAGE, "run_url": RUN_URL, "pipeline_config": PIPELINE_CONFIG}[value.kind]
 
 
