@@ -74,6 +74,12 @@ _override_dir = click.option(
          "repeatable. Pass the same directories to generate, check and diff.")
 
 
+_config = click.option(
+    "--config", "config_option", type=click.Path(dir_okay=False), metavar="FILE",
+    help="Repository configuration [default: the nearest mlops-gen.yaml from the working directory up to the "
+         "repository root].")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="mlops-gen", message="%(prog)s %(version)s")
 def main() -> None:
@@ -85,20 +91,36 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def validate(paths: tuple[str, ...]) -> None:
-    """Validate spec files, or directories of *.yaml/*.yml specs."""
+@_config
+def validate(paths: tuple[str, ...], config_option: str | None) -> None:
+    """Validate spec files, or directories of *.yaml/*.yml specs, against the repository configuration's
+    defaults and policies when there is one."""
     from mlops_gen.commands.validate import run_validate
 
-    _handled(run_validate)(paths)
+    _handled(run_validate)(paths, config_option)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--full", is_flag=True, help="Also show every built-in default, marked 'default'.")
+@_config
+def resolve(spec: str, full: bool, config_option: str | None) -> None:
+    """Print SPEC as resolved against the repository configuration's defaults, each inherited value marked with
+    the line it comes from."""
+    from mlops_gen.commands.resolve import run_resolve
+
+    _handled(run_resolve)(spec, full, config_option)
 
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
-def schema(output: str | None) -> None:
-    """Print the spec's JSON Schema (draft 2020-12)."""
+@click.option("--document", type=click.Choice(["spec", "config"]), default="spec", show_default=True,
+              help="The spec's schema, or that of the repository configuration (mlops-gen.yaml).")
+def schema(output: str | None, document: str) -> None:
+    """Print the JSON Schema (draft 2020-12) of the spec or of the repository configuration."""
     from mlops_gen.commands.schema import run_schema
 
-    _handled(run_schema)(output)
+    _handled(run_schema)(output, document)
 
 
 @main.command()
@@ -114,8 +136,9 @@ def init(name: str, output: str | None, force: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
-              help="Output directory; each model gets OUTPUT/<model.name>/.")
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="Output directory; each model gets OUTPUT/<model.name>/ [default: the configuration's output, "
+                   "else generated].")
 @click.option("--target", "targets", multiple=True, type=click.Choice(TARGETS),
               help="Render only these targets (repeatable) [default: all the spec enables].")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
@@ -126,8 +149,9 @@ def init(name: str, output: str | None, force: bool) -> None:
 @click.option("--adopt", "adopt", multiple=True, type=click.Path(dir_okay=False), metavar="PATH",
               help="Hand over a file mlops-gen did not write at a path it now generates: replace it and track it "
                    "from then on (repeatable). Without it, generate refuses to overwrite such files.")
-def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_run: bool, verbose: bool,
-             override_dirs: tuple[str, ...], jobs: int, adopt: tuple[str, ...]) -> None:
+@_config
+def generate(paths: tuple[str, ...], output: str | None, targets: tuple[str, ...], dry_run: bool, verbose: bool,
+             override_dirs: tuple[str, ...], jobs: int, adopt: tuple[str, ...], config_option: str | None) -> None:
     """Render pipelines, scripts and deployment files for each spec.
 
     Writes only files whose bytes change, deletes files it generated before that are no longer planned, never
@@ -136,18 +160,22 @@ def generate(paths: tuple[str, ...], output: str, targets: tuple[str, ...], dry_
     """
     from mlops_gen.commands.generate import run_generate
 
-    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs, jobs, adopt)
+    _handled(run_generate)(paths, output, targets or TARGETS, dry_run, verbose, override_dirs, jobs, adopt,
+                           config_option)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
-              help="Output directory holding OUTPUT/<model.name>/.")
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="Output directory holding OUTPUT/<model.name>/ [default: the configuration's output, else "
+                   "generated].")
 @_override_dir
 @click.option("-v", "--verbose", is_flag=True, help="List every file, including user-owned (seeded) ones.")
 @click.option("-j", "--jobs", default=0, show_default=True, type=click.IntRange(min=0),
               help="Worker processes for comparing folders; 0 picks one per core when there are many.")
-def check(paths: tuple[str, ...], output: str, override_dirs: tuple[str, ...], verbose: bool, jobs: int) -> None:
+@_config
+def check(paths: tuple[str, ...], output: str | None, override_dirs: tuple[str, ...], verbose: bool, jobs: int,
+          config_option: str | None) -> None:
     """Exit 1 when generated files are stale, hand-edited, missing or orphaned; 0 when up to date.
 
     Files a previous check found intact and whose size, times and inode have not changed since are not read
@@ -155,25 +183,28 @@ def check(paths: tuple[str, ...], output: str, override_dirs: tuple[str, ...], v
     """
     from mlops_gen.commands.check import run_check
 
-    _handled(run_check)(paths, output, override_dirs, verbose, jobs)
+    _handled(run_check)(paths, output, override_dirs, verbose, jobs, config_option)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", default="generated", show_default=True, type=click.Path(file_okay=False),
-              help="Output directory holding OUTPUT/<model.name>/.")
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="Output directory holding OUTPUT/<model.name>/ [default: the configuration's output, else "
+                   "generated].")
 @click.option("--stat", is_flag=True, help="Only list changed files with added/removed line counts.")
 @_override_dir
 @click.option("--base", default="HEAD", show_default=True, metavar="REV",
               help="Git revision whose version of each spec the semantic change summary compares against.")
-def diff(paths: tuple[str, ...], output: str, stat: bool, override_dirs: tuple[str, ...], base: str) -> None:
+@_config
+def diff(paths: tuple[str, ...], output: str | None, stat: bool, override_dirs: tuple[str, ...], base: str,
+         config_option: str | None) -> None:
     """Show what generate would change as a unified diff; exit 1 when there is any change.
 
     When a spec's BASE version is in git, first prints a one-line summary of the spec change for PR descriptions.
     """
     from mlops_gen.commands.diff import run_diff
 
-    _handled(run_diff)(paths, output, stat, override_dirs, base)
+    _handled(run_diff)(paths, output, stat, override_dirs, base, config_option=config_option)
 
 
 @main.command("run-local")
@@ -185,12 +216,14 @@ def diff(paths: tuple[str, ...], output: str, stat: bool, override_dirs: tuple[s
               help="Face a failure in ENV's release: canary-errors, slow-candidate, smoke-failure; or drift.")
 @click.option("--monitor-seconds", default=6, show_default=True, type=click.IntRange(1, 3600),
               help="Length of each local observation window (at most the spec's).")
-def run_local(spec: str, workdir: str, through: str | None, inject: str | None, monitor_seconds: int) -> None:
+@_config
+def run_local(spec: str, workdir: str, through: str | None, inject: str | None, monitor_seconds: int,
+              config_option: str | None) -> None:
     """Run the pipeline on this machine: training, gates, registration, then the release to each environment up
     to ENV behind local routers that split traffic by weight, with rollback on failure."""
     from mlops_gen.commands.run_local import run_run_local
 
-    _handled(run_run_local)(spec, workdir, through, inject, monitor_seconds)
+    _handled(run_run_local)(spec, workdir, through, inject, monitor_seconds, config_option)
 
 
 def run(argv: Sequence[str]) -> int:

@@ -207,7 +207,7 @@ def test_user_errors_exit_2_with_a_message(args: list[str], tmp_path: Path, monk
 def test_internal_error_prints_one_line_and_saves_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     import mlops_gen.commands.validate as validate_command
 
-    def broken(paths: tuple[str, ...]) -> int:
+    def broken(*args: object) -> int:
         raise RuntimeError("boom\nsecond line of a long message")
 
     monkeypatch.setattr(validate_command, "run_validate", broken)
@@ -230,7 +230,7 @@ def test_internal_error_prints_one_line_and_saves_the_traceback(monkeypatch: pyt
 def test_internal_error_in_a_real_process_exits_3(tmp_path: Path) -> None:
     """The same through `python -m`, with the fault injected before the CLI starts."""
     code = ("import sys, mlops_gen.commands.validate as v\n"
-            "def broken(paths): raise KeyError('injected')\n"
+            "def broken(*args): raise KeyError('injected')\n"
             "v.run_validate = broken\n"
             "from mlops_gen.entry import main\n"
             "sys.argv = ['mlops-gen', 'validate', 'x.yaml']\n"

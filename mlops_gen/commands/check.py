@@ -27,11 +27,12 @@ from mlops_gen.output.options import (
     scanned_dirs,
     shown_overrides,
 )
+from mlops_gen.repo_config.find import ConfigFile, find_config, output_folder
 
 LABELS = {
     ("create", "new"): "missing (not generated yet)",
     ("create", "missing"): "missing (deleted since it was generated)",
-    ("update", "stale"): "stale (the spec, generator or templates changed)",
+    ("update", "stale"): "stale (the spec, the repository configuration, the generator or the templates changed)",
     ("update", "hand-edited"): "hand-edited (differs from what mlops-gen wrote)",
     ("update", "unrecorded"): "a file mlops-gen did not write, where it now generates one (generate refuses to "
                               "overwrite it: move it away, or pass --adopt PATH to hand it over)",
@@ -63,7 +64,7 @@ def _manifest_drift(plan: FolderPlan) -> str:
         return "not written yet"
     found = []
     if (old.spec_path, old.spec_sha256) != (new.spec_path, new.spec_sha256):
-        found.append("the spec changed" if old.spec_path == new.spec_path else
+        found.append("the spec or the repository configuration changed" if old.spec_path == new.spec_path else
                      f"the spec is now {new.spec_path}, was {old.spec_path}")
     if old.generator_version != new.generator_version:
         found.append(f"mlops-gen {new.generator_version} differs from {old.generator_version}")
@@ -107,24 +108,26 @@ def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bo
     return False
 
 
-def run_check(paths: Sequence[str], output: str, override_dirs: Sequence[str] = (), verbose: bool = False,
-              jobs: int = 0) -> int:
+def run_check(paths: Sequence[str], output: str | None, override_dirs: Sequence[str] = (), verbose: bool = False,
+              jobs: int = 0, config_option: str | None = None) -> int:
     with reader_may_leave():
-        return _check(paths, output, override_dirs, verbose, jobs)
+        config = find_config(config_option)
+        return _check(paths, output_folder(output, config), override_dirs, verbose, jobs, config)
 
 
-def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verbose: bool, jobs: int) -> int:
+def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verbose: bool, jobs: int,
+           config: ConfigFile | None) -> int:
     overrides = override_paths(override_dirs)
     shown = shown_overrides(overrides)
     outdir = Path(output)
     specs = discover_specs(paths)
     stale = total = files = seeded = 0
     with output_lock(outdir, shared=True):  # never judge a tree a concurrent generate is writing
-        found = triage(specs, outdir, overrides, jobs=jobs)
+        found = triage(specs, outdir, overrides, jobs=jobs, config_raw=config.raw if config else b"")
         models = {plan.spec_path: plan.root.name for plan in found.fast.values()}
         plans: Iterator[FolderPlan] = iter(found.fast.values())
         if found.slow:  # only now pay for pydantic and jinja2
-            plans = itertools.chain(plans, _rendered_plans(found, outdir, overrides, jobs, models))
+            plans = itertools.chain(plans, _rendered_plans(found, outdir, overrides, jobs, models, config))
         for plan in plans:
             total, files = total + 1, files + plan.size
             seeded += sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))
@@ -143,12 +146,12 @@ def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verb
 
 
 def _rendered_plans(found: Triage, outdir: Path, overrides: Sequence[Path], jobs: int,
-                    models: dict[str, str]) -> Iterator[FolderPlan]:
+                    models: dict[str, str], config: ConfigFile | None) -> Iterator[FolderPlan]:
     """Validate, render and plan the specs the fast path could not settle, one at a time."""
     from mlops_gen.commands.generate import iter_rendered, plan_model, unique_models
     from mlops_gen.spec.validate import load_specs
 
-    specs = load_specs([str(path) for path in found.slow])
+    specs = load_specs([str(path) for path in found.slow], config)
     unique_models(specs, found.known)
     from mlops_gen.output.fingerprint import template_fingerprint
 

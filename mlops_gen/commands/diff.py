@@ -22,6 +22,7 @@ from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.output.options import override_paths, reader_may_leave, scanned_dirs
 from mlops_gen.output.paths import shown_path
 from mlops_gen.output.spec_changes import summary
+from mlops_gen.repo_config.find import ConfigFile, find_config, output_folder
 from mlops_gen.spec.loader import LoadedSpec, load_text
 from mlops_gen.spec.validate import load_specs
 
@@ -98,16 +99,18 @@ def _stat(rows: list[tuple[str, int, int]]) -> None:
                f"{sum(r[2] for r in rows)} deletions(-)")
 
 
-def run_diff(paths: Sequence[str], output: str, stat: bool = False, override_dirs: Sequence[str] = (),
-             base: str = "HEAD", jobs: int = 0) -> int:
+def run_diff(paths: Sequence[str], output: str | None, stat: bool = False, override_dirs: Sequence[str] = (),
+             base: str = "HEAD", jobs: int = 0, config_option: str | None = None) -> int:
     with reader_may_leave():
-        return _diff(paths, output, stat, override_dirs, base, jobs)
+        config = find_config(config_option)
+        return _diff(paths, output_folder(output, config), stat, override_dirs, base, jobs, config)
 
 
-def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence[str], base: str, jobs: int) -> int:
+def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence[str], base: str, jobs: int,
+          config: ConfigFile | None) -> int:
     overrides = override_paths(override_dirs)
     outdir = Path(output)
-    specs = load_specs(paths)
+    specs = load_specs(paths, config)
     unique_models(specs)
     for spec_file in specs:  # the reviewer's summary first, then the patch
         loaded = load_text(spec_file.raw.decode("utf-8").removeprefix("\ufeff"), spec_file.shown_as)

@@ -38,7 +38,8 @@ from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.plan import plan as planned_files
 from mlops_gen.render.render import DEFAULT_OUTPUT_DIR, RenderedFile, render_spec
-from mlops_gen.spec.validate import SpecFile, collect_specs, duplicate_models, load_specs
+from mlops_gen.repo_config.find import ConfigFile, find_config, output_folder
+from mlops_gen.spec.validate import SpecFile, collect_specs, config_settings, duplicate_models, load_specs
 
 COLLECT_EVERY = 64  # model folders between two collections of cyclic garbage (see few_collections)
 
@@ -256,7 +257,7 @@ def plan_model(spec_file: SpecFile, files: Mapping[str, RenderedFile], outdir: P
     `fingerprint`: template_fingerprint(override_dirs), when the caller computed it once for the whole run.
     """
     model = spec_file.spec.model.name
-    inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.raw),
+    inputs = Inputs(model=model, spec_path=shown_path(spec_file.path), spec_sha256=sha256(spec_file.inputs),
                     generator_version=__version__, generator_fingerprint=generator_fingerprint(),
                     template_fingerprint=fingerprint or template_fingerprint(override_dirs),
                     override_dirs=shown_overrides(override_dirs))
@@ -311,13 +312,13 @@ Built = dict[int, tuple[str, "FolderSummary"]]  # spec index -> (hidden temporar
 
 
 def load_slow(spec_paths: Sequence[Path], up_to_date: Mapping[Path, FolderPlan], jobs: int = 1,
-              build: _Job | None = None) -> tuple[list[SpecFile], Built]:
+              build: _Job | None = None, config: ConfigFile | None = None) -> tuple[list[SpecFile], Built]:
     """Validate, in order, every spec that must be rendered; model names must stay unique across all specs.
 
     With `build` (a full run that writes), worker processes also build the model folders that do not exist yet,
     hidden (see load_parallel); the caller places them once everything is validated, or removes them."""
     slow = [path for path in spec_paths if path not in up_to_date]
-    specs, built = load_parallel(slow, jobs, build) if slow else ([], {})
+    specs, built = load_parallel(slow, jobs, build, config) if slow else ([], {})
     unique_models(specs, {plan.root.name: plan.spec_path for plan in up_to_date.values()})
     return specs, built
 
@@ -328,12 +329,12 @@ _builder_env: jinja2.Environment | None = None  # a validating worker's, made wh
 _Prebuilt = tuple[str, "FolderSummary"] | None  # a hidden new folder and its summary, or None
 
 
-def _validate_chunk(paths: list[str], build: _Job | None
+def _validate_chunk(paths: list[str], build: _Job | None, config: ConfigFile | None
                     ) -> tuple[list[SpecFile], list[Problem], list[tuple[Any, ...] | None], list[_Prebuilt]]:
     """load_specs on a slice, in a worker: the valid specs (with the plan validation made of each), the problems,
     and, when the slice is valid and `build` is given, each new model folder built hidden beside its place."""
     global _builder_env
-    specs, problems = collect_specs(paths)
+    specs, problems = collect_specs(paths, config)
     built: list[_Prebuilt] = [None] * len(specs)
     if build is not None and not problems:
         for index, spec_file in enumerate(specs):
@@ -355,7 +356,8 @@ def _no_setup() -> None:
     pass
 
 
-def load_parallel(paths: Sequence[Path], jobs: int, build: _Job | None = None) -> tuple[list[SpecFile], Built]:
+def load_parallel(paths: Sequence[Path], jobs: int, build: _Job | None = None, config: ConfigFile | None = None
+                  ) -> tuple[list[SpecFile], Built]:
     """load_specs (every spec validated, all problems raised at once) on several cores when there are many specs.
 
     The parent still has every spec, valid, before anything is written in place; the plan each worker made while
@@ -363,14 +365,16 @@ def load_parallel(paths: Sequence[Path], jobs: int, build: _Job | None = None) -
     go on to render the specs whose model folder does not exist yet into hidden temporary folders (validation and
     rendering overlap instead of one waiting for the other); on any problem they are removed here, unplaced.
     """
+    if config is not None:
+        config_settings(config)  # its problems are raised here, once, not by every worker
     count = workers(jobs, len(paths))
     pool = _pool(count, (), _no_setup, ()) if count > 1 else None
     if pool is None:
-        return load_specs([str(path) for path in paths]), {}
+        return load_specs([str(path) for path in paths], config), {}
     size = max(1, min(16, -(-len(paths) // (count * 4))))
     built: Built = {}
     try:
-        futures = [pool.submit(_validate_chunk, [str(p) for p in paths[start:start + size]], build)
+        futures = [pool.submit(_validate_chunk, [str(p) for p in paths[start:start + size]], build, config)
                    for start in range(0, len(paths), size)]
         results = [future.result() for future in futures]
         specs: list[SpecFile] = []
@@ -471,10 +475,12 @@ class _Summary:
         click.echo(f"mlops-gen generate: {outdir}: {folders}, {self.counts(self.totals)}{suffix}")
 
 
-def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TARGETS, dry_run: bool = False,
+def run_generate(paths: Sequence[str], output: str | None, targets: Sequence[str] = TARGETS, dry_run: bool = False,
                  verbose: bool = False, override_dirs: Sequence[str] = (), jobs: int = 0,
-                 adopt: Sequence[str] = ()) -> int:
+                 adopt: Sequence[str] = (), config_option: str | None = None) -> int:
     overrides = override_paths(override_dirs)
+    config = find_config(config_option)
+    output = output_folder(output, config)
     outdir = Path(output)
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"{output}: exists and is not a directory")
@@ -484,7 +490,7 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
         outdir.mkdir(parents=True, exist_ok=True)  # the lock lives on it
     try:
         with few_collections():
-            _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs, adopt)
+            _generate(paths, spec_paths, outdir, targets, dry_run, verbose, overrides, jobs, adopt, config)
     except BaseException:
         for directory in created:  # an invalid spec leaves no trace, not even an empty folder
             with contextlib.suppress(OSError):
@@ -494,18 +500,20 @@ def run_generate(paths: Sequence[str], output: str, targets: Sequence[str] = TAR
 
 
 def _generate(paths: Sequence[str], spec_paths: Sequence[Path], outdir: Path, targets: Sequence[str],
-              dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int, adopt: Sequence[str]) -> None:
+              dry_run: bool, verbose: bool, overrides: Sequence[Path], jobs: int, adopt: Sequence[str],
+              config: ConfigFile | None = None) -> None:
     full = selected_targets(targets) is None
     with output_lock(outdir, shared=dry_run):
         if not dry_run:
             remove_leftovers(outdir)  # of a killed run: model folders are built beside their place, then renamed
         fingerprint = template_fingerprint(overrides)  # once per run: hashing every template costs ~2 ms
-        found = triage(spec_paths, outdir, overrides, fingerprint, jobs) if full else Triage(slow=list(spec_paths))
+        found = (triage(spec_paths, outdir, overrides, fingerprint, jobs, config.raw if config else b"") if full
+                 else Triage(slow=list(spec_paths)))
         up_to_date = found.up_to_date()
         job = _Job(tuple(targets), outdir, tuple(overrides), dry_run, fingerprint)
         try:
             with _blame_overrides(overrides):  # new folders are rendered while validating, hidden until placed
-                specs, built = load_slow(spec_paths, up_to_date, jobs, job if full and not dry_run else None)
+                specs, built = load_slow(spec_paths, up_to_date, jobs, job if full and not dry_run else None, config)
             check_folders(specs, outdir)  # every spec validated, every manifest checked, before the first write
             check_user_files(specs, outdir, targets, overrides, adopt)
             models = {plan.spec_path: plan.root.name for plan in up_to_date.values()}

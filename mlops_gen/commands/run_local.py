@@ -45,6 +45,7 @@ from mlops_gen.local.stages import (
 from mlops_gen.local.venv import ensure_venv
 from mlops_gen.pipeline import build_pipeline
 from mlops_gen.render.context import spec_hash
+from mlops_gen.repo_config.find import find_config
 from mlops_gen.spec.validate import SpecFile, load_specs
 
 STAGE_TIMEOUT_SECONDS = 1800
@@ -67,7 +68,7 @@ def _lineage(spec_file: SpecFile) -> dict[str, str]:
     folder = spec_file.path.resolve().parent
     return {"build_id": f"local-{stamp}", "build_number": stamp,
             "branch": _git(folder, "rev-parse", "--abbrev-ref", "HEAD") or "local",
-            "commit": _git(folder, "rev-parse", "HEAD") or "local", "spec_hash": spec_hash(spec_file.raw)}
+            "commit": _git(folder, "rev-parse", "HEAD") or "local", "spec_hash": spec_hash(spec_file.inputs)}
 
 
 def _print_table(outcomes: list[Outcome]) -> None:
@@ -126,8 +127,8 @@ def _suspend_servers(python: Path, model_dir: Path) -> None:
 
 
 def run_run_local(spec: str, workdir: str, through: str | None = None, inject: str | None = None,
-                  monitor_seconds: int = MONITOR_SECONDS) -> int:
-    specs = load_specs([spec])
+                  monitor_seconds: int = MONITOR_SECONDS, config_option: str | None = None) -> int:
+    specs = load_specs([spec], find_config(config_option))
     if len(specs) != 1:
         raise UserError(f"{spec}: run-local takes one spec file")
     if inject is not None and inject not in FAULTS:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from mlops_gen.schema import schema_text
+from mlops_gen.schema import config_schema_text, schema_text
 
 
-def run_schema(output: str | None) -> int:
-    text = schema_text()
+def run_schema(output: str | None, document: str = "spec") -> int:
+    text = config_schema_text() if document == "config" else schema_text()
     if output:
         target = Path(output)
         target.parent.mkdir(parents=True, exist_ok=True)  # as `init -o newdir/spec.yaml` does

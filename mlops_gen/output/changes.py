@@ -43,7 +43,7 @@ Action = Literal["create", "update", "unchanged", "delete", "keep"]
 REASONS = {
     "new": "new file",
     "missing": "missing (deleted since it was generated)",
-    "stale": "stale (the spec, generator or templates changed)",
+    "stale": "stale (the spec, the repository configuration, the generator or the templates changed)",
     "hand-edited": "hand-edited (differs from what mlops-gen wrote)",
     "unrecorded": "differs, and the manifest does not record mlops-gen writing it",
     "mode": "executable bit differs",

@@ -17,7 +17,7 @@ from mlops_gen.output.manifest import Manifest, all_manifests
 from mlops_gen.output.options import shown_overrides
 from mlops_gen.output.paths import shown_path
 from mlops_gen.parallel import process_pool, workers
-from mlops_gen.spec.canonical import canonical_spec_bytes
+from mlops_gen.spec.canonical import canonical_spec_bytes, input_bytes
 
 
 @dataclass
@@ -42,9 +42,10 @@ def manifest_index(outdir: Path, manifests: list[tuple[Path, Manifest]] | None =
 
 
 def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], fingerprint: str | None = None,
-           jobs: int = 0) -> Triage:
+           jobs: int = 0, config_raw: bytes = b"") -> Triage:
     """`fingerprint`: template_fingerprint(override_dirs), when the caller already computed it for this run;
-    `jobs`: worker processes for comparing folders with their manifests (0: one per core for many folders)."""
+    `jobs`: worker processes for comparing folders with their manifests (0: one per core for many folders);
+    `config_raw`: the repository configuration's bytes, part of every model's inputs."""
     result = Triage(manifests=all_manifests(outdir))
     fingerprint = fingerprint or template_fingerprint(override_dirs)
     overrides = shown_overrides(override_dirs)
@@ -53,7 +54,7 @@ def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], f
     for path in specs:
         shown = shown_path(path)
         try:
-            digest = sha256(canonical_spec_bytes(path.read_bytes()))  # as the loader hashes it
+            digest = sha256(input_bytes(canonical_spec_bytes(path.read_bytes()), config_raw))  # as SpecFile.inputs
         except OSError:
             result.slow.append(path)  # the loader reports it properly
             continue

@@ -13,6 +13,7 @@ from mlops_gen.errors import EXIT_DIFFERENCES, UserError
 from mlops_gen.output.paths import project_root, shown_path
 
 SPEC_SUFFIXES = (".yaml", ".yml")  # as mlops_gen.spec.validate.SPEC_SUFFIXES
+CONFIG_FILE = "mlops-gen.yaml"  # the repository configuration, never a spec (mlops_gen.repo_config.find)
 
 
 def discover_specs(paths: Iterable[str]) -> list[Path]:
@@ -22,7 +23,8 @@ def discover_specs(paths: Iterable[str]) -> list[Path]:
     for name in names:
         path = Path(name)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
+            found.extend(sorted(p for p in path.rglob("*")
+                                if p.suffix in SPEC_SUFFIXES and p.name != CONFIG_FILE and p.is_file()))
         elif path.is_file():
             found.append(path)
         elif path.exists():  # a FIFO, a device, /dev/stdin

@@ -37,7 +37,7 @@ def render_spec(spec_file: SpecFile, targets: Sequence[str] = TARGETS,
     """`output_dir`: the output directory as shown_path names it (the README's commands pass it as -o)."""
     env = env or build_env()
     shown = shown_path(spec_file.path)
-    context = {**build_context(spec_file.spec, shown, spec_file.raw), "output_dir": output_dir}
+    context = {**build_context(spec_file.spec, shown, spec_file.inputs), "output_dir": output_dir}
     rendered: dict[str, RenderedFile] = {}
     for output in plan(spec_file.spec, targets):
         body = env.get_template(output.template).render(**context, **output.extra, output_path=output.path)

@@ -13,3 +13,9 @@ BOM = b"\xef\xbb\xbf"
 def canonical_spec_bytes(raw: bytes) -> bytes:
     """`raw` without a UTF-8 byte order mark, with CRLF and lone CR line endings as LF."""
     return raw.removeprefix(BOM).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def input_bytes(spec: bytes, config: bytes) -> bytes:
+    """The bytes a model's output is rendered from: its spec's, then the repository configuration's when there is
+    one (its defaults and policies apply to every spec). Hashed into manifests and the spec_hash lineage tag."""
+    return spec + b"\0mlops-gen.yaml\0" + config if config else spec

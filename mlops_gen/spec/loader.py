@@ -42,6 +42,17 @@ class LoadedSpec:
     # Plain scalars that YAML read as a boolean, or as a number in a YAML 1.1-only spelling: path -> the text.
     # Validation accepts them only where the field means exactly that (see mlops_gen.spec.spellings).
     spellings: dict[Path_, str] = field(default_factory=dict)
+    # Parts of the document inherited from the repository configuration's defaults: path -> the file they are in
+    # (their positions above are in that file). See mlops_gen.repo_config.merge.
+    inherited: dict[Path_, str] = field(default_factory=dict)
+
+    def file_at(self, path: Path_) -> str:
+        """The file a finding about `path` is shown in: the configuration's when the field or one of its ancestors
+        was inherited from its defaults, else the spec's."""
+        for cut in range(1, len(path) + 1):
+            if path[:cut] in self.inherited:
+                return self.inherited[path[:cut]]
+        return self.file
 
     def field_position(self, path: Path_) -> tuple[int, int]:
         """Where a finding about a field is shown: its key when it has one (a mapping entry), else its value (a

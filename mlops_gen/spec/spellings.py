@@ -20,9 +20,10 @@ from mlops_gen.spec.model import ProjectSpec
 _BOOLEAN_WORDS = {"true": "true", "false": "false", "yes": "true", "on": "true", "no": "false", "off": "false"}
 
 
-def annotation_at(path: Path_) -> Any:
-    """The type a spec field at `path` expects, or None when the path names no field (reported elsewhere)."""
-    current: Any = ProjectSpec
+def annotation_at(path: Path_, root: type[BaseModel] = ProjectSpec) -> Any:
+    """The type a field at `path` of a `root` document expects, or None when the path names no field (reported
+    elsewhere)."""
+    current: Any = root
     for part in path:
         current = _strip(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
@@ -91,10 +92,10 @@ def _why(text: str, value: Any, expected: str) -> str | None:
     return f"{reading}; quote it (\"{text}\") for text, or write a plain decimal number"
 
 
-def spelling_findings(loaded: LoadedSpec) -> Iterator[tuple[Path_, str]]:
+def spelling_findings(loaded: LoadedSpec, root: type[BaseModel] = ProjectSpec) -> Iterator[tuple[Path_, str]]:
     """(path, message) for every boolean or YAML 1.1 number spelling where the field does not mean it."""
     for path, text in loaded.spellings.items():
-        annotation = annotation_at(path)
+        annotation = annotation_at(path, root)
         if annotation is None:
             continue  # an unknown key: the model's own error names it
         expected = _kind(annotation)

@@ -8,18 +8,23 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from mlops_gen.errors import Problem, SpecError
 from mlops_gen.output.options import discover_specs
+from mlops_gen.repo_config.find import ConfigFile
+from mlops_gen.spec.canonical import input_bytes
 from mlops_gen.spec.loader import LoadedSpec, load_file
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.secrets import credential_message, credentials_in
 from mlops_gen.spec.semantic import semantic_findings
 from mlops_gen.spec.spellings import annotation_at, spelling_findings
 from mlops_gen.spec.types import SecretName
+
+if TYPE_CHECKING:
+    from mlops_gen.repo_config.load import RepoSettings
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -33,11 +38,17 @@ class SpecFile:
     spec: ProjectSpec
     raw: bytes
     name_at: tuple[int, int] = (1, 1)  # line and column of model.name, where a clash with another spec is shown
+    config_raw: bytes = b""  # the repository configuration it was resolved against (see mlops_gen.repo_config)
+
+    @property
+    def inputs(self) -> bytes:
+        """What the rendered output depends on besides the generator: the spec, and the configuration's bytes."""
+        return input_bytes(self.raw, self.config_raw)
 
 
-def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+def _model_at(path: tuple[str | int, ...], root: type[BaseModel] = ProjectSpec) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at `path`, to suggest the keys it accepts."""
-    current = _unwrap(annotation_at(path))
+    current = _unwrap(annotation_at(path, root))
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
@@ -102,7 +113,9 @@ def _message(error: Any) -> str:
     return message
 
 
-def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[Problem]:
+def problems_from_validation(loaded: LoadedSpec, exc: ValidationError, root: type[BaseModel] = ProjectSpec
+                             ) -> list[Problem]:
+    """Each pydantic error of validating `loaded` as a `root` document, positioned, in words."""
     problems = []
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
@@ -112,22 +125,22 @@ def _problems_from_validation(loaded: LoadedSpec, exc: ValidationError) -> list[
             loc = loc[:loc.index("[key]")]
         # Literal/union validators add their own loc parts (e.g. 'function-after[...]'): keep real data keys.
         loc = _data_path(loaded.data, loc)
-        dotted = _dotted(loc)
+        shown = dotted(loc)
         if error["type"] == "extra_forbidden":
             line, column = loaded.position(loc, of_key=True)
-            model = _model_at(loc[:-1])
+            model = _model_at(loc[:-1], root)
             suggestion = ""
             if model is not None:
                 close = difflib.get_close_matches(str(loc[-1]), _keys_of(model), n=1, cutoff=0.6)
                 allowed = ", ".join(_keys_of(model))
                 suggestion = f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {allowed}"
-            problems.append(Problem(loaded.file, line, column, dotted, f"unknown key {loc[-1]!r}{suggestion}"))
+            problems.append(Problem(loaded.file_at(loc), line, column, shown, f"unknown key {loc[-1]!r}{suggestion}"))
         elif error["type"] == "missing":
             line, column = loaded.position(loc[:-1], of_key=True) if loc[:-1] else (1, 1)
-            problems.append(Problem(loaded.file, line, column, dotted, "required key is missing"))
+            problems.append(Problem(loaded.file_at(loc[:-1]), line, column, shown, "required key is missing"))
         else:
             line, column = loaded.position(loc, of_key=of_key)
-            problems.append(Problem(loaded.file, line, column, dotted, _message(error)))
+            problems.append(Problem(loaded.file_at(loc), line, column, shown, _message(error)))
     return problems
 
 
@@ -151,7 +164,8 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return tuple(path)
 
 
-def _dotted(path: tuple[str | int, ...]) -> str:
+def dotted(path: tuple[str | int, ...]) -> str:
+    """A field path as problems show it: `environments[1].target`."""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -164,21 +178,21 @@ def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
     reported: set[str] = set()  # paths already explained: the model's own (vaguer) error there is left out
     for path, message in spelling_findings(loaded):
         line, column = loaded.position(path)
-        problems.append(Problem(loaded.file, line, column, _dotted(path), message))
-        reported.add(_dotted(path))
+        problems.append(Problem(loaded.file_at(path), line, column, dotted(path), message))
+        reported.add(dotted(path))
     for path, is_key, kind in credentials_in(loaded.data):  # every string: names, tag keys, lists, free text
         line, column = loaded.position(path, of_key=is_key)
-        shown = _dotted(path[:-1]) if is_key else _dotted(path)  # a key that is a secret is not echoed
+        shown = dotted(path[:-1]) if is_key else dotted(path)  # a key that is a secret is not echoed
         message = credential_message(kind)
         if not is_key and _expects_secret_name(path):
             message = f"is a secret's value, not its name: it {message}, then name that secret here"
-        problems.append(Problem(loaded.file, line, column, shown, f"a key {message}" if is_key else message))
-        reported.add(_dotted(path))
+        problems.append(Problem(loaded.file_at(path), line, column, shown, f"a key {message}" if is_key else message))
+        reported.add(dotted(path))
     bad = [path for path, _ in spelling_findings(loaded)] + [p for p, _, _ in credentials_in(loaded.data)]
     try:
         spec = ProjectSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        problems += [p for p in _problems_from_validation(loaded, exc) if p.path not in reported]
+        problems += [p for p in problems_from_validation(loaded, exc) if p.path not in reported]
         bad += _error_paths(loaded.data, exc)
         return problems + [p for p in _semantic_problems(loaded, _without(loaded.data, bad), bad)
                            if p.path not in {known.path for known in problems}]
@@ -209,7 +223,7 @@ def _semantic_problems(loaded: LoadedSpec, spec: ProjectSpec | None, bad: list[t
         if path[:2] in doubtful or any(path[:len(b)] == b or b[:len(path)] == path for b in bad):
             continue
         line, column = loaded.field_position(path)
-        problems.append(Problem(loaded.file, line, column, _dotted(path), message))
+        problems.append(Problem(loaded.file_at(path), line, column, dotted(path), message))
     return problems
 
 
@@ -250,16 +264,25 @@ def _without(data: Any, bad: list[tuple[str | int, ...]]) -> ProjectSpec | None:
         return None
 
 
-def load_spec(path: Path, shown_as: str | None = None) -> SpecFile:
-    """Validate one spec file or raise SpecError with every problem in it."""
+def load_spec(path: Path, shown_as: str | None = None, config: ConfigFile | None = None) -> SpecFile:
+    """Validate one spec file, resolved against the repository configuration when there is one, or raise
+    SpecError with every problem in it."""
     loaded = load_file(path, shown_as)
     if isinstance(loaded, Problem):
         raise SpecError([loaded])
-    result = validate_loaded(loaded)
+    result = validate_loaded(loaded) if config is None else config_settings(config).validate(loaded)
     if isinstance(result, list):
         raise SpecError(result)
     return SpecFile(path=path, shown_as=loaded.file, spec=result, raw=loaded.raw,
-                    name_at=loaded.position(("model", "name")))
+                    name_at=loaded.position(("model", "name")), config_raw=config.raw if config else b"")
+
+
+def config_settings(config: ConfigFile) -> RepoSettings:
+    """The validated configuration (cached), or SpecError with its problems."""
+    # Imported here: mlops_gen.repo_config.load validates the configuration's defaults with this module.
+    from mlops_gen.repo_config.load import load_settings
+
+    return load_settings(config)
 
 
 def discover(paths: Iterable[str]) -> list[Path]:
@@ -267,13 +290,17 @@ def discover(paths: Iterable[str]) -> list[Path]:
     return discover_specs(paths)
 
 
-def collect_specs(paths: Iterable[str]) -> tuple[list[SpecFile], list[Problem]]:
-    """Validate every spec under `paths`: the valid ones, and the problems of all the others."""
+def collect_specs(paths: Iterable[str], config: ConfigFile | None = None
+                  ) -> tuple[list[SpecFile], list[Problem]]:
+    """Validate every spec under `paths`: the valid ones, and the problems of all the others. A configuration
+    with problems raises SpecError with them before any spec is read."""
     specs: list[SpecFile] = []
     problems: list[Problem] = []
+    if config is not None:
+        config_settings(config)
     for path in discover(paths):
         try:
-            specs.append(load_spec(path))
+            specs.append(load_spec(path, config=config))
         except SpecError as exc:
             problems.extend(exc.problems)
     return specs, problems
@@ -296,10 +323,10 @@ def duplicate_models(specs: Iterable[SpecFile], known: Mapping[str, str] | None 
     return problems
 
 
-def load_specs(paths: Iterable[str]) -> list[SpecFile]:
+def load_specs(paths: Iterable[str], config: ConfigFile | None = None) -> list[SpecFile]:
     """Validate every spec under `paths`, model names unique across them; raise one SpecError listing the
     problems of all invalid files."""
-    specs, problems = collect_specs(paths)
+    specs, problems = collect_specs(paths, config)
     problems += duplicate_models(specs)
     if problems:
         raise SpecError(problems)

@@ -1,0 +1,47 @@
+"""The repository configuration's model (`apiVersion: mlops-gen/v1`, `kind: RepositoryConfig`).
+
+`defaults` is a partial spec: it is checked field by field against the spec model when the file is loaded (see
+mlops_gen.repo_config.load), so here it is only a mapping. Policies are rules every resolved spec must satisfy;
+each is optional and off when absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from mlops_gen.spec.model import Bound, DeployTarget, MetricName, Section
+from mlops_gen.spec.types import Location, RelativePath
+
+Layout = Literal["per-model"]
+
+
+class Policies(Section):
+    production_approval: bool = Field(
+        False, description="Every production-like environment has approval: required (no waiver accepted).")
+    minimum_gates: dict[MetricName, Bound] = Field(
+        default={}, max_length=20,
+        description="Gates every spec of a task the metric applies to must have, at least this strict: a spec's "
+                    "min may not be lower than min here, its max not higher than max here.")
+    allowed_targets: list[DeployTarget] | None = Field(
+        None, min_length=1, description="Deployment targets environments may use; absent means all.")
+    allowed_regions: list[Location] | None = Field(
+        None, min_length=1, max_length=100, description="Azure regions (azure.location) specs may use.")
+    required_owners: int = Field(0, ge=0, le=50, description="Fewest entries model.owners must have.")
+
+
+class RepositoryConfig(Section):
+    """One repository's settings for every spec in it."""
+
+    api_version: Literal["mlops-gen/v1"] = Field(alias="apiVersion", description="Configuration format version.")
+    kind: Literal["RepositoryConfig"] = Field(description="Document kind.")
+    layout: Layout = Field("per-model", description="Output layout: 'per-model' renders each model folder as the "
+                                                    "root of its own repository.")
+    output: RelativePath = Field("generated", description="Output folder, relative to this file; the -o option "
+                                                          "overrides it.")
+    defaults: dict[str, Any] = Field(
+        default={}, description="A partial spec every spec inherits: mappings merge key by key and the spec's "
+                                "value wins; lists, values and quality_gates.metrics are replaced whole by the "
+                                "spec's. apiVersion, kind and model.name cannot be inherited.")
+    policies: Policies = Field(default=Policies(), description="Rules every resolved spec must satisfy.")
