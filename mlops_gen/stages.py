@@ -28,7 +28,8 @@ def _flags(*specs: str) -> tuple[Flag, ...]:
 
 
 # Flags every script accepts: the backend ('azure' in pipelines, 'local' for run-local) and Azure ML coordinates.
-COMMON = _flags("--backend", "--workspace", "--resource-group", "--subscription-id", "--workdir")
+COMMON = _flags("--backend", "--workspace", "--resource-group", "--subscription-id", "--registry-workspace",
+                "--registry-resource-group", "--registry-subscription-id", "--workdir")
 
 SCRIPTS: dict[str, tuple[Flag, ...]] = {
     "src/data_validation/validate_data.py": _flags(

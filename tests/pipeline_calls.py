@@ -182,6 +182,19 @@ def _dicts(node: Any) -> Iterator[dict[str, Any]]:
             yield from _dicts(item)
 
 
+def mappings(node: Any) -> list[dict[str, Any]]:
+    """Every mapping in a parsed YAML document, outermost first (jobs, steps, tasks, their inputs)."""
+    found = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(mappings(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(mappings(item))
+    return found
+
+
 def render_to(spec_paths: list[Path], out: Path) -> dict[str, Path]:
     """Render specs in-process into out/<model>/ (plain writes, no manifest); returns {model name: folder}."""
     from mlops_gen.commands.generate import render_all

@@ -24,6 +24,7 @@ from mlops_gen.spec.model import ProjectSpec, metric_gates
 from mlops_gen.spec.validate import load_specs
 from tests.conftest import CORPUS, ROOT, example_specs
 from tests.pipeline_calls import WHAT, hook_commands
+from tests.pipeline_calls import mappings as _walk
 from tests.referees import assert_clean, run_tool, tool
 
 TARGETS = ("azure_devops",)
@@ -70,18 +71,6 @@ def _load(folder: Path, name: str) -> dict[str, Any]:
     data = yaml.safe_load((folder / "azure-pipelines" / f"{name}.yml").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
-
-
-def _walk(node: Any) -> list[dict[str, Any]]:
-    found = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found.extend(_walk(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_walk(item))
-    return found
 
 
 def _scripts(document: Any) -> list[str]:
@@ -393,11 +382,27 @@ def test_jobs_pin_the_image_and_set_timeouts(rendered: dict[Path, Path]) -> None
 
 
 def test_azure_cli_uses_the_service_connection_variable(rendered: dict[Path, Path]) -> None:
-    for path in _pipeline_files(rendered):
-        for node in _walk(yaml.safe_load(path.read_text(encoding="utf-8"))):
-            if node.get("task") == "AzureCLI@2":
-                assert node["inputs"]["azureSubscription"] == "$(azureSubscription)"
-                assert node["inputs"]["scriptType"] == "bash"
+    """Every Azure CLI task logs in through the pipeline's service connection variable, but in the deployment job of
+    an environment with a service connection of its own, which is spelled out: Azure DevOps authorizes a task's
+    connection when it compiles the run, so a job- or stage-level variable there fails it
+    (github.com/microsoft/azure-pipelines-tasks/issues/12036)."""
+    own_connections = 0
+    for spec_path, folder in rendered.items():
+        spec = _spec(spec_path)
+        connections = {env.name: env.azure.service_connection for env in spec.environments}
+        watched = connections[build_pipeline(spec).monitored.env.name]  # the drift check reads what it served
+        for path in sorted((folder / "azure-pipelines").glob("*.yml")):
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            owned = {id(task): connections.get(job["environment"]) for job in _walk(document) if "deployment" in job
+                     for task in _walk(job) if task.get("task") == "AzureCLI@2"}
+            owned |= {id(task): watched for task in _walk(document) if task.get("name") == "drift"}
+            for node in _walk(document):
+                if node.get("task") == "AzureCLI@2":
+                    own = owned.get(id(node))
+                    assert node["inputs"]["azureSubscription"] == (own or "$(azureSubscription)"), path
+                    assert node["inputs"]["scriptType"] == "bash"
+                    own_connections += own is not None
+    assert own_connections, "the corpus has an environment with a service connection of its own"
 
 
 def test_extension_steps_at_their_places(rendered: dict[Path, Path]) -> None:

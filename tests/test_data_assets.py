@@ -31,12 +31,13 @@ def workspace(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]
         return SimpleNamespace(name=name, version=how.get("version") or "9",
                                path=f"azureml://datastores/store/paths/{name}/")
 
-    def download(args: Any, asset: Any, destination: Path) -> Path:
+    def download(args: Any, asset: Any, destination: Path, registry: bool = True) -> Path:
         destination.mkdir(parents=True)
         (destination / "data.csv").write_text("a\n1\n", encoding="utf-8")
         return destination
 
-    monkeypatch.setattr(backend, "ml_client", lambda args: SimpleNamespace(data=SimpleNamespace(get=get)))
+    monkeypatch.setattr(backend, "ml_client",
+                        lambda args, registry=False: SimpleNamespace(data=SimpleNamespace(get=get)))
     monkeypatch.setattr(backend, "download_data_asset", download)
     return calls
 
@@ -87,7 +88,7 @@ def test_a_missing_storage_role_is_named_not_a_raw_403(tmp_path: Path, monkeypat
         monkeypatch.setitem(sys.modules, name, module)
     store = SimpleNamespace(container_name="data", protocol="https", account_name="stmlprod",
                             endpoint="core.windows.net")
-    monkeypatch.setattr(backend, "ml_client", lambda args: SimpleNamespace(
+    monkeypatch.setattr(backend, "ml_client", lambda args, registry=False: SimpleNamespace(
         datastores=SimpleNamespace(get=lambda name: store)))
     asset = SimpleNamespace(name="training", version="3", path="azureml://datastores/store/paths/training/")
     with pytest.raises(backend.ScriptError, match="assign it 'Storage Blob Data Reader' there") as caught:

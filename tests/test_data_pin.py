@@ -77,7 +77,7 @@ def test_a_pinned_version_is_asked_for_by_version_not_label(monkeypatch: pytest.
     """DataOperations.get takes a version or a label; the pinned version goes as `version=`."""
     calls: list[dict[str, Any]] = []
     client = SimpleNamespace(data=SimpleNamespace(get=lambda name, **kw: calls.append({"name": name, **kw})))
-    monkeypatch.setattr(backend, "ml_client", lambda args: client)
+    monkeypatch.setattr(backend, "ml_client", lambda args, registry=False: client)
     backend.data_asset(_args(), "churn", "7")
     backend.data_asset(_args(), "churn", "latest")
     assert calls == [{"name": "churn", "version": "7"}, {"name": "churn", "label": "latest"}]

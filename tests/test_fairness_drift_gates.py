@@ -342,17 +342,19 @@ def test_main_reports_no_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_main_reads_both_tables_through_the_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[tuple[str, bool]] = []
+    """The training data is read where the model registry is (--registry-*), what production sent where the
+    watched environment is served (--workspace): they differ when it is served apart from training."""
+    asked: list[tuple[str, bool, bool]] = []
     REFERENCE.to_csv(tmp_path / "table.csv", index=False)
 
-    def located(args: Any, location: str, scratch: Path) -> str:
-        asked.append((location, scratch.is_dir() and scratch.name.startswith("mlops-drift-")))
+    def located(args: Any, location: str, scratch: Path, registry: bool = True) -> str:
+        asked.append((location, scratch.is_dir() and scratch.name.startswith("mlops-drift-"), registry))
         return str(tmp_path / "table.csv")
 
     monkeypatch.setattr(drift, "table_location", located)
     assert drift.main(["--reference", "azureml:churn:latest", "--current", "azureml:inputs:3", "--method", "psi",
                        "--threshold", "0.1", "--output", str(tmp_path / "d.json")]) == 0
-    assert asked == [("azureml:churn:latest", True), ("azureml:inputs:3", True)]
+    assert asked == [("azureml:churn:latest", True, True), ("azureml:inputs:3", True, False)]
 
 
 def test_main_fails_when_a_table_cannot_be_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

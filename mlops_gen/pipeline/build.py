@@ -36,7 +36,8 @@ def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ..
                               ("--endpoint-name", monitored.env.endpoint_name), ("--model-name", spec.model.name),
                               ("--method", drift.method), ("--threshold", number(drift.threshold)),
                               ("--schedule", drift.schedule),
-                              *(("--alert-email", email) for email in spec.monitoring.alerts.email))))
+                              *(("--alert-email", email) for email in spec.monitoring.alerts.email)),
+                          served_in=monitored.env.name))
     for release in rel:
         steps.append(Step(f"docs-{release.env.name}", f"Update the deployment record of {release.env.name}",
                           "src/documentation/update_deployment_docs.py", (
@@ -49,7 +50,8 @@ def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ..
     return tuple(steps)
 
 
-def _drift(spec: ProjectSpec) -> tuple[Step, ...]:
+def _drift(spec: ProjectSpec, watched: EnvView) -> tuple[Step, ...]:
+    """The scheduled drift check: the training data (where the registry is) against what `watched` served."""
     drift = spec.monitoring.drift
     if not drift.enabled:
         return ()
@@ -57,7 +59,7 @@ def _drift(spec: ProjectSpec) -> tuple[Step, ...]:
     return (Step("detect-drift", name, "src/monitoring/detect_drift.py", (
         ("--reference", Ref("drift_reference")), ("--current", Ref("drift_current")), ("--target", spec.data.target),
         ("--method", drift.method), ("--threshold", number(drift.threshold)),
-        ("--output", Ref("file", "drift-report"))), kind="check"),)
+        ("--output", Ref("file", "drift-report"))), kind="check", served_in=watched.name),)
 
 
 def drift_current(pipeline: Pipeline) -> Value:
@@ -82,4 +84,4 @@ def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
 def build_pipeline(spec: ProjectSpec) -> Pipeline:
     rel = releases(spec)
     return Pipeline(training=training_stages(spec), releases=rel, post_release=_post_release(spec, rel),
-                    drift=_drift(spec))
+                    drift=_drift(spec, monitored_release(rel).env))

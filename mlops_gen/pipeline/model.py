@@ -7,7 +7,7 @@ a script's parser would refuse cannot reach any platform, nor run-local.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Union
 
@@ -53,6 +53,9 @@ class Step:
     gate: bool = False  # a failure is the model's verdict (a gate), not a broken run
     azure: bool = True  # takes the Azure coordinates (--workspace, ...) on the cloud backend
     path: str = ""  # EXTENSION: the user's script
+    # The environment whose endpoint, cluster or monitor the step acts on ('': the training workspace). Platforms
+    # give it that environment's coordinates, and the model registry's as --registry-* when they differ.
+    served_in: str = ""
 
     def __post_init__(self) -> None:
         if self.script in (PYTEST, EXTENSION):
@@ -70,6 +73,9 @@ class Step:
         missing = [flag.name for flag in declared.values() if flag.required and flag.name not in seen]
         if missing:
             raise ValueError(f"{self.script}: required flags missing: {', '.join(missing)}")
+
+    def serving(self, env: str) -> Step:
+        return replace(self, served_in=env)
 
     def value(self, flag: str) -> Value | None:
         return next((value for name, value in self.flags if name == flag), None)

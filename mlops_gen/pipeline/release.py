@@ -14,6 +14,8 @@ Rules every strategy keeps (issue 11):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mlops_gen.pipeline.model import PYTEST, Flags, Phase, Ref, Release, Step, When
 from mlops_gen.pipeline.training import extensions
 from mlops_gen.render.context import EnvView, environments
@@ -45,7 +47,7 @@ def deploy_step(spec: ProjectSpec, env: EnvView, step_id: str, deployment: str, 
     elif env.env.target == "azureml_online_endpoint":
         flags += (("--instance-type", env.env.instance_type), ("--instance-count", env.env.instance_count))
     else:
-        flags += (("--location", spec.azure.location),)
+        flags += (("--location", env.azure.location),)
     share = "without traffic" if traffic == 0 else f"with {traffic}% of the traffic"
     verb = "Route" if kind == "route" else "Deploy"
     name = (f"{verb} {traffic}% of the traffic to {deployment}" if kind == "route"
@@ -200,7 +202,9 @@ def releases(spec: ProjectSpec) -> tuple[Release, ...]:
         promote = _promote(spec, env)
         if promote:
             phases.append(Phase("promote", promote))
-        out.append(Release(env=env, strategy=env.strategy, phases=tuple(phases), rollback=_rollback(spec, env),
+        phases = [replace(phase, steps=tuple(step.serving(env.name) for step in phase.steps)) for phase in phases]
+        out.append(Release(env=env, strategy=env.strategy, phases=tuple(phases),
+                           rollback=tuple(step.serving(env.name) for step in _rollback(spec, env)),
                            approval=env.env.approval == "required", timeout_minutes=_timeout(spec, phases)))
         before = env
     return tuple(out)

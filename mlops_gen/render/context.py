@@ -9,14 +9,17 @@ from typing import Any
 from mlops_gen import __version__
 from mlops_gen.spec.model import (
     LOWER_IS_BETTER,
+    Azure,
     Environment,
     ProjectSpec,
     champion_metric,
     endpoint_name,
+    environment_azure,
     experiment_name,
     fairness_enabled,
     is_production,
     metric_gates,
+    served_apart,
 )
 
 
@@ -40,6 +43,10 @@ class EnvView:
     endpoint_name: str
     strategy: str  # the spec's rollout strategy for production-like environments, 'direct' before them
     previous: str | None  # ident of the environment deployed before this one
+    azure: Azure  # where it is served: its own coordinates, else the spec's (spec.model.environment_azure)
+    # Served outside the training workspace (another workspace, resource group or subscription): its release's
+    # scripts are told where the model registry is (--registry-*), and its README setup lists its own roles.
+    separate: bool
     # Serving deployment names: Azure ML online deployments, Kubernetes Deployments, ACI container groups.
     # Fixed per environment: promotion moves the verified candidate's image onto the stable deployment.
     stable_deployment: str = "stable"
@@ -89,6 +96,7 @@ def environments(spec: ProjectSpec) -> list[EnvView]:
                        job_id=env.name.replace("-", "_"), production=production,
                        endpoint_name=endpoint_name(spec, env),
                        strategy=spec.rollout.strategy if production else "direct", previous=previous,
+                       azure=environment_azure(spec, env), separate=served_apart(spec, env),
                        **deployment_names(spec, env))
         views.append(view)
         previous = view.ident

@@ -172,6 +172,23 @@ class Resources(Section):
     memory_limit: Quantity = Field("1Gi", description="Memory limit per replica.")
 
 
+class EnvironmentAzure(Section):
+    """Where one environment's serving resources live, when not where the spec's `azure` says: its own
+    subscription, resource group, workspace, region or identity. Training, the model registry and the image stay
+    where the spec's `azure` says; the image built once from the gated version is what every environment runs."""
+
+    subscription_id: SubscriptionId | None = Field(
+        None, description="This environment's subscription; needs azure.subscription_id set too (registry steps "
+                          "of its release run in the training subscription).")
+    resource_group: ResourceGroup | None = Field(None, description="Resource group of its endpoint, cluster or "
+                                                                   "container group.")
+    workspace: WorkspaceName | None = Field(None, description="Azure ML workspace of its endpoint and monitor.")
+    location: Location | None = Field(None, description="Region of its endpoint or container group.")
+    service_connection: ServiceConnection | None = Field(
+        None, description="Azure DevOps service connection its release logs in with (its own identity). On "
+                          "GitHub, set AZURE_CLIENT_ID on the GitHub environment instead.")
+
+
 class Environment(Section):
     name: EnvironmentName = Field(description="Environment name; also the Azure DevOps / GitHub environment.")
     target: DeployTarget = Field("azureml_online_endpoint", description="Where the model is served.")
@@ -188,6 +205,9 @@ class Environment(Section):
     instance_count: int = Field(1, ge=1, le=100, description="Instances (target azureml_online_endpoint).")
     replicas: Replicas = Field(default=Replicas(), description="Autoscaling bounds (target aks).")
     resources: Resources = Field(default=Resources(), description="Container resources (target aks, aci).")
+    azure: EnvironmentAzure = Field(default=EnvironmentAzure(),
+                                    description="This environment's own Azure coordinates; each one left out is "
+                                                "the spec's azure value.")
 
 
 class Monitor(Section):
@@ -319,6 +339,21 @@ def metric_gates(spec: ProjectSpec) -> dict[str, Bound]:
 
 def champion_metric(spec: ProjectSpec) -> str:
     return spec.champion_challenger.metric or next(iter(metric_gates(spec)))
+
+
+def environment_azure(spec: ProjectSpec, env: Environment) -> Azure:
+    """The Azure coordinates `env` is served in: its own, else the spec's."""
+    return spec.azure.model_copy(update=env.azure.model_dump(exclude_none=True))
+
+
+# The coordinates that decide where a script's Azure ML client points (and so where MLflow's registry is).
+WORKSPACE_COORDINATES = ("subscription_id", "resource_group", "workspace")
+
+
+def served_apart(spec: ProjectSpec, env: Environment) -> bool:
+    """Whether `env` is served outside the training workspace (its model registry)."""
+    own = environment_azure(spec, env)
+    return any(getattr(own, key) != getattr(spec.azure, key) for key in WORKSPACE_COORDINATES)
 
 
 def fairness_enabled(spec: ProjectSpec) -> bool:

@@ -119,6 +119,10 @@ def _environments(spec: ProjectSpec) -> Iterator[Finding]:
         if env.endpoint_name is None and len(endpoint) > 32:
             yield (*path, "name"), (f"endpoint name {endpoint!r} is longer than Azure's 32 characters; "
                                     "set 'endpoint_name'")
+        if env.azure.subscription_id and not spec.azure.subscription_id:
+            yield (*path, "azure", "subscription_id"), (
+                "an environment in a subscription of its own needs the training subscription named too: set "
+                "azure.subscription_id (its release moves registry aliases there)")
         if is_production(env) and env.target == "aci":
             # A container group serves on a public IP without authentication: fine for a test environment, not
             # for one that takes production traffic.

@@ -77,19 +77,21 @@ def release_resolver(value: Any) -> Any:
     return NotImplemented
 
 
-def _azure(step: Step, condition: str | None, notify_env: dict[str, str] | None) -> AzureStep:
+def _azure(step: Step, condition: str | None, notify_env: dict[str, str] | None,
+           env: EnvView | None = None) -> AzureStep:
     """Every release step runs with the service connection's login (endpoint keys and tokens come from it), but
-    the notification, which needs none."""
-    base = azure_step(step, condition, release_resolver)
+    the notification, which needs none. `env`: the environment the step serves in."""
+    base = azure_step(step, condition, release_resolver, env)
     prelude = ""
-    env = None
+    variables = None
     if step.script == NOTIFY_SCRIPT and notify_env:
         secret = next(iter(notify_env))
         # An unset secret variable arrives as its own macro text.
         prelude = f'if [[ "${{{secret}:-}}" == "\\$("* ]]; then unset {secret}; fi\n'
-        env = notify_env
+        variables = notify_env
     cli = step.script != NOTIFY_SCRIPT
-    return replace(base, script=prelude + base.script, cli=cli, subscription=cli and base.subscription, env=env)
+    return replace(base, script=prelude + base.script, cli=cli, subscription=cli and base.subscription,
+                   env=variables)
 
 
 def _artifact(kind: str, env: EnvView, tag: str) -> str:
@@ -197,7 +199,7 @@ class _HookBuilder:
                             script=fetch_script(self.env, tuple(reversed(self.published)), not optional_fetch)))
         for step in steps:
             condition = rollback_condition if step.when is When.FAILURE else None
-            out.append(Item("step", _azure(step, condition, self.notify_env)))
+            out.append(Item("step", _azure(step, condition, self.notify_env, self.env)))
             if step.script == PYTEST:
                 out.append(Item("tests", path=str(resolve(step.value("--junitxml"), release_resolver)),
                                 title=f"{step.name[0].lower()}{step.name[1:]} ({step.id})"))
@@ -245,7 +247,8 @@ def post_release(pipeline: Pipeline, releases: list[AzureRelease],
     for azure in releases:
         out.append(Item("fetch", title=f"Fetch the endpoint description of {azure.env.name}",
                         script=fetch_script(azure.env, azure.final_tags, True)))
-    out += [Item("step", _azure(step, None, notify_env)) for step in steps]
+    served = {azure.env.name: azure.env for azure in releases}
+    out += [Item("step", _azure(step, None, notify_env, served.get(step.served_in))) for step in steps]
     records = sorted({str(resolve(value, release_resolver)).rsplit("/", 1)[0] for step in steps
                       if step.script == DOCS_SCRIPT for flag, value in step.flags if flag == "--output"})
     out += [Item("publish", path=folder, artifact="deployment-docs-a$(System.JobAttempt)",

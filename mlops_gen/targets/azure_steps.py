@@ -9,6 +9,7 @@ from typing import Any
 
 from mlops_gen.pipeline import Ref, Step
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
+from mlops_gen.render.context import EnvView
 from mlops_gen.render.filters import ShellRaw, env_value, number, script_call, sh
 
 # Where stage outputs live in the agent's working directory; artifacts carry them between jobs and pipelines.
@@ -37,8 +38,24 @@ TAGS = {"build_id": '"build_id=${BUILD_BUILDID}"', "build_number": '"build_numbe
 SPEC_HASH_TOKEN = "@_SPEC_HASH_@"  # noqa: S105 - a placeholder, not a secret
 # Flags naming a file the step writes: its folder is made first.
 WRITES = frozenset({"--output", "--junit-output", "--report-output", "--job-file", "--junitxml"})
+SUBSCRIPTION = ShellRaw('"${subscription_id}"')  # the task's login's (azure_cli in _steps.j2)
 AZURE = [("--workspace", "$(workspaceName)"), ("--resource-group", "$(resourceGroup)"),
-         ("--subscription-id", ShellRaw('"${subscription_id}"'))]
+         ("--subscription-id", SUBSCRIPTION)]
+
+
+def coordinates(env: EnvView | None) -> list[tuple[str, Any]]:
+    """The coordinates a step's scripts act on: the training workspace's (the pipeline's variables), or those of
+    the environment it serves in, with the training workspace as --registry-* (model versions, aliases and
+    training data stay there)."""
+    if env is None or not env.separate:
+        return AZURE
+    flags: list[tuple[str, Any]] = [
+        ("--workspace", env.azure.workspace), ("--resource-group", env.azure.resource_group),
+        ("--subscription-id", SUBSCRIPTION), ("--registry-workspace", "$(workspaceName)"),
+        ("--registry-resource-group", "$(resourceGroup)")]
+    if env.env.azure.subscription_id:  # spec.semantic makes sure the pipeline's subscriptionId is set then
+        flags.append(("--registry-subscription-id", "$(subscriptionId)"))
+    return flags
 
 
 def file_path(name: str) -> str:
@@ -79,12 +96,24 @@ class AzureStep:
     keep_session: bool = False  # a long wait: the task keeps its Azure CLI session alive
     env: dict[str, str] | None = None  # secrets reach a step only through an explicit mapping
     ref_name: str | None = None  # the step's `name:`, for output variables
+    # An environment's own service connection and subscription, spelled out: Azure DevOps authorizes a task's
+    # service connection when it compiles the run, before job or stage variables exist
+    # (learn.microsoft.com/azure/devops/pipelines/library/service-endpoints; github.com/microsoft/
+    # azure-pipelines-tasks/issues/12036: a job-level variable there fails the run).
+    connection: str | None = None
+    account: str | None = None
 
 
-def azure_step(step: Step, condition: str | None = None, own: Resolver | None = None) -> AzureStep:
+def azure_step(step: Step, condition: str | None = None, own: Resolver | None = None,
+               env: EnvView | None = None) -> AzureStep:
+    """`env`: the environment the step serves in (its step.served_in), for its coordinates and identity."""
+    own_azure = env.env.azure if env is not None else None
+    connection = own_azure.service_connection if own_azure else None
+    account = own_azure.subscription_id if own_azure else None
     if step.script == EXTENSION:
         runner = "bash" if step.path.endswith(".sh") else "python"
-        return AzureStep(step.name, f"{runner} {sh(step.path)}", cli=True, subscription=False, condition=condition)
+        return AzureStep(step.name, f"{runner} {sh(step.path)}", cli=True, subscription=False, condition=condition,
+                         connection=connection, account=account)
     flags = [(flag, found) for flag, value in step.flags if (found := resolve(value, own)) is not None]
     folders = sorted({path.rsplit("/", 1)[0] for flag, path in flags if flag in WRITES and isinstance(path, str)
                       and path.startswith(("outputs/", "reports/"))})
@@ -94,9 +123,10 @@ def azure_step(step: Step, condition: str | None = None, own: Resolver | None = 
                 for flag, v in flags]
         lines.append(" \\\n  ".join([f"python -m pytest {args[0]}", *args[1:]]))
     else:
-        lines.append(str(script_call(step.script, (AZURE if step.azure else []) + flags)))
+        lines.append(str(script_call(step.script, (coordinates(env) if step.azure else []) + flags)))
     return AzureStep(step.name, "\n".join(lines), cli=step.azure, subscription=step.azure, condition=condition,
-                     keep_session=step.id == "wait" or step.kind == "monitor")
+                     keep_session=step.id == "wait" or step.kind == "monitor", connection=connection,
+                     account=account)
 
 
 def training_steps(stages: Any) -> dict[str, list[AzureStep]]:

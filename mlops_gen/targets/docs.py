@@ -228,5 +228,8 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
                               "glob_branches": [b for b in spec.triggers.branches if "*" in b],
                               "drift_purpose": DRIFT_PURPOSE,
                               "drift_variable": drift_variable(spec, pipeline),
+                              # the environment whose collected inputs the drift check reads, if any
+                              "drift_collects_from": pipeline.monitored.env.name if spec.monitoring.drift.enabled
+                              and isinstance(drift_current(pipeline), str) else None,
                               "seeded_files": seeded_files(spec),
                               "extension_points": list(type(spec.extensions).model_fields)})]

@@ -15,7 +15,7 @@ from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipelin
 from mlops_gen.pipeline.build import cloud_drift
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
 from mlops_gen.pipeline.release import notify_flags
-from mlops_gen.render.context import EnvView
+from mlops_gen.render.context import EnvView, environments
 from mlops_gen.render.filters import ShellRaw, env_value, number, script_call, sh
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec
@@ -138,10 +138,38 @@ class ReleaseJob:
     def endpoint_file(self) -> str:
         return f"endpoint-{self.env.name}.json"
 
+    @property
+    def subscription(self) -> str | None:
+        return own_subscription(self.env)
 
-def _azure_flags(spec: ProjectSpec) -> Flags:
-    return [("--workspace", spec.azure.workspace), ("--resource-group", spec.azure.resource_group),
-            ("--subscription-id", ShellRaw('"${AZURE_SUBSCRIPTION_ID}"'))]
+
+SUBSCRIPTION = ShellRaw('"${AZURE_SUBSCRIPTION_ID}"')  # the job's (see own_subscription)
+
+
+def served_env(spec: ProjectSpec, step: Step) -> EnvView | None:
+    return next((view for view in environments(spec) if view.name == step.served_in), None)
+
+
+def own_subscription(env: EnvView) -> str | None:
+    """An environment's own subscription: its jobs log in to it (AZURE_SUBSCRIPTION_ID in the job's env), so the
+    Azure CLI calls of its scripts (AKS credentials, container groups) act there too."""
+    return env.env.azure.subscription_id
+
+
+def _azure_flags(spec: ProjectSpec, step: Step) -> Flags:
+    """The coordinates a step's scripts act on: the training workspace's, or those of the environment it serves
+    in, with the training workspace as --registry-* (model versions, aliases and training data stay there)."""
+    env = served_env(spec, step)
+    if env is None or not env.separate:
+        return [("--workspace", spec.azure.workspace), ("--resource-group", spec.azure.resource_group),
+                ("--subscription-id", SUBSCRIPTION)]
+    own = own_subscription(env)
+    flags: Flags = [("--workspace", env.azure.workspace), ("--resource-group", env.azure.resource_group),
+                    ("--subscription-id", own or SUBSCRIPTION), ("--registry-workspace", spec.azure.workspace),
+                    ("--registry-resource-group", spec.azure.resource_group)]
+    if own:  # spec.semantic makes sure the training subscription is named then
+        flags.append(("--registry-subscription-id", spec.azure.subscription_id))
+    return flags
 
 
 def _secret_env(spec: ProjectSpec) -> dict[str, str]:
@@ -159,7 +187,7 @@ def run_step(spec: ProjectSpec, step: Step, indent: int = 10) -> RunStep:
     elif step.script == EXTENSION:
         run = f"{'bash' if step.path.endswith('.sh') else 'python'} {sh(step.path)}"
     else:
-        run = str(script_call(step.script, flags + (_azure_flags(spec) if step.azure else []), indent=indent))
+        run = str(script_call(step.script, flags + (_azure_flags(spec, step) if step.azure else []), indent=indent))
     if step.script == "src/notification/send_notification.py":
         env = _secret_env(spec)
     if step.kind in ("deploy", "route") and step.value("--target") == "aci":

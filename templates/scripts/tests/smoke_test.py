@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", help="Azure ML workspace (unused: the endpoint file says where to go)")
     parser.add_argument("--resource-group", help="Azure resource group (unused)")
     parser.add_argument("--subscription-id", help="Azure subscription (unused)")
+    for flag in ("--registry-workspace", "--registry-resource-group", "--registry-subscription-id"):
+        parser.add_argument(flag, help="the model registry's coordinates (unused)")
     parser.add_argument("--workdir", default=os.environ.get("MLOPS_WORKDIR", "."), help="work directory (unused)")
     parser.add_argument("--endpoint-file", required=True, help="JSON written by src/deployment/deploy.py --output")
     parser.add_argument("--test-data", required=True, help='JSON file: {"records": [{...}, ...]}')

@@ -42,6 +42,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
                        help="resource group of the workspace [env AZURE_RESOURCE_GROUP]")
     group.add_argument("--subscription-id", default=os.environ.get("AZURE_SUBSCRIPTION_ID"),
                        help="Azure subscription [env AZURE_SUBSCRIPTION_ID, else the Azure CLI's]")
+    # An environment served in a workspace of its own (the spec's environments[].azure) still finds its model
+    # versions, aliases and training data where training registered them.
+    group.add_argument("--registry-workspace",
+                       help="workspace of the MLflow model registry and the training data, when not --workspace")
+    group.add_argument("--registry-resource-group",
+                       help="resource group of --registry-workspace [default: --resource-group]")
+    group.add_argument("--registry-subscription-id",
+                       help="subscription of --registry-workspace [default: --subscription-id]")
     group.add_argument("--workdir", default=os.environ.get("MLOPS_WORKDIR", DEFAULT_WORKDIR),
                        help=f"local state: MLflow store, artifacts [env MLOPS_WORKDIR, default {DEFAULT_WORKDIR}]")
     return parser
@@ -71,17 +79,33 @@ def _cli_subscription() -> str | None:
     return result.stdout.strip() or None
 
 
-def ml_client(args: argparse.Namespace) -> Any:
-    """An azure-ai-ml MLClient for the workspace, authenticated by DefaultAzureCredential (OIDC in pipelines)."""
+Coordinates = tuple[str | None, str | None, str | None]  # subscription, resource group, workspace
+
+
+def workspace_coordinates(args: argparse.Namespace, registry: bool = False) -> Coordinates:
+    """(subscription, resource group, workspace) of the serving workspace, or with `registry` of the one holding
+    the model registry and training data (each --registry-* flag left out is the serving one)."""
+    subscription, group, workspace = args.subscription_id, args.resource_group, args.workspace
+    if registry:
+        subscription = getattr(args, "registry_subscription_id", None) or subscription
+        group = getattr(args, "registry_resource_group", None) or group
+        workspace = getattr(args, "registry_workspace", None) or workspace
+    return subscription, group, workspace
+
+
+def ml_client(args: argparse.Namespace, registry: bool = False) -> Any:
+    """An azure-ai-ml MLClient for the serving workspace (or, with `registry`, the model registry's),
+    authenticated by DefaultAzureCredential (OIDC in pipelines)."""
     from azure.ai.ml import MLClient
     from azure.identity import DefaultAzureCredential
 
-    subscription = args.subscription_id or _cli_subscription()
-    missing = [flag for flag, value in (("--subscription-id", subscription), ("--resource-group",
-               args.resource_group), ("--workspace", args.workspace)) if not value]
+    subscription, group, workspace = workspace_coordinates(args, registry)
+    subscription = subscription or _cli_subscription()
+    missing = [flag for flag, value in (("--subscription-id", subscription), ("--resource-group", group),
+                                        ("--workspace", workspace)) if not value]
     if missing:
         raise ScriptError(f"the azure backend needs {', '.join(missing)}")
-    return MLClient(DefaultAzureCredential(), subscription, args.resource_group, args.workspace)
+    return MLClient(DefaultAzureCredential(), subscription, group, workspace)
 
 
 def tracking_uri(args: argparse.Namespace) -> str:
@@ -89,7 +113,7 @@ def tracking_uri(args: argparse.Namespace) -> str:
     if explicit:
         return explicit
     if backend_of(args) == "azure":
-        client = ml_client(args)
+        client = ml_client(args, registry=True)
         return str(client.workspaces.get(client.workspace_name).mlflow_tracking_uri)
     return f"sqlite:///{(workdir_of(args) / 'mlflow.db').as_posix()}"
 
@@ -115,9 +139,10 @@ def ensure_experiment(args: argparse.Namespace, name: str) -> str:
     return str(mlflow.create_experiment(name, artifact_location=location))
 
 
-def data_asset(args: argparse.Namespace, name: str, version: str | None) -> Any:
-    """An Azure ML data asset by name and version ('latest' or empty: the newest)."""
-    client = ml_client(args)
+def data_asset(args: argparse.Namespace, name: str, version: str | None, registry: bool = True) -> Any:
+    """An Azure ML data asset by name and version ('latest' or empty: the newest): training data, in the model
+    registry's workspace; with `registry` false, in the serving workspace (what a deployment collected)."""
+    client = ml_client(args, registry)
     if version in (None, "", "latest"):
         return client.data.get(name, label="latest")
     return client.data.get(name, version=version)
@@ -126,7 +151,7 @@ def data_asset(args: argparse.Namespace, name: str, version: str | None) -> Any:
 _DATASTORE_PATH = re.compile(r"datastores/(?P<store>[^/]+)/paths/(?P<path>.+)$")
 
 
-def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path) -> Path:
+def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path, registry: bool = True) -> Path:
     """Copy a data asset's files from its datastore into `destination` (blob or ADLS Gen2, with Entra ID auth)."""
     from azure.identity import DefaultAzureCredential
     from azure.storage.blob import ContainerClient
@@ -134,7 +159,7 @@ def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path)
     match = _DATASTORE_PATH.search(str(asset.path))
     if not match:
         raise ScriptError(f"data asset path {asset.path} is not on a workspace datastore")
-    store = ml_client(args).datastores.get(match["store"])
+    store = ml_client(args, registry).datastores.get(match["store"])
     container = getattr(store, "container_name", None) or getattr(store, "filesystem", None)
     if not container:
         raise ScriptError(f"datastore {match['store']} has no blob container or file system")
@@ -169,17 +194,18 @@ def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path)
 _ASSET_URI = re.compile(r"^azureml:(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?:[:@](?P<version>[A-Za-z0-9_.-]+))?$")
 
 
-def table_location(args: argparse.Namespace, location: str, scratch: Path) -> str:
-    """A table's local path: a data asset URI is resolved through the workspace (its `latest` too) and its files
-    downloaded under `scratch`; anything else is a path already."""
+def table_location(args: argparse.Namespace, location: str, scratch: Path, registry: bool = True) -> str:
+    """A table's local path: a data asset URI is resolved through the workspace (its `latest` too; the model
+    registry's, or with `registry` false the serving one) and its files downloaded under `scratch`; anything else
+    is a path already."""
     match = _ASSET_URI.match(location)
     if not match:
         return location
     if backend_of(args) != "azure":
         raise ScriptError(f"{location} is an Azure ML data asset: it needs the azure backend")
-    asset = data_asset(args, match["name"], match["version"])
+    asset = data_asset(args, match["name"], match["version"], registry)
     print(f"{location}: data asset {asset.name}:{asset.version}")
-    return str(download_data_asset(args, asset, scratch / match["name"]))
+    return str(download_data_asset(args, asset, scratch / match["name"], registry))
 
 
 MainFunction = TypeVar("MainFunction", bound=Callable[..., int])

@@ -119,7 +119,8 @@ def run(argv: list[str] | None = None) -> int:
                               "azureml:<name>:<version|latest>")
     with tempfile.TemporaryDirectory(prefix="mlops-drift-") as scratch:
         reference = read_table(table_location(args, args.reference, Path(scratch)))
-        current = read_table(table_location(args, args.current, Path(scratch)))
+        # the training data is where the model registry is; what production sent is where it is served
+        current = read_table(table_location(args, args.current, Path(scratch), registry=False))
     report = detect(reference, current, args.method, args.threshold, args.target)
     write_json(args.output, report)
     for name, item in report["features"].items():
