@@ -19,11 +19,12 @@ class Flag:
 
 
 def _flags(*specs: str) -> tuple[Flag, ...]:
-    """'--x' optional, '--x!' required, '--x*' repeatable, '--x?' a switch."""
+    """'--x' optional, '--x!' required, '--x*' repeatable ('--x*!' both), '--x?' a switch."""
     out = []
     for spec in specs:
         name = spec.rstrip("!*?")
-        out.append(Flag(name, required=spec.endswith("!"), repeat=spec.endswith("*"), switch=spec.endswith("?")))
+        marks = spec[len(name):]
+        out.append(Flag(name, required="!" in marks, repeat="*" in marks, switch="?" in marks))
     return tuple(out)
 
 
@@ -41,6 +42,7 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
         "--experiment!", "--compute", "--dataset", "--dataset-version", "--data-path", "--data-file", "--target!",
         "--task!",
         "--config!", "--test-size", "--timeout-minutes", "--job-file!", "--tag*"),
+    "src/preflight/check_access.py": _flags("--need*!", "--cluster"),
     "src/training/wait_for_completion.py": _flags("--job-file!", "--timeout-minutes!"),
     "src/training/get_metrics.py": _flags("--job-file!", "--output!"),
     "src/validation/validate_metrics.py": _flags("--metrics-file!", "--min*", "--max*", "--junit-output!"),

@@ -15,6 +15,8 @@ def test_flag_markers() -> None:
     assert (optional.name, optional.required, optional.repeat, optional.switch) == ("--b", False, False, False)
     assert (repeat.name, repeat.required, repeat.repeat, repeat.switch) == ("--c", False, True, False)
     assert (switch.name, switch.required, switch.repeat, switch.switch) == ("--d", False, False, True)
+    (both,) = _flags("--e*!")
+    assert (both.name, both.required, both.repeat, both.switch) == ("--e", True, True, False)
 
 
 def test_smoke_test_flags_are_required() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mlops_gen.pipeline.model import PYTEST, Flags, Phase, Ref, Release, Step, When
-from mlops_gen.pipeline.training import extensions
+from mlops_gen.pipeline.training import extensions, preflight
 from mlops_gen.render.context import EnvView, environments
 from mlops_gen.spec.model import ProjectSpec
 
@@ -131,6 +131,14 @@ def _extensions(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
     return extensions(spec, "after_production_deployment" if env.production else "after_staging_deployment")
 
 
+# The roles a release needs besides the model registry's (its alias, its pre-deployment checks), by target.
+RELEASE_NEEDS = {"azureml_online_endpoint": "endpoint", "aks": "aks", "aci": "aci"}
+
+
+def _preflight(env: EnvView) -> Step:
+    return preflight(("registry", RELEASE_NEEDS[env.env.target]), env.env.cluster if env.env.target == "aks" else None)
+
+
 def alias_of(spec: ProjectSpec, env: EnvView) -> str:
     """The alias a release moves when it completes: production-like environments hold the production alias, the
     others the staging alias (a version holds it once it passed a pre-production environment, not at
@@ -182,17 +190,15 @@ def releases(spec: ProjectSpec) -> tuple[Release, ...]:
     out = []
     before: EnvView | None = None  # the environment released before this one
     for env in environments(spec):
-        phases: list[Phase] = []
+        predeploy = [_preflight(env)]
         if env.production:
             # The version about to be deployed passed the environment before (it holds that environment's
             # alias) and still meets the gates; a first environment has no earlier alias to check.
             passed = (("--alias", alias_of(spec, before)),) if before else ()
-            phases.append(Phase("predeploy", (Step("checks", "Pre-deployment checks",
-                                                   "src/deployment/pre_deployment_checks.py", (
-                                                       ("--model-name", spec.model.name), *passed,
-                                                       ("--version-file", VERSION_FILE),
-                                                       ("--pipeline-config", PIPELINE_CONFIG)), kind="check"),)))
-        phases += _increments(spec, env)
+            predeploy.append(Step("checks", "Pre-deployment checks", "src/deployment/pre_deployment_checks.py", (
+                ("--model-name", spec.model.name), *passed, ("--version-file", VERSION_FILE),
+                ("--pipeline-config", PIPELINE_CONFIG)), kind="check"))
+        phases: list[Phase] = [Phase("predeploy", tuple(predeploy)), *_increments(spec, env)]
         verify: tuple[Step, ...] = ()
         if env.strategy == "blue_green":
             verify += (smoke_step(env, "smoke"),)

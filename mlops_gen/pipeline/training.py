@@ -104,11 +104,21 @@ def training_stages(spec: ProjectSpec) -> tuple[Stage, ...]:
             *((("--explainability-file", file("explainability")),) if spec.explainability.enabled else ()),
             ("--pipeline-config", Ref("pipeline_config")), ("--output", file("model-card")))),
     )
-    return (Stage("data", "Data validation", (validate,)),
+    return (Stage("data", "Data validation", (preflight(("training", "data", "registry")), validate)),
             Stage("train", "Training", (*extensions(spec, "before_training"), *train,
                                         *extensions(spec, "after_training"))),
             Stage("validate", "Model validation", (*gates, *extensions(spec, "after_validation"))),
             Stage("register", "Registration", register))
+
+
+PREFLIGHT = "src/preflight/check_access.py"
+
+
+def preflight(needs: tuple[str, ...], cluster: str | None = None) -> Step:
+    """The first step of a pipeline's or release's Azure work: the identity's roles for it, each missing one named
+    (exit 2) before anything runs, instead of a 403 minutes in."""
+    flags: Flags = (*(("--need", need) for need in needs), *((("--cluster", cluster),) if cluster else ()))
+    return Step("preflight", f"Check the Azure roles for {', '.join(needs)}", PREFLIGHT, flags, kind="check")
 
 
 def extensions(spec: ProjectSpec, point: str) -> tuple[Step, ...]:

@@ -27,6 +27,7 @@ TARGET = "scripts"
 # Stage scripts and helpers, executable when run as `python src/<stage>/<name>.py`.
 SCRIPTS = (
     "src/data/make_sample_data.py",
+    "src/preflight/check_access.py",
     "src/data_validation/validate_data.py",
     "src/training/train.py",
     "src/training/submit_training.py",
