@@ -83,7 +83,8 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
         "--target!", "--endpoint-name!", "--stable-deployment!", "--candidate-deployment!", "--namespace",
         "--cluster", "--manifests", "--model-name!", "--alias!", "--version-file"),
     "src/monitoring/configure_monitoring.py": _flags(
-        "--endpoint-name!", "--model-name!", "--method!", "--threshold!", "--schedule!", "--alert-email*"),
+        "--endpoint-name!", "--model-name!", "--method!", "--threshold!", "--schedule!", "--alert-email*",
+        "--reference-data!", "--target"),
     "src/monitoring/detect_drift.py": _flags(
         "--reference!", "--current!", "--target", "--method!", "--threshold!", "--output!"),
     "src/documentation/update_deployment_docs.py": _flags(

@@ -26,6 +26,11 @@ def collects_production_data(env: EnvView) -> bool:
     return env.env.target in MONITORING_TARGETS
 
 
+def training_data(spec: ProjectSpec) -> str:
+    """The training data asset, as drift is measured against it (the scheduled check, the Azure ML monitor)."""
+    return f"azureml:{spec.data.dataset}:{spec.data.version}"
+
+
 def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ...]:
     steps: list[Step] = []
     monitored = monitored_release(rel)
@@ -36,7 +41,8 @@ def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ..
                               ("--endpoint-name", monitored.env.endpoint_name), ("--model-name", spec.model.name),
                               ("--method", drift.method), ("--threshold", number(drift.threshold)),
                               ("--schedule", drift.schedule),
-                              *(("--alert-email", email) for email in spec.monitoring.alerts.email)),
+                              *(("--alert-email", email) for email in spec.monitoring.alerts.email),
+                              ("--reference-data", training_data(spec)), ("--target", spec.data.target)),
                           served_in=monitored.env.name))
     for release in rel:
         steps.append(Step(f"docs-{release.env.name}", f"Update the deployment record of {release.env.name}",
@@ -75,7 +81,7 @@ def drift_current(pipeline: Pipeline) -> Value:
 def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
     """The drift check as both cloud platforms run it: the training data asset against the recent production
     inputs (drift_current)."""
-    assets = {"drift_reference": f"azureml:{spec.data.dataset}:{spec.data.version}",
+    assets = {"drift_reference": training_data(spec),
               "drift_current": drift_current(pipeline)}
     return tuple(replace(step, flags=tuple((flag, assets[value.kind] if isinstance(value, Ref) and value.kind in assets
                                             else value) for flag, value in step.flags)) for step in pipeline.drift)

@@ -194,6 +194,12 @@ def download_data_asset(args: argparse.Namespace, asset: Any, destination: Path,
 _ASSET_URI = re.compile(r"^azureml:(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?:[:@](?P<version>[A-Za-z0-9_.-]+))?$")
 
 
+def asset_reference(location: str) -> tuple[str, str | None] | None:
+    """(name, version or None for the newest) of a data asset URI azureml:<name>[:|@<version>]; None for a path."""
+    match = _ASSET_URI.match(location)
+    return (match["name"], match["version"]) if match else None
+
+
 def table_location(args: argparse.Namespace, location: str, scratch: Path, registry: bool = True) -> str:
     """A table's local path: a data asset URI is resolved through the workspace (its `latest` too; the model
     registry's, or with `registry` false the serving one) and its files downloaded under `scratch`; anything else
