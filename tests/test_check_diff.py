@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -310,6 +311,7 @@ def test_pre_commit_hook_runs_check_on_the_specs() -> None:
     assert hook["pass_filenames"] is False
     assert hook["args"] == ["specs"]
     assert "specs/" in hook["files"] and "generated/" in hook["files"]
+    assert re.search(hook["files"], "mlops-gen.yaml"), "the repository configuration feeds every model"
     assert set(hook) <= {"id", "name", "description", "entry", "language", "files", "pass_filenames", "args",
                          "require_serial", "types_or", "minimum_pre_commit_version"}
     assert json.dumps(hook)  # plain data only

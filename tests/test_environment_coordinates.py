@@ -187,8 +187,8 @@ def test_azure_devops_release_scripts_act_on_their_environment_and_find_the_regi
             script = task["inputs"]["inlineScript"]
             # the task's login: its own subscription selected, then read back into ${subscription_id}
             login_subscription = prod.azure.subscription_id if env_name == prod.name else variables["subscriptionId"]
-            if env_name == prod.name and "subscription_id=" in script:
-                assert f"az account set --subscription {prod.azure.subscription_id}\n" in script
+            if env_name == prod.name:  # every task, the endpoint tests' `az aks get-credentials` too
+                assert f"az account set --subscription {prod.azure.subscription_id}\n" in script, script
             for call in calls_in_text(script, "deployment.yml", AZURE):
                 if "--workspace" not in call.argv:
                     continue

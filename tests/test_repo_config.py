@@ -119,6 +119,10 @@ def test_a_directory_scan_never_reads_the_configuration_as_a_spec(repo: Path, ca
     (CONFIG.replace("kind: RepositoryConfig", "kind: ModelPipeline"),
      "mlops-gen.yaml:2:7: kind: Input should be 'RepositoryConfig' (got 'ModelPipeline')"),
     ("", "mlops-gen.yaml:1:1: the configuration is empty"),
+    (CONFIG.replace("output: out", "output: /abs"),
+     "mlops-gen.yaml:3:9: output: '/abs' is not a folder relative to mlops-gen.yaml"),
+    (CONFIG + "  minimum_gates:\n    accuracy: {min: 2}\n",
+     "mlops-gen.yaml:18:5: policies.minimum_gates: accuracy: a ratio metric's bounds lie within [0, 1]"),
 ])
 def test_an_invalid_configuration_is_reported_at_its_own_line(repo: Path, capsys: pytest.CaptureFixture[str],
                                                               text: str, expected: str) -> None:
@@ -268,8 +272,42 @@ def test_an_inherited_value_that_breaks_a_policy_is_shown_where_it_is_written(
     spec_at(repo)
     code, output = cli(capsys, "validate", "specs")
     assert code == 2
-    assert output.strip() == ("mlops-gen.yaml:10:11: azure.location: region 'eastus' is not allowed; allowed: "
-                              "westeurope (policy allowed_regions, mlops-gen.yaml:6)")
+    assert output.strip() == ("mlops-gen.yaml:10:11: defaults.azure.location: region 'eastus' is not allowed; "
+                              "allowed: westeurope (policy allowed_regions, mlops-gen.yaml:6) (inherited by "
+                              "specs/tiny.yaml)")
+    # resolve shows the same finding at the same place
+    code, output = cli(capsys, "resolve", "specs/tiny.yaml")
+    assert code == 2 and output.startswith("mlops-gen.yaml:10:11: defaults.azure.location: ")
+
+
+def test_an_environment_served_elsewhere_is_held_to_the_allowed_regions(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    configure(repo, "apiVersion: mlops-gen/v1\nkind: RepositoryConfig\npolicies:\n  allowed_regions: [westeurope]\n")
+    spec_at(repo, TINY + "    azure: {location: eastus, resource_group: rg-us}\n")
+    code, output = cli(capsys, "validate", "specs")
+    assert code == 2
+    assert output.strip() == ("specs/tiny.yaml:7:13: environments[0].azure.location: region 'eastus' is not "
+                              "allowed; allowed: westeurope (policy allowed_regions, mlops-gen.yaml:4)")
+
+
+def test_defaults_are_checked_field_by_field_not_across_fields(repo: Path, capsys: pytest.CaptureFixture[str]
+                                                               ) -> None:
+    """A rule across fields is the resolved spec's to satisfy: defaults for a fairness gate without its features
+    are valid when each spec names the features."""
+    configure(repo, "apiVersion: mlops-gen/v1\nkind: RepositoryConfig\ndefaults:\n"
+                    "  fairness: {enabled: true, threshold: 0.8}\n")
+    spec_at(repo, TINY + "fairness: {sensitive_features: [gender]}\n")
+    assert ok(capsys, "validate", "specs").strip() == "specs/tiny.yaml: ok (tiny-model)"
+    spec_at(repo, TINY.replace("tiny-model", "bare-model"), "bare.yaml")  # a spec that does not
+    code, output = cli(capsys, "validate", "specs")
+    assert code == 2 and "(inherited by specs/bare.yaml)" in output and "sensitive feature" in output
+
+
+def test_a_default_of_the_wrong_kind_is_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    configure(repo, "apiVersion: mlops-gen/v1\nkind: RepositoryConfig\ndefaults:\n  model: [1]\n")
+    spec_at(repo)
+    code, output = cli(capsys, "validate", "specs")
+    assert code == 2 and output.strip() == "mlops-gen.yaml:4:10: defaults.model: must be a mapping of keys to values"
 
 
 # ----- resolve -----
@@ -366,3 +404,17 @@ def test_unreadable_configurations_are_positioned_errors(repo: Path, capsys: pyt
     (repo / "mlops-gen.yaml").write_bytes(raw)
     code, output = cli(capsys, "check", "specs")
     assert code == 2 and output.startswith(expected), output
+
+
+def test_check_with_an_explicit_configuration_says_how_to_fix_with_it(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec_at(repo)
+    elsewhere = repo / "conf.yaml"
+    elsewhere.write_text(CONFIG.replace("mlw-shared", "mlw-other"), encoding="utf-8")
+    ok(capsys, "generate", "specs", "--config", "conf.yaml")
+    assert "up to date" in ok(capsys, "check", "specs", "--config", "conf.yaml")
+    code, output = cli(capsys, "check", "specs")  # the discovered mlops-gen.yaml says mlw-shared
+    assert code == 1 and "to fix: mlops-gen generate specs/tiny.yaml -o out\n" in output
+    elsewhere.write_text(CONFIG.replace("mlw-shared", "mlw-third"), encoding="utf-8")
+    code, output = cli(capsys, "check", "specs", "--config", "conf.yaml")
+    assert code == 1 and "to fix: mlops-gen generate specs/tiny.yaml -o out --config conf.yaml" in output

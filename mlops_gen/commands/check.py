@@ -79,7 +79,8 @@ def _failures(plan: FolderPlan) -> list[Change]:
     return [c for c in plan.changes if c.is_difference or c.reason == "edited-orphan"]
 
 
-def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bool) -> bool:
+def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bool,
+            config_option: str | None = None) -> bool:
     """Print the folder's findings; True when it is up to date."""
     failures = _failures(plan)
     manifest_only = not failures and plan.manifest_changed
@@ -96,7 +97,7 @@ def _report(plan: FolderPlan, output: str, overrides: Sequence[str], verbose: bo
         if verbose:
             click.echo(f"{plan.root}: up to date ({owned} generated files, {seeded} user-owned)")
         return True
-    click.echo(f"  to fix: {fix_command(plan.spec_path, output, overrides)}")
+    click.echo(f"  to fix: {fix_command(plan.spec_path, output, overrides, config_option)}")
     recorded = _recorded(plan)
     if recorded is not None and recorded.override_dirs != tuple(overrides) and not plan.retired:
         used = " ".join(f"--override-dir {d}" for d in recorded.override_dirs) or "no --override-dir"
@@ -112,11 +113,11 @@ def run_check(paths: Sequence[str], output: str | None, override_dirs: Sequence[
               jobs: int = 0, config_option: str | None = None) -> int:
     with reader_may_leave():
         config = find_config(config_option)
-        return _check(paths, output_folder(output, config), override_dirs, verbose, jobs, config)
+        return _check(paths, output_folder(output, config), override_dirs, verbose, jobs, config, config_option)
 
 
 def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verbose: bool, jobs: int,
-           config: ConfigFile | None) -> int:
+           config: ConfigFile | None, config_option: str | None = None) -> int:
     overrides = override_paths(override_dirs)
     shown = shown_overrides(overrides)
     outdir = Path(output)
@@ -131,11 +132,11 @@ def _check(paths: Sequence[str], output: str, override_dirs: Sequence[str], verb
         for plan in plans:
             total, files = total + 1, files + plan.size
             seeded += sum(1 for c in plan.changes if c.reason in ("seeded", "seeded-orphan"))
-            stale += not _report(plan, output, shown, verbose)
+            stale += not _report(plan, output, shown, verbose, config_option)
         # the manifests triage read under this lock (nothing writes meanwhile): parsed once per run, not twice
         for plan in retired_folders(outdir, models, scanned_dirs(paths), found.manifests):
             total += 1
-            stale += not _report(plan, output, shown, verbose)
+            stale += not _report(plan, output, shown, verbose, config_option)
     if stale:
         click.echo(f"mlops-gen check: {stale} of {total} model folder{'s' if total != 1 else ''} out of date")
         return EXIT_DIFFERENCES

@@ -29,8 +29,8 @@ def run_resolve(spec: str, full: bool = False, config_option: str | None = None)
     origin: dict[Path_, str] = {}
     if config is not None:
         settings = load_settings(config)
+        result = settings.validate(loaded)  # resolves it, positioning findings in the file each part came from
         loaded = resolved(settings.document, loaded)
-        result = settings.validate(loaded)
         for path in loaded.inherited:
             line = settings.document.key_positions.get((*DEFAULTS, *path), (1, 1))[0]
             origin[path] = f"from {config.shown_as}:{line}"

@@ -65,10 +65,14 @@ def shown_overrides(dirs: Sequence[Path]) -> tuple[str, ...]:
     return tuple(shown_path(d) for d in dirs)
 
 
-def fix_command(spec_or_dir: str, output: str, overrides: Sequence[str] = ()) -> str:
+def fix_command(spec_or_dir: str, output: str, overrides: Sequence[str] = (), config: str | None = None) -> str:
+    """The generate command that brings a folder up to date; `config`: the --config the check was given (a
+    discovered configuration is found again by the same search)."""
     words = ["mlops-gen", "generate", spec_or_dir, "-o", output]
     for directory in overrides:
         words += ["--override-dir", directory]
+    if config is not None:
+        words += ["--config", config]
     return shlex.join(words)
 
 

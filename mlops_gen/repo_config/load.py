@@ -15,7 +15,7 @@ from mlops_gen.repo_config.find import ConfigFile
 from mlops_gen.repo_config.merge import DEFAULTS, NOT_INHERITED, resolved
 from mlops_gen.repo_config.model import RepositoryConfig
 from mlops_gen.repo_config.policies import breaches
-from mlops_gen.spec.loader import LoadedSpec, Path_, load_file
+from mlops_gen.spec.loader import LoadedSpec, Path_, load_bytes
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.secrets import credential_message, credentials_in
 from mlops_gen.spec.spellings import spelling_findings
@@ -46,8 +46,9 @@ class RepoSettings:
         for path, policy, message in breaches(result, self.config.policies):
             line, column = merged.field_position(path)
             at = self.document.key_positions.get(("policies", policy), (1, 1))[0]
-            problems.append(Problem(merged.file_at(path), line, column, dotted(path),
-                                    f"{message} (policy {policy}, {self.file.shown_as}:{at})"))
+            problems.append(self._inherited(Problem(merged.file_at(path), line, column, dotted(path),
+                                                    f"{message} (policy {policy}, {self.file.shown_as}:{at})"),
+                                            spec.file))
         return problems or result
 
     def _inherited(self, problem: Problem, spec: str) -> Problem:
@@ -67,7 +68,7 @@ def load_settings(file: ConfigFile) -> RepoSettings:
     if not file.raw.strip():
         raise SpecError([Problem(file.shown_as, 1, 1, "", "the configuration is empty; it needs at least "
                                                           "'apiVersion: mlops-gen/v1' and 'kind: RepositoryConfig'")])
-    document = load_file(file.path, file.shown_as)  # size limit, encoding and YAML problems, positioned
+    document = load_bytes(file.raw, file.shown_as)  # the bytes hashed into the manifests, not a second read
     if isinstance(document, Problem):  # the loader speaks of specs: this one is the configuration
         raise SpecError([Problem(document.file, document.line, document.column, document.path,
                                  document.message.replace("a spec must be", "the configuration must be"))])
@@ -96,10 +97,15 @@ def _defaults_problems(document: LoadedSpec) -> list[Problem]:
     problems = [Problem(document.file, *document.position((*DEFAULTS, *path), of_key=True),
                         dotted((*DEFAULTS, *path)), "cannot be inherited: each spec sets its own")
                 for path in NOT_INHERITED if _has(defaults, path)]
+    if "model" in defaults and not isinstance(defaults["model"], dict):  # the skeleton's own model would hide it
+        problems.append(Problem(document.file, *document.position((*DEFAULTS, "model")), "defaults.model",
+                                "must be a mapping of keys to values"))
     skeleton: dict[str, Any] = {**_SKELETON, "model": dict(_SKELETON["model"])}
     if "environments" not in defaults:
         skeleton["environments"] = _SKELETON_ENVIRONMENTS
-    checked = validate_loaded(resolved(document, LoadedSpec(file="<skeleton>", data=skeleton)))
+    # Field by field only: rules across fields are checked on each resolved spec, which may supply what the
+    # defaults leave out (a fairness gate's sensitive features, the training subscription).
+    checked = validate_loaded(resolved(document, LoadedSpec(file="<skeleton>", data=skeleton)), semantic=False)
     if isinstance(checked, list):
         problems += [Problem(p.file, p.line, p.column, _under_defaults(p.path), p.message)
                      for p in checked if p.file == document.file]

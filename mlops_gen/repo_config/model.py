@@ -7,20 +7,35 @@ each is optional and off when absent.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from mlops_gen.spec.model import Bound, DeployTarget, MetricName, Section
-from mlops_gen.spec.types import Location, RelativePath
+from mlops_gen.spec.model import RATIO_METRICS, Bound, DeployTarget, MetricName, Section
+from mlops_gen.spec.types import Location, OutputFolder
 
 Layout = Literal["per-model"]
+
+
+def _sound_gates(gates: dict[str, Bound]) -> dict[str, Bound]:
+    """The floors must be gates a spec could have: the spec's rules for bounds (mlops_gen.spec.semantic)."""
+    for metric, bound in gates.items():
+        values = [value for value in (bound.min, bound.max) if value is not None]
+        if not values:
+            raise ValueError(f"{metric}: a gate needs 'min' and/or 'max'")
+        if metric in RATIO_METRICS and any(not 0 <= value <= 1 for value in values):
+            raise ValueError(f"{metric}: a ratio metric's bounds lie within [0, 1]")
+        if metric not in RATIO_METRICS and any(value < 0 for value in values):
+            raise ValueError(f"{metric}: bounds must not be negative")
+        if bound.min is not None and bound.max is not None and bound.min > bound.max:
+            raise ValueError(f"{metric}: min ({bound.min:g}) is greater than max ({bound.max:g})")
+    return gates
 
 
 class Policies(Section):
     production_approval: bool = Field(
         False, description="Every production-like environment has approval: required (no waiver accepted).")
-    minimum_gates: dict[MetricName, Bound] = Field(
+    minimum_gates: Annotated[dict[MetricName, Bound], AfterValidator(_sound_gates)] = Field(
         default={}, max_length=20,
         description="Gates every spec of a task the metric applies to must have, at least this strict: a spec's "
                     "min may not be lower than min here, its max not higher than max here.")
@@ -38,7 +53,7 @@ class RepositoryConfig(Section):
     kind: Literal["RepositoryConfig"] = Field(description="Document kind.")
     layout: Layout = Field("per-model", description="Output layout: 'per-model' renders each model folder as the "
                                                     "root of its own repository.")
-    output: RelativePath = Field("generated", description="Output folder, relative to this file; the -o option "
+    output: OutputFolder = Field("generated", description="Output folder, relative to this file; the -o option "
                                                           "overrides it.")
     defaults: dict[str, Any] = Field(
         default={}, description="A partial spec every spec inherits: mappings merge key by key and the spec's "

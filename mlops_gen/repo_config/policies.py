@@ -26,9 +26,7 @@ def breaches(spec: ProjectSpec, policies: Policies) -> Iterator[Breach]:
     yield from _approval(spec, policies)
     yield from _gates(spec, policies)
     yield from _targets(spec, policies)
-    if policies.allowed_regions is not None and spec.azure.location not in policies.allowed_regions:
-        yield (("azure", "location"), "allowed_regions",
-               f"region {spec.azure.location!r} is not allowed; allowed: {', '.join(policies.allowed_regions)}")
+    yield from _regions(spec, policies)
     if len(spec.model.owners) < policies.required_owners:
         yield (("model", "owners"), "required_owners",
                f"{len(spec.model.owners)} owner(s); at least {policies.required_owners} required")
@@ -61,6 +59,19 @@ def _gates(spec: ProjectSpec, policies: Policies) -> Iterator[Breach]:
                 relation = ">=" if side == "min" else "<="
                 yield ((*where, side), "minimum_gates",
                        f"{metric} needs a gate with {side} {relation} {limit:g} (this spec: {shown})")
+
+
+def _regions(spec: ProjectSpec, policies: Policies) -> Iterator[Breach]:
+    """The spec's region, and each environment's own (environments[].azure.location decides where it serves)."""
+    allowed = policies.allowed_regions
+    if allowed is None:
+        return
+    places: list[tuple[Path_, str]] = [(("azure", "location"), spec.azure.location)]
+    places += [(("environments", index, "azure", "location"), env.azure.location)
+               for index, env in enumerate(spec.environments) if env.azure.location is not None]
+    for path, region in places:
+        if region not in allowed:
+            yield path, "allowed_regions", f"region {region!r} is not allowed; allowed: {', '.join(allowed)}"
 
 
 def _targets(spec: ProjectSpec, policies: Policies) -> Iterator[Breach]:

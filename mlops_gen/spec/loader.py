@@ -311,11 +311,22 @@ def load_file(path: Path, shown_as: str | None = None) -> LoadedSpec | Problem:
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
-            return Problem(file, 1, 1, "", f"file is {size / 1024 / 1024:.1f} MiB; a spec may be at most "
-                                           f"{MAX_SPEC_BYTES // 1024} KiB")
+            return _too_large(file, size)
         raw = path.read_bytes()
     except OSError as exc:
         return Problem(file, 1, 1, "", f"cannot read file: {exc.strerror or exc}")
+    return load_bytes(raw, file)
+
+
+def _too_large(file: str, size: int) -> Problem:
+    return Problem(file, 1, 1, "", f"file is {size / 1024 / 1024:.1f} MiB; a spec may be at most "
+                                   f"{MAX_SPEC_BYTES // 1024} KiB")
+
+
+def load_bytes(raw: bytes, file: str) -> LoadedSpec | Problem:
+    """Parse a file's bytes (size, encoding and YAML problems positioned)."""
+    if len(raw) > MAX_SPEC_BYTES:
+        return _too_large(file, len(raw))
     try:
         text = _decode(raw)
     except _LoadFailed as failed:

@@ -104,6 +104,10 @@ AssetVersion = _checked(r"latest|[A-Za-z0-9][A-Za-z0-9_.-]*", "an asset version 
 ColumnName = _checked(r"[A-Za-z_][A-Za-z0-9_]*", "a column name (letters, digits, '_')", max_length=64)
 RelativePath = _checked(r"[A-Za-z0-9_][A-Za-z0-9_./-]*", "a relative path (letters, digits, '_', '-', '.', '/')",
                         max_length=200, first=_no_dot_segments)
+# A folder named relative to the repository configuration: may climb out of its folder (`../generated`), never
+# absolute.
+OutputFolder = _checked(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*", "a folder relative to mlops-gen.yaml (letters, digits, "
+                        "'_', '-', '.', '/'; not absolute)", max_length=200)
 BranchName = _checked(r"[A-Za-z0-9*][A-Za-z0-9._/*-]*", "a branch name or glob", max_length=200)
 PathFilter = _checked(r"[A-Za-z0-9_.*][A-Za-z0-9_./*-]*", "a path filter like 'src/**'", max_length=200)
 TagKey = _checked(r"[A-Za-z][A-Za-z0-9_.-]*", "a tag key (letters, digits, '_', '.', '-')", max_length=64)

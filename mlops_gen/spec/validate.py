@@ -172,8 +172,9 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return text
 
 
-def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
-    """Model validation then the semantic rules: all problems of one file, or the spec."""
+def validate_loaded(loaded: LoadedSpec, semantic: bool = True) -> ProjectSpec | list[Problem]:
+    """Model validation then (unless `semantic` is off) the rules across fields: all problems of one file, or
+    the spec."""
     problems = []
     reported: set[str] = set()  # paths already explained: the model's own (vaguer) error there is left out
     for path, message in spelling_findings(loaded):
@@ -194,8 +195,12 @@ def validate_loaded(loaded: LoadedSpec) -> ProjectSpec | list[Problem]:
     except ValidationError as exc:
         problems += [p for p in problems_from_validation(loaded, exc) if p.path not in reported]
         bad += _error_paths(loaded.data, exc)
+        if not semantic:
+            return problems
         return problems + [p for p in _semantic_problems(loaded, _without(loaded.data, bad), bad)
                            if p.path not in {known.path for known in problems}]
+    if not semantic:
+        return problems or spec
     if problems:
         return problems + _semantic_problems(loaded, _without(loaded.data, bad), bad)
     return _semantic_problems(loaded, spec, []) or spec
