@@ -418,3 +418,28 @@ def test_check_with_an_explicit_configuration_says_how_to_fix_with_it(
     elsewhere.write_text(CONFIG.replace("mlw-shared", "mlw-third"), encoding="utf-8")
     code, output = cli(capsys, "check", "specs", "--config", "conf.yaml")
     assert code == 1 and "to fix: mlops-gen generate specs/tiny.yaml -o out --config conf.yaml" in output
+
+
+def test_diff_summarises_a_configuration_change_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=tmp_path,
+                       env=env, check=True, capture_output=True)
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "specs").mkdir()
+    spec_at(tmp_path)
+    configure(tmp_path, CONFIG)
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "init")
+    ok(capsys, "generate", "specs")
+    configure(tmp_path, CONFIG.replace("mlw-shared", "mlw-next"))
+    code, output = cli(capsys, "diff", "specs", "--stat")
+    assert code == 1
+    assert output.splitlines()[0] == ("# repository configuration change (every model's input): mlops-gen.yaml "
+                                      "since HEAD: defaults.azure.workspace: mlw-shared → mlw-next")

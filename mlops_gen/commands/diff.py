@@ -112,6 +112,12 @@ def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence
     outdir = Path(output)
     specs = load_specs(paths, config)
     unique_models(specs)
+    if config is not None:  # an input of every model: its change first
+        current = load_text(config.raw.decode("utf-8", errors="replace").removeprefix("\ufeff"), config.shown_as)
+        if isinstance(current, LoadedSpec):
+            line = summary(config.path, config.shown_as, current.data, base)
+            if line:
+                click.echo(f"# repository configuration change (every model's input): {line}")
     for spec_file in specs:  # the reviewer's summary first, then the patch
         loaded = load_text(spec_file.raw.decode("utf-8").removeprefix("\ufeff"), spec_file.shown_as)
         if isinstance(loaded, LoadedSpec):
