@@ -390,7 +390,9 @@ def test_azure_cli_uses_the_service_connection_variable(rendered: dict[Path, Pat
     for spec_path, folder in rendered.items():
         spec = _spec(spec_path)
         connections = {env.name: env.azure.service_connection for env in spec.environments}
-        watched = connections[build_pipeline(spec).monitored.env.name]  # the drift check reads what it served
+        # the drift check runs with the watched environment's identity when it reads what that one collected
+        drift = {step.served_in for step in build_pipeline(spec).drift}
+        watched = connections.get(next(iter(drift), ""))
         for path in sorted((folder / "azure-pipelines").glob("*.yml")):
             document = yaml.safe_load(path.read_text(encoding="utf-8"))
             owned = {id(task): connections.get(job["environment"]) for job in _walk(document) if "deployment" in job

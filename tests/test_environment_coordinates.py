@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from mlops_gen.pipeline import build_pipeline
+from mlops_gen.pipeline.build import collects_production_data
 from mlops_gen.spec.model import ProjectSpec, environment_azure, served_apart
 from mlops_gen.spec.validate import load_specs
 from tests.conftest import CORPUS, SPECS
@@ -118,7 +119,7 @@ def test_each_unset_coordinate_is_the_specs() -> None:
     spec = _spec(CORPUS / "gha-multi.yaml")
     eu, us = spec.environments[1], spec.environments[2]
     assert environment_azure(spec, eu).model_dump() == {**spec.azure.model_dump(), "resource_group": "rg-models-eu"}
-    assert environment_azure(spec, us).location == "eastus"
+    assert environment_azure(spec, us).location == spec.azure.location  # a region is an ACI setting
     assert environment_azure(spec, us).registry == spec.azure.registry  # one image registry: the image built once
 
 
@@ -130,7 +131,10 @@ def test_every_step_says_where_it_is_served(path: Path) -> None:
     for release in pipeline.releases:
         assert {step.served_in for step in (*release.steps(), *release.rollback)} == {release.env.name}
     assert {step.served_in for stage in pipeline.training for step in stage.steps} == {""}
-    assert {step.served_in for step in pipeline.drift} == {pipeline.monitored.env.name}
+    # the drift check reads what the watched environment collected there; a team's own inputs (AKS, ACI) are read
+    # where training is
+    watched = pipeline.monitored.env
+    assert {step.served_in for step in pipeline.drift} == {watched.name if collects_production_data(watched) else ""}
     monitors = [step for step in pipeline.post_release if step.id == "configure-monitoring"]
     assert all(step.served_in == pipeline.monitored.env.name for step in monitors)
 
@@ -198,19 +202,20 @@ def test_azure_devops_release_scripts_act_on_their_environment_and_find_the_regi
     assert apart
 
 
-def test_azure_devops_drift_check_reads_the_watched_environment(trees: dict[str, Path]) -> None:
+def test_azure_devops_drift_check_of_an_aks_environment_reads_where_training_is(trees: dict[str, Path]) -> None:
+    """AKS collects nothing: the team names its recent inputs (DRIFT_CURRENT_DATA), read like the training data
+    through the training workspace, with the pipeline's identity, even when the cluster is served apart."""
     spec = _spec(CORPUS / "azure-canary.yaml")
     watched = build_pipeline(spec).monitored.env
-    assert watched.separate
+    assert watched.separate and watched.env.target == "aks"
     folder = trees[spec.model.name]
     document = yaml.safe_load((folder / "azure-pipelines" / "drift-monitor.yml").read_text(encoding="utf-8"))
     (task,) = [node for node in _walk(document) if node.get("name") == "drift"]
-    assert task["inputs"]["azureSubscription"] == watched.env.azure.service_connection
-    assert f"az account set --subscription {watched.env.azure.subscription_id}\n" in task["inputs"]["inlineScript"]
+    assert task["inputs"]["azureSubscription"] == "$(azureSubscription)"
     (call,) = calls_in_text(task["inputs"]["inlineScript"], "drift-monitor.yml", AZURE)
     variables = {key: str(value) for key, value in document["variables"].items()}
-    values = {**variables, "subscription_id": str(watched.env.azure.subscription_id)}
-    assert _coordinates(call, values) == _expected(spec, watched.name, "")
+    values = {**variables, "subscription_id": variables["subscriptionId"]}
+    assert _coordinates(call, values) == _expected(spec, None, "")
 
 
 # ----- the scripts: the registry flags reach the Azure ML client -----

@@ -228,3 +228,11 @@ def test_the_preflight_comes_first_and_asks_for_what_follows(path: str) -> None:
         assert needs == ["registry", target]
         assert step.value("--cluster") == release.env.env.cluster
         assert step.served_in == release.env.name  # its coordinates, and the registry's when apart
+
+
+def test_without_the_azure_sdks_it_says_what_to_install(arm: FakeArm, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "azure.identity", None)  # import fails as if not installed
+    arm.scopes[WORKSPACE] = [[AZUREML_DATA_SCIENTIST]]
+    assert check("--need", "training") == 2
+    assert "needs the Azure SDKs: pip install -r requirements-azure.txt" in capsys.readouterr().err

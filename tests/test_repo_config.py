@@ -123,6 +123,8 @@ def test_a_directory_scan_never_reads_the_configuration_as_a_spec(repo: Path, ca
      "mlops-gen.yaml:3:9: output: '/abs' is not a folder relative to mlops-gen.yaml"),
     (CONFIG + "  minimum_gates:\n    accuracy: {min: 2}\n",
      "mlops-gen.yaml:18:5: policies.minimum_gates: accuracy: a ratio metric's bounds lie within [0, 1]"),
+    (CONFIG + "  minimum_gates:\n    mae: {min: 3}\n",
+     "mlops-gen.yaml:18:5: policies.minimum_gates: mae: lower is better, so a policy sets its 'max', not its 'min'"),
 ])
 def test_an_invalid_configuration_is_reported_at_its_own_line(repo: Path, capsys: pytest.CaptureFixture[str],
                                                               text: str, expected: str) -> None:
@@ -283,10 +285,10 @@ def test_an_inherited_value_that_breaks_a_policy_is_shown_where_it_is_written(
 def test_an_environment_served_elsewhere_is_held_to_the_allowed_regions(
         repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     configure(repo, "apiVersion: mlops-gen/v1\nkind: RepositoryConfig\npolicies:\n  allowed_regions: [westeurope]\n")
-    spec_at(repo, TINY + "    azure: {location: eastus, resource_group: rg-us}\n")
+    spec_at(repo, TINY + "    target: aci\n    azure: {location: eastus, resource_group: rg-us}\n")
     code, output = cli(capsys, "validate", "specs")
     assert code == 2
-    assert output.strip() == ("specs/tiny.yaml:7:13: environments[0].azure.location: region 'eastus' is not "
+    assert output.strip() == ("specs/tiny.yaml:8:13: environments[0].azure.location: region 'eastus' is not "
                               "allowed; allowed: westeurope (policy allowed_regions, mlops-gen.yaml:4)")
 
 
@@ -351,6 +353,9 @@ def test_configuration_schema_accepts_what_validate_accepts_and_refuses_what_it_
     unknown = yaml.safe_load(CONFIG)
     unknown["defaults"]["azure"]["locaton"] = "x"
     assert list(validator.iter_errors(unknown))
+    spaced = yaml.safe_load(STRICT)
+    spaced["policies"]["allowed_regions"] = ["West Europe"]  # patterns are anchored, as the CLI checks them
+    assert list(validator.iter_errors(spaced))
     code, output = cli(capsys, "schema", "--document", "config")
     assert code == 0 and json.loads(output) == json.loads(json.dumps(schema))
 

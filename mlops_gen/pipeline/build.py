@@ -65,7 +65,9 @@ def _drift(spec: ProjectSpec, watched: EnvView) -> tuple[Step, ...]:
     return (Step("detect-drift", name, "src/monitoring/detect_drift.py", (
         ("--reference", Ref("drift_reference")), ("--current", Ref("drift_current")), ("--target", spec.data.target),
         ("--method", drift.method), ("--threshold", number(drift.threshold)),
-        ("--output", Ref("file", "drift-report"))), kind="check", served_in=watched.name),)
+        ("--output", Ref("file", "drift-report"))), kind="check",
+        # what an Azure ML endpoint collected is in its workspace; a team's own inputs (AKS, ACI) in training's
+        served_in=watched.name if collects_production_data(watched) else ""),)
 
 
 def drift_current(pipeline: Pipeline) -> Value:

@@ -47,6 +47,8 @@ class EnvView:
     # Served outside the training workspace (another workspace, resource group or subscription): its release's
     # scripts are told where the model registry is (--registry-*), and its README setup lists its own roles.
     separate: bool
+    # Its own Azure DevOps service connection, when it names one other than the spec's: its tasks log in with it.
+    own_connection: str | None
     # Serving deployment names: Azure ML online deployments, Kubernetes Deployments, ACI container groups.
     # Fixed per environment: promotion moves the verified candidate's image onto the stable deployment.
     stable_deployment: str = "stable"
@@ -97,6 +99,8 @@ def environments(spec: ProjectSpec) -> list[EnvView]:
                        endpoint_name=endpoint_name(spec, env),
                        strategy=spec.rollout.strategy if production else "direct", previous=previous,
                        azure=environment_azure(spec, env), separate=served_apart(spec, env),
+                       own_connection=(env.azure.service_connection
+                                       if env.azure.service_connection != spec.azure.service_connection else None),
                        **deployment_names(spec, env))
         views.append(view)
         previous = view.ident

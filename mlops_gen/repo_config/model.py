@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from mlops_gen.spec.model import RATIO_METRICS, Bound, DeployTarget, MetricName, Section
+from mlops_gen.spec.model import LOWER_IS_BETTER, RATIO_METRICS, Bound, DeployTarget, MetricName, Section
 from mlops_gen.spec.types import Location, OutputFolder
 
 Layout = Literal["per-model"]
@@ -27,6 +27,11 @@ def _sound_gates(gates: dict[str, Bound]) -> dict[str, Bound]:
             raise ValueError(f"{metric}: a ratio metric's bounds lie within [0, 1]")
         if metric not in RATIO_METRICS and any(value < 0 for value in values):
             raise ValueError(f"{metric}: bounds must not be negative")
+        wrong = "min" if metric in LOWER_IS_BETTER else "max"
+        if getattr(bound, wrong) is not None:  # a floor under an error metric would ask for worse models
+            right = "max" if wrong == "min" else "min"
+            raise ValueError(f"{metric}: {'lower' if wrong == 'min' else 'higher'} is better, so a policy sets "
+                             f"its '{right}', not its '{wrong}'")
         if bound.min is not None and bound.max is not None and bound.min > bound.max:
             raise ValueError(f"{metric}: min ({bound.min:g}) is greater than max ({bound.max:g})")
     return gates

@@ -182,8 +182,9 @@ class EnvironmentAzure(Section):
                           "of its release run in the training subscription).")
     resource_group: ResourceGroup | None = Field(None, description="Resource group of its endpoint, cluster or "
                                                                    "container group.")
-    workspace: WorkspaceName | None = Field(None, description="Azure ML workspace of its endpoint and monitor.")
-    location: Location | None = Field(None, description="Region of its endpoint or container group.")
+    workspace: WorkspaceName | None = Field(None, description="Azure ML workspace of its endpoint and monitor "
+                                                              "(target azureml_online_endpoint).")
+    location: Location | None = Field(None, description="Region of its container groups (target aci).")
     service_connection: ServiceConnection | None = Field(
         None, description="Azure DevOps service connection its release logs in with (its own identity). On "
                           "GitHub, set AZURE_CLIENT_ID on the GitHub environment instead.")

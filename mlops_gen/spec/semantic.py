@@ -83,6 +83,21 @@ def _target_settings(index: int, env: Environment) -> Iterator[Finding]:
                                                   f"target is {env.target!r}; remove it")
 
 
+# environments[].azure coordinates a target uses: an Azure ML workspace serves only online endpoints (AKS and ACI
+# releases act on their cluster or container groups in the resource group), a region only container groups (an
+# endpoint serves in its workspace's region, a cluster where it is).
+AZURE_TARGET_ONLY = {"workspace": ("azureml_online_endpoint",), "location": ("aci",)}
+
+
+def _azure_target_settings(index: int, env: Environment) -> Iterator[Finding]:
+    for name, targets in AZURE_TARGET_ONLY.items():
+        if name in env.azure.model_fields_set and getattr(env.azure, name) is not None and env.target not in targets:
+            users = " or ".join(repr(t) for t in targets)
+            yield ("environments", index, "azure", name), (
+                f"'azure.{name}' is used only by target {users}, and this environment's target is {env.target!r}; "
+                "remove it")
+
+
 def _resources(index: int, env: Environment) -> Iterator[Finding]:
     resources = env.resources
     for kind in ("cpu", "memory"):
@@ -98,6 +113,7 @@ def _environments(spec: ProjectSpec) -> Iterator[Finding]:
     for index, env in enumerate(spec.environments):
         path: FieldPath = ("environments", index)
         yield from _target_settings(index, env)
+        yield from _azure_target_settings(index, env)
         yield from _resources(index, env)
         endpoint = endpoint_name(spec, env)
         if endpoint in endpoints and env.name not in seen:

@@ -40,7 +40,8 @@ def _checked(pattern: str, what: str, *, min_length: int = 1, max_length: int = 
             extra(value)
         return value
 
-    schema = {"type": "string", "pattern": pattern, "minLength": min_length, "maxLength": max_length}
+    # JSON Schema patterns match anywhere in the string (ECMA-262 search): anchored, as fullmatch checks above.
+    schema = {"type": "string", "pattern": f"^(?:{pattern})$", "minLength": min_length, "maxLength": max_length}
     return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
 
 

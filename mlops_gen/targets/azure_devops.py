@@ -83,8 +83,8 @@ def _extra(spec: ProjectSpec) -> dict[str, Any]:
     return {
         **deployment_context(pipeline, notify_env),
         # The drift check's step is named: its result is an output variable the Retrain stage's condition reads.
-        "drift_steps": [replace(azure_step(step, env=pipeline.monitored.env), ref_name="drift")
-                        for step in cloud_drift(spec, pipeline)],
+        "drift_steps": [replace(azure_step(step, env=pipeline.monitored.env if step.served_in else None),
+                                ref_name="drift") for step in cloud_drift(spec, pipeline)],
         "training": training_steps(pipeline.training),
         **repeated_args(spec),
         "vm_image": VM_IMAGE,

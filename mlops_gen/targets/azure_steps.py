@@ -107,9 +107,8 @@ class AzureStep:
 def azure_step(step: Step, condition: str | None = None, own: Resolver | None = None,
                env: EnvView | None = None) -> AzureStep:
     """`env`: the environment the step serves in (its step.served_in), for its coordinates and identity."""
-    own_azure = env.env.azure if env is not None else None
-    connection = own_azure.service_connection if own_azure else None
-    account = own_azure.subscription_id if own_azure else None
+    connection = env.own_connection if env is not None else None
+    account = env.env.azure.subscription_id if env is not None else None
     if step.script == EXTENSION:
         runner = "bash" if step.path.endswith(".sh") else "python"
         return AzureStep(step.name, f"{runner} {sh(step.path)}", cli=True, subscription=False, condition=condition,

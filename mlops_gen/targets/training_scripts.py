@@ -72,6 +72,7 @@ TESTS = (
     "tests/unit/test_serving.py",
     "tests/unit/test_deployment_local.py",
     "tests/unit/test_azure_fakes.py",
+    "tests/unit/test_preflight.py",
 )
 
 OWNED_FILES = (

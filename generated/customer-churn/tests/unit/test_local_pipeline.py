@@ -91,5 +91,5 @@ def test_failed_metric_gate_exit_code(run: Any, tmp_path: Path) -> None:
 
 def test_monitoring_config_local(run: Any) -> None:
     assert run("monitoring/configure_monitoring.py", "--endpoint-name", "ep", "--model-name", "m", "--method",
-               "psi", "--threshold", "0.2", "--schedule", "0 6 * * *") == 0
+               "psi", "--threshold", "0.2", "--schedule", "0 6 * * *", "--reference-data", "azureml:train:1") == 0
     assert (run.work / "monitoring" / "ep-drift.json").exists()

@@ -90,7 +90,10 @@ def _arm() -> str:
 
 
 def _token() -> str:
-    from azure.identity import DefaultAzureCredential
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError:
+        raise ScriptError("the azure backend needs the Azure SDKs: pip install -r requirements-azure.txt") from None
 
     return str(DefaultAzureCredential().get_token(f"{_arm()}/.default").token)
 

@@ -59,14 +59,17 @@ class NotFound(Exception):
 @pytest.fixture
 def azure_stubs(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """azure.ai.ml(.entities), azure.identity and azure.core.exceptions as stubs; returns azure.ai.ml."""
-    ml, entities, identity, exceptions = (ModuleType(name) for name in (
-        "azure.ai.ml", "azure.ai.ml.entities", "azure.identity", "azure.core.exceptions"))
+    ml, entities, identity, exceptions, constants = (ModuleType(name) for name in (
+        "azure.ai.ml", "azure.ai.ml.entities", "azure.identity", "azure.core.exceptions", "azure.ai.ml.constants"))
     ml.MLClient = Recorded  # type: ignore[attr-defined]
+    ml.Input = Recorded  # type: ignore[attr-defined]
+    constants.MonitorDatasetContext = Recorded(TRAINING="training")  # type: ignore[attr-defined]
     identity.DefaultAzureCredential = Recorded  # type: ignore[attr-defined]
     exceptions.ResourceNotFoundError = NotFound  # type: ignore[attr-defined]
     entities.__getattr__ = lambda name: Recorded  # type: ignore[method-assign]
     for name, module in (("azure", ModuleType("azure")), ("azure.ai", ModuleType("azure.ai")), ("azure.ai.ml", ml),
                          ("azure.ai.ml.entities", entities), ("azure.identity", identity),
+                         ("azure.ai.ml.constants", constants),
                          ("azure.core", ModuleType("azure.core")), ("azure.core.exceptions", exceptions)):
         monkeypatch.setitem(sys.modules, name, module)
     return ml
@@ -95,9 +98,16 @@ class FakeWorkspace:
 
     def __init__(self, endpoints: dict[str, dict[str, int]]) -> None:
         self.created: list[Any] = []
+        self.workspace_name = "ws"
         self.online_endpoints = Recorded(get=self._endpoint)
         self.schedules = Recorded(begin_create_or_update=self._create)
+        self.data = Recorded(get=self._data)
         self.endpoints = endpoints
+
+    def _data(self, name: str, version: str | None = None, label: str | None = None) -> Any:
+        if name != "train":
+            raise NotFound(name)
+        return Recorded(name=name, version="4" if label == "latest" else version, type="mltable")
 
     def _endpoint(self, name: str) -> Any:
         if name not in self.endpoints:
@@ -114,17 +124,23 @@ def test_configure_monitoring_schedules_a_drift_monitor_on_the_live_deployment(
         azure_stubs: ModuleType, scripts: Any, monkeypatch: pytest.MonkeyPatch, method: str) -> None:
     module = scripts("monitoring/configure_monitoring.py")
     workspace = FakeWorkspace({"ep": {"blue": 10, "green": 90}, "empty": {}})
-    monkeypatch.setattr(module, "ml_client", lambda args: workspace)
+    monkeypatch.setattr(module, "ml_client", lambda args, registry=False: workspace)
     flags = ["--model-name", "m", "--method", method, "--threshold", "0.2", "--schedule", "0 6 * * *",
-             "--backend", "azure"]
+             "--backend", "azure", "--reference-data", "azureml:train:latest", "--target", "label"]
     assert module.main(["--endpoint-name", "ep", "--alert-email", "a@example.com", *flags]) == 0
     (schedule,) = workspace.created
     assert schedule.name == "ep-drift" and schedule.tags == {"model": "m"}
     target = schedule.create_monitor.monitoring_target.endpoint_deployment_id
     assert target == "azureml:ep:green"  # the deployment taking most traffic
     assert schedule.create_monitor.alert_notification.emails == ["a@example.com"]
+    (signal,) = schedule.create_monitor.monitoring_signals.values()
+    reference = signal.reference_data  # the training data, not the collected inputs the SDK would default to
+    assert (reference.input_data.path, reference.data_context) == ("azureml:train:4", "training")
+    assert reference.data_column_names == {"target_column": "label"}
     assert module.main(["--endpoint-name", "empty", *flags]) == 2
     assert module.main(["--endpoint-name", "absent", *flags]) == 2
+    missing = [*flags[:-4], "--reference-data", "azureml:other:1"]
+    assert module.main(["--endpoint-name", "ep", *missing]) == 2
     assert len(workspace.created) == 1
 
 
@@ -255,7 +271,7 @@ def test_data_assets_download_from_their_datastore(azure_stubs: ModuleType, tmp_
                                     endpoint="core.windows.net"),
               "bare": Recorded(protocol="https", account_name="acct", endpoint="core.windows.net")}
     workspace = Recorded(datastores=Recorded(get=stores.__getitem__))
-    monkeypatch.setattr(backend, "ml_client", lambda args: workspace)
+    monkeypatch.setattr(backend, "ml_client", lambda args, registry=False: workspace)
     args = _args("--backend", "azure")
     path = "azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/blobstore/paths/data/train/"
     asset = Recorded(path=path, name="train", version="3")
