@@ -29,7 +29,7 @@ from mlops_gen.pipeline.build import collects_production_data
 from mlops_gen.spec.model import ProjectSpec, environment_azure, served_apart
 from mlops_gen.spec.validate import load_specs
 from tests.conftest import CORPUS, SPECS
-from tests.pipeline_calls import AZURE, GITHUB, Call, calls_in_text, render_to
+from tests.pipeline_calls import AZURE, GITHUB, Call, calls_in_text, render_to, strings
 from tests.pipeline_calls import mappings as _walk
 from tests.template_scripts import load_script
 
@@ -46,18 +46,8 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return render_to(SEPARATE, tmp_path_factory.mktemp("coordinates"))
 
 
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [text for value in node.values() for text in _strings(value)]
-    if isinstance(node, list):
-        return [text for value in node for text in _strings(value)]
-    return []
-
-
 def _calls(node: Any, file: str, platform: str) -> list[Call]:
-    return [call for text in _strings(node) for call in calls_in_text(text, file, platform)
+    return [call for text in strings(node) for call in calls_in_text(text, file, platform)
             if call.script.startswith("src/")]
 
 

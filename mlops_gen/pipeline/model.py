@@ -6,7 +6,7 @@ a script's parser would refuse cannot reach any platform, nor run-local.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Union
@@ -76,6 +76,10 @@ class Step:
 
     def serving(self, env: str) -> Step:
         return replace(self, served_in=env)
+
+    def serving_env(self, envs: Iterable[EnvView]) -> EnvView | None:
+        """The environment among `envs` this step serves in; None for a step of the training workspace."""
+        return next((env for env in envs if env.name == self.served_in), None) if self.served_in else None
 
     def value(self, flag: str) -> Value | None:
         return next((value for name, value in self.flags if name == flag), None)

@@ -49,6 +49,8 @@ class EnvView:
     separate: bool
     # Its own Azure DevOps service connection, when it names one other than the spec's: its tasks log in with it.
     own_connection: str | None
+    # The subscription it names for itself: its jobs select it, and the registry's is passed apart.
+    own_subscription: str | None
     # Serving deployment names: Azure ML online deployments, Kubernetes Deployments, ACI container groups.
     # Fixed per environment: promotion moves the verified candidate's image onto the stable deployment.
     stable_deployment: str = "stable"
@@ -101,6 +103,7 @@ def environments(spec: ProjectSpec) -> list[EnvView]:
                        azure=environment_azure(spec, env), separate=served_apart(spec, env),
                        own_connection=(env.azure.service_connection
                                        if env.azure.service_connection != spec.azure.service_connection else None),
+                       own_subscription=env.azure.subscription_id,
                        **deployment_names(spec, env))
         views.append(view)
         previous = view.ident

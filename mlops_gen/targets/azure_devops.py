@@ -83,7 +83,7 @@ def _extra(spec: ProjectSpec) -> dict[str, Any]:
     return {
         **deployment_context(pipeline, notify_env),
         # The drift check's step is named: its result is an output variable the Retrain stage's condition reads.
-        "drift_steps": [replace(azure_step(step, env=pipeline.monitored.env if step.served_in else None),
+        "drift_steps": [replace(azure_step(step, env=step.serving_env(r.env for r in pipeline.releases)),
                                 ref_name="drift") for step in cloud_drift(spec, pipeline)],
         "training": training_steps(pipeline.training),
         **repeated_args(spec),

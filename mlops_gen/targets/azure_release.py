@@ -247,8 +247,8 @@ def post_release(pipeline: Pipeline, releases: list[AzureRelease],
     for azure in releases:
         out.append(Item("fetch", title=f"Fetch the endpoint description of {azure.env.name}",
                         script=fetch_script(azure.env, azure.final_tags, True)))
-    served = {azure.env.name: azure.env for azure in releases}
-    out += [Item("step", _azure(step, None, notify_env, served.get(step.served_in))) for step in steps]
+    envs = [azure.env for azure in releases]
+    out += [Item("step", _azure(step, None, notify_env, step.serving_env(envs))) for step in steps]
     records = sorted({str(resolve(value, release_resolver)).rsplit("/", 1)[0] for step in steps
                       if step.script == DOCS_SCRIPT for flag, value in step.flags if flag == "--output"})
     out += [Item("publish", path=folder, artifact="deployment-docs-a$(System.JobAttempt)",

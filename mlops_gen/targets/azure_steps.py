@@ -53,7 +53,7 @@ def coordinates(env: EnvView | None) -> list[tuple[str, Any]]:
         ("--workspace", env.azure.workspace), ("--resource-group", env.azure.resource_group),
         ("--subscription-id", SUBSCRIPTION), ("--registry-workspace", "$(workspaceName)"),
         ("--registry-resource-group", "$(resourceGroup)")]
-    if env.env.azure.subscription_id:  # spec.semantic makes sure the pipeline's subscriptionId is set then
+    if env.own_subscription:  # spec.semantic makes sure the pipeline's subscriptionId is set then
         flags.append(("--registry-subscription-id", "$(subscriptionId)"))
     return flags
 
@@ -108,7 +108,7 @@ def azure_step(step: Step, condition: str | None = None, own: Resolver | None = 
                env: EnvView | None = None) -> AzureStep:
     """`env`: the environment the step serves in (its step.served_in), for its coordinates and identity."""
     connection = env.own_connection if env is not None else None
-    account = env.env.azure.subscription_id if env is not None else None
+    account = env.own_subscription if env is not None else None
     if step.script == EXTENSION:
         runner = "bash" if step.path.endswith(".sh") else "python"
         return AzureStep(step.name, f"{runner} {sh(step.path)}", cli=True, subscription=False, condition=condition,

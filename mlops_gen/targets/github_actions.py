@@ -140,30 +140,22 @@ class ReleaseJob:
 
     @property
     def subscription(self) -> str | None:
-        return own_subscription(self.env)
+        """Its environment's own subscription: the job logs in to it (AZURE_SUBSCRIPTION_ID in the job's env), so
+        the Azure CLI calls of its scripts (AKS credentials, container groups) act there too."""
+        return self.env.own_subscription
 
 
 SUBSCRIPTION = ShellRaw('"${AZURE_SUBSCRIPTION_ID}"')  # the job's (see own_subscription)
 
 
-def served_env(spec: ProjectSpec, step: Step) -> EnvView | None:
-    return next((view for view in environments(spec) if view.name == step.served_in), None)
-
-
-def own_subscription(env: EnvView) -> str | None:
-    """An environment's own subscription: its jobs log in to it (AZURE_SUBSCRIPTION_ID in the job's env), so the
-    Azure CLI calls of its scripts (AKS credentials, container groups) act there too."""
-    return env.env.azure.subscription_id
-
-
 def _azure_flags(spec: ProjectSpec, step: Step) -> Flags:
     """The coordinates a step's scripts act on: the training workspace's, or those of the environment it serves
     in, with the training workspace as --registry-* (model versions, aliases and training data stay there)."""
-    env = served_env(spec, step)
+    env = step.serving_env(environments(spec))
     if env is None or not env.separate:
         return [("--workspace", spec.azure.workspace), ("--resource-group", spec.azure.resource_group),
                 ("--subscription-id", SUBSCRIPTION)]
-    own = own_subscription(env)
+    own = env.own_subscription
     flags: Flags = [("--workspace", env.azure.workspace), ("--resource-group", env.azure.resource_group),
                     ("--subscription-id", own or SUBSCRIPTION), ("--registry-workspace", spec.azure.workspace),
                     ("--registry-resource-group", spec.azure.resource_group)]
