@@ -38,6 +38,7 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "    target: aks\n    cluster: aks-ml-prod\n    namespace: ml-models\n",
         "    target: aci\n    production: false\n", 1).replace(
         "    replicas: {min: 2, max: 10}\n", "", 1)
+    aci = "\n".join(line for line in aci.splitlines() if not line.startswith("    gateway:")) + "\n"
     assert "target: aci" in aci
     (specs / "churn-aci.yaml").write_text(aci, encoding="utf-8")
     paths = [SPECS / "customer-churn.yaml", SPECS / "house-prices.yaml", specs / "churn-aci.yaml"]

@@ -51,7 +51,8 @@ BASE: dict[str, Any] = {
     "environments": [
         {"name": "staging", "production": False},
         {"name": "aks-prod", "target": "aks", "cluster": "aks-ml", "namespace": "ml-models", "production": True,
-         "approval": "none", "approval_waiver": "Shadow traffic only", "endpoint_name": "churn-prod"},
+         "approval": "none", "approval_waiver": "Shadow traffic only", "endpoint_name": "churn-prod",
+         "gateway": {"name": "edge-gateway", "hostnames": ["churn.models.example.com"]}},
         # azure.location reaches only ACI deployments (endpoints and clusters live where the workspace is).
         {"name": "sandbox", "target": "aci", "production": False},
     ],
@@ -107,6 +108,8 @@ NAMES = [
     Field("environments[1].endpoint_name", "zq-mark-ep", kind=types.EndpointName),
     Field("environments[1].cluster", "zq-mark-aks", kind=types.ClusterName),
     Field("environments[1].namespace", "zq-mark-ns", kind=types.K8sName),
+    Field("environments[1].gateway.name", "zq-mark-gw", kind=types.K8sName),
+    Field("environments[1].gateway.hostnames[0]", "zq-mark.example.com", kind=types.Hostname),
     Field("azure.resource_group", "zq-mark-rg", kind=types.ResourceGroup),
     Field("azure.workspace", "zq-mark-ws", kind=types.WorkspaceName),
     Field("azure.service_connection", "zq-mark-conn", kind=types.ServiceConnection),

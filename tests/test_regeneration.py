@@ -296,7 +296,8 @@ def _owned(spec: Path) -> set[str]:
     pytest.param({"platforms": ["github_actions"]}, id="azure-platform-removed"),
     pytest.param({"platforms": ["azure_devops"]}, id="github-platform-removed"),
     pytest.param({"environments": [{"name": "production", "target": "aks", "cluster": "aks-ml-prod",
-                                    "namespace": "ml-models", "approval": "required"}]},
+                                    "namespace": "ml-models", "approval": "required",
+                                    "gateway": {"name": "public-gateway"}}]},
                  id="staging-environment-removed"),
 ])
 def test_removing_a_section_deletes_exactly_the_files_only_it_produced(

@@ -10,6 +10,7 @@ import importlib.util
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -120,12 +121,34 @@ def test_dockerignore_keeps_the_context_small(churn: Path) -> None:
 
 # ----- Kubernetes manifests -----
 
+ROUTE_SCHEMA = ROOT / "tests" / "schemas" / "gateway-api-v1.6.1-httproute.json"
+
+
 def test_every_manifest_is_kubernetes_validate_strict_clean(trees: dict[str, Path]) -> None:
-    manifests = [str(p) for p in _manifests(trees)]
+    manifests = [str(p) for p in _manifests(trees) if p.name != "httproute.yaml"]
     assert manifests
     result = run_tool(["kubernetes-validate", "--strict", *manifests])
     assert_clean(result)
     assert "Couldn't find schema" not in result.stdout + result.stderr  # unknown kinds pass silently otherwise
+
+
+def test_every_route_matches_the_gateway_api_schema(trees: dict[str, Path]) -> None:
+    """kubernetes-validate knows built-in kinds only: the HTTPRoute is checked against the Gateway API's own CRD
+    schema (v1.6.1, standard channel, made strict the way kubectl apply's server-side validation is; see
+    tools/vendor_crd_schema.py)."""
+    routes = [str(p) for p in _manifests(trees) if p.name == "httproute.yaml"]
+    assert len(routes) >= 4  # the example churn model and the corpus's AKS canaries
+    assert_clean(run_tool(["check-jsonschema", "--schemafile", str(ROUTE_SCHEMA), *routes]))
+
+
+def test_the_route_schema_refuses_what_the_api_server_would(tmp_path: Path) -> None:
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "m"},
+             "spec": {"parentRefs": [{"name": "gw"}], "rules": [{"backendRefs": [
+                 {"name": "m-stable", "port": 80, "weight": 100, "wieght": 0}]}]}}
+    path = tmp_path / "route.yaml"
+    path.write_text(yaml.safe_dump(route), encoding="utf-8")
+    result = run_tool(["check-jsonschema", "--schemafile", str(ROUTE_SCHEMA), str(path)])
+    assert result.returncode == 1 and "wieght" in result.stdout
 
 
 def test_every_manifest_is_yamllint_clean(trees: dict[str, Path]) -> None:
@@ -170,13 +193,37 @@ def test_resources_and_replicas_come_from_the_spec(churn: Path) -> None:
     assert pdb["spec"]["selector"]["matchLabels"] == stable["spec"]["selector"]["matchLabels"]
 
 
-def test_canary_strategy_gets_a_canary_deployment_and_a_splitting_service(churn: Path) -> None:
+def test_canary_strategy_gets_a_canary_deployment_and_a_weighted_route(churn: Path) -> None:
     canary = _docs(churn / "k8s/production/deployment-canary.yaml")[0]
     assert canary["metadata"]["name"] == "customer-churn-canary" and canary["spec"]["replicas"] == 0
     services = {doc["metadata"]["name"]: doc for doc in _docs(churn / "k8s/production/service.yaml")}
     assert set(services) == {"customer-churn", "customer-churn-stable", "customer-churn-canary"}
-    # The main Service selects both tracks: pod counts set the canary's share of traffic.
-    assert services["customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+    # Pod counts no longer set the share: the main Service stays on the stable pods, the route weighs the tracks.
+    assert services["customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn",
+                                                              "mlops-gen.io/track": "stable"}
+    route = _docs(churn / "k8s/production/httproute.yaml")[0]
+    assert route["spec"]["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                            "name": "public-gateway", "namespace": "gateway-system"}]
+    assert route["spec"]["hostnames"] == ["churn.ml.company.com"]
+    backends = route["spec"]["rules"][0]["backendRefs"]
+    assert [(b["name"], b["port"], b["weight"]) for b in backends] == [
+        ("customer-churn-stable", 80, 100), ("customer-churn-canary", 80, 0)]
+    # Each backend is a Service selecting exactly one track's pods.
+    for backend, track in zip(backends, ("stable", "canary"), strict=True):
+        assert services[backend["name"]]["spec"]["selector"]["mlops-gen.io/track"] == track
+
+
+def test_the_canary_is_autoscaled_and_guarded_like_stable(churn: Path) -> None:
+    """At 100 % the canary serves everything: it has its own autoscaler and disruption budget (the autoscaler is
+    idle while the canary has no pods: Kubernetes' HPA controller sets ScalingDisabled for a target at zero)."""
+    hpa = _docs(churn / "k8s/production/hpa.yaml")
+    autoscalers = {doc["spec"]["scaleTargetRef"]["name"]: doc["spec"] for doc in hpa}
+    assert set(autoscalers) == {"customer-churn-stable", "customer-churn-canary"}
+    assert autoscalers["customer-churn-canary"]["minReplicas"] == 2
+    assert autoscalers["customer-churn-canary"]["maxReplicas"] == 10
+    budgets = {doc["metadata"]["name"]: doc["spec"] for doc in _docs(churn / "k8s/production/pdb.yaml")}
+    assert budgets["customer-churn-canary"]["selector"]["matchLabels"]["mlops-gen.io/track"] == "canary"
+    assert budgets["customer-churn-stable"]["selector"]["matchLabels"]["mlops-gen.io/track"] == "stable"
 
 
 def test_rolling_strategy_has_no_canary(trees: dict[str, Path]) -> None:
@@ -453,9 +500,9 @@ def test_monitor_passes_within_limits_and_fails_beyond_them(churn: Path, server:
     assert data["baseline"]["requests"] == 20
 
 
-# ----- traffic split arithmetic (AKS) -----
+# ----- canary pods (AKS) -----
 
-def test_canary_replicas_approximate_the_share(churn: Path) -> None:
+def test_canary_pods_follow_the_share_of_the_stable_load(churn: Path) -> None:
     sys.path.insert(0, str(churn / "src/deployment"))
     try:
         aks = _load(churn / "src/deployment/aks_target.py", "generated_aks_target")
@@ -463,11 +510,10 @@ def test_canary_replicas_approximate_the_share(churn: Path) -> None:
         sys.path.remove(str(churn / "src/deployment"))
         for name in ("support", "common", "common.backend", "common.files"):
             sys.modules.pop(name, None)
-    assert aks.canary_replicas(4, 0) == 0
-    assert aks.canary_replicas(2, 10) == 1  # never zero pods for a non-zero share
-    assert aks.canary_replicas(9, 10) == 1
-    assert aks.canary_replicas(4, 50) == 4
-    assert aks.canary_replicas(3, 25) == 1
+    assert aks.canary_replicas(4, 0, 2) == 0
+    assert aks.canary_replicas(2, 10, 2) == 2  # never below the autoscaler's minimum
+    assert aks.canary_replicas(10, 25, 2) == 3  # a quarter of 10 pods, rounded up
+    assert aks.canary_replicas(8, 100, 2) == 8  # all the load: as many pods as stable runs
 
 
 # ----- AKS rollout through the generated manifests, against a fake kubectl -----
@@ -524,40 +570,72 @@ def test_aks_canary_rollout_and_rollback(churn: Path, tmp_path: Path, kube: dict
     assert first["kubernetes"] == {"namespace": "ml-models", "service": "customer-churn", "port": 80}
     assert "Deployment/customer-churn-stable" not in objects
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 2  # the autoscaler's minimum
+    assert _weights(objects) == {"customer-churn-stable": 0, "customer-churn-canary": 100}
     assert objects["Service/customer-churn"]["spec"]["selector"]["mlops-gen.io/track"] == "canary"
-    assert {"Service/customer-churn", "HorizontalPodAutoscaler/customer-churn-stable"} <= set(objects)
+    assert {"Service/customer-churn", "HorizontalPodAutoscaler/customer-churn-canary"} <= set(objects)
     _promote(churn, kube, manifests=True)
     objects = _objects(kube)
     stable = objects["Deployment/customer-churn-stable"]["spec"]["template"]
     assert stable["spec"]["containers"][0]["image"].endswith(":1")
     assert stable["metadata"]["labels"]["mlops-gen.io/model-version"] == "1"
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
-    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+    assert _weights(objects) == {"customer-churn-stable": 100, "customer-churn-canary": 0}
+    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn",
+                                                                     "mlops-gen.io/track": "stable"}
 
     state = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))
-    state["objects"]["Deployment/customer-churn-stable"]["spec"]["replicas"] = 4  # as the autoscaler left it
+    state["objects"]["Deployment/customer-churn-stable"]["spec"]["replicas"] = 8  # as the autoscaler left it
     Path(kube["FAKE_KUBE_STATE"]).write_text(json.dumps(state), encoding="utf-8")
 
-    canary = deploy(25, "acrmlprod.azurecr.io/customer-churn:2")
-    objects = _objects(kube)
-    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 1  # 1 of 5 pods
-    assert objects["Deployment/customer-churn-stable"]["spec"]["replicas"] == 4
-    assert canary["deployment"] == "customer-churn-canary"
-    assert canary["traffic"] == {"customer-churn-stable": 80, "customer-churn-canary": 20}
+    # Each step's share is the route's weight, exactly the increment, whatever the pod counts (the replica ratio
+    # this replaces turned 10 % and 25 % into about 33 % beside an autoscaler's minimum of 2).
+    for share, pods in ((10, 2), (25, 2), (50, 4)):
+        canary = deploy(share, "acrmlprod.azurecr.io/customer-churn:2")
+        objects = _objects(kube)
+        assert _weights(objects) == {"customer-churn-stable": 100 - share, "customer-churn-canary": share}
+        assert canary["traffic"] == {"customer-churn-stable": 100 - share, "customer-churn-canary": share}
+        assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == pods
+        assert objects["Deployment/customer-churn-stable"]["spec"]["replicas"] == 8
 
     deploy(100, "acrmlprod.azurecr.io/customer-churn:2")
-    service = _objects(kube)["Service/customer-churn"]
-    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn", "mlops-gen.io/track": "canary"}
+    objects = _objects(kube)
+    assert _weights(objects) == {"customer-churn-stable": 0, "customer-churn-canary": 100}
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 8  # as many pods as stable ran
 
     _script(churn, "src/deployment/rollback.py", kube, "--target", "aks", "--endpoint-name",
             "customer-churn-production", "--stable-deployment", "customer-churn-stable", "--candidate-deployment",
             "customer-churn-canary", "--namespace", "ml-models")
     objects = _objects(kube)
-    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
-    assert "mlops-gen.io/stable-selector" not in objects["Service/customer-churn"]["metadata"].get("annotations", {})
+    assert _weights(objects) == {"customer-churn-stable": 100, "customer-churn-canary": 0}
+    assert objects["Service/customer-churn"]["spec"]["selector"]["mlops-gen.io/track"] == "stable"
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
     assert objects["Deployment/customer-churn-stable"]["spec"]["template"]["spec"]["containers"][0]["image"] \
         .endswith(":1")
+
+
+def _weights(objects: dict[str, Any]) -> dict[str, int]:
+    route = objects["HTTPRoute/customer-churn"]
+    return {ref["name"]: ref["weight"] for ref in route["spec"]["rules"][0]["backendRefs"]}
+
+
+def test_a_canary_without_a_route_is_refused(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
+    """Manifests from before the route (or edited to drop it) cannot split requests: deploy says so instead of
+    approximating the share with pod counts."""
+    _deploy(churn, kube, tmp_path, "1", "100")
+    _promote(churn, kube, manifests=True)
+    manifests = tmp_path / "manifests"
+    shutil.copytree(churn / "k8s/production", manifests)
+    (manifests / "httproute.yaml").unlink()
+    version_file = tmp_path / "model-version.json"
+    result = subprocess.run([sys.executable, str(churn / "src/deployment/deploy.py"), "--backend", "azure",
+                             "--target", "aks", "--environment", "production", "--model-name", "customer-churn",
+                             "--version-file", str(version_file), "--endpoint-name", "customer-churn-production",
+                             "--image", "registry.example/churn:2", "--deployment-name", "customer-churn-canary",
+                             "--traffic-percentage", "10", "--namespace", "ml-models", "--manifests",
+                             str(manifests), "--output", str(tmp_path / "endpoint.json")],
+                            cwd=churn, env=kube, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    assert "needs the HTTPRoute 'customer-churn' to split requests by weight" in result.stderr
 
 
 def _promote(churn: Path, kube: dict[str, str], manifests: bool = False) -> str | None:
@@ -601,7 +679,14 @@ def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path:
     assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/churn:2"
     assert {"name": "MODEL_VERSION", "value": "2"} in stable["spec"]["template"]["spec"]["containers"][0]["env"]
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
-    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+    assert objects["Service/customer-churn"]["spec"]["selector"]["mlops-gen.io/track"] == "stable"
+    assert _weights(objects) == {"customer-churn-stable": 100, "customer-churn-canary": 0}
+    # While stable rolled onto the candidate's image, every request went to the candidate.
+    calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
+    rolled = max(i for i, c in enumerate(calls) if c[:3] == ["rollout", "status", "deployment/customer-churn-stable"])
+    route = "httproute.gateway.networking.k8s.io"
+    before = [c for c in calls[:rolled] if c[:2] == ["patch", route]][-1]
+    assert [op["value"] for op in json.loads(before[before.index("-p") + 1])] == [0, 100]
 
 
 def test_aks_first_release_promotion_needs_the_manifests(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
@@ -623,7 +708,9 @@ def test_aks_rollback_of_a_first_canary_release_leaves_nothing_serving(churn: Pa
     objects = _objects(kube)
     assert "Deployment/customer-churn-stable" not in objects
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
-    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn"}
+    assert objects["Service/customer-churn"]["spec"]["selector"] == {"app.kubernetes.io/name": "customer-churn",
+                                                                     "mlops-gen.io/track": "stable"}
+    assert _weights(objects) == {"customer-churn-stable": 100, "customer-churn-canary": 0}
 
 
 def test_aks_rollback_of_a_first_in_place_release_removes_it(churn: Path, tmp_path: Path,
@@ -915,3 +1002,97 @@ def test_local_serving_uses_gunicorn_with_the_images_limits_when_installed(app_m
     server = app_module._gunicorn_app(app_module.ScoringApp(StubModel()), "127.0.0.1", 8080)
     assert (server.cfg.workers, server.cfg.threads, server.cfg.timeout, server.cfg.backlog) == (1, 8, 30, 128)
     assert server.cfg.worker_class_str == "gthread" and server.load().__class__.__name__ == "ScoringApp"
+
+
+# ----- the rollout monitor on AKS: every request the candidate's pods answered -----
+
+def _pod_log(track: str, pods: int, lines: list[str], time: str = "2999-01-01T00:00:00Z") -> list[dict[str, Any]]:
+    return [{"pod": f"customer-churn-{track}-{pod}", "time": time, "line": f"2026-12-04 INFO {line}",
+             "labels": {"app.kubernetes.io/name": "customer-churn", "mlops-gen.io/track": track}}
+            for pod in range(pods) for line in lines]
+
+
+def _monitor_on_aks(churn: Path, kube: dict[str, str], server: str, tmp_path: Path,
+                    logs: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    deployments = {f"Deployment/customer-churn-{track}": {
+        "kind": "Deployment", "metadata": {"name": f"customer-churn-{track}"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app.kubernetes.io/name": "customer-churn",
+                                                             "mlops-gen.io/track": track}}}}
+        for track in ("stable", "canary")}
+    Path(kube["FAKE_KUBE_STATE"]).write_text(json.dumps({"objects": deployments, "calls": [], "logs": logs}),
+                                             encoding="utf-8")
+    endpoint = tmp_path / "endpoint.json"
+    endpoint.write_text(json.dumps({
+        "target": "aks", "deployment": "customer-churn-canary", "url": "http://customer-churn.ml-models/predict",
+        "traffic": {"customer-churn-stable": 90, "customer-churn-canary": 10},
+        "kubernetes": {"namespace": "ml-models", "service": "customer-churn", "port": 80}}), encoding="utf-8")
+    report = tmp_path / "monitor.json"
+    env = {**kube, "FAKE_FORWARD_PORT": server.rsplit(":", 1)[1]}
+    result = subprocess.run(
+        [sys.executable, str(churn / "src/deployment/monitor_deployment.py"), "--backend", "azure",
+         "--endpoint-file", str(endpoint), "--duration-seconds", "2", "--interval-seconds", "1",
+         "--max-error-rate", "0.05", "--max-latency-ms", "500", "--baseline-deployment", "customer-churn-stable",
+         "--output", str(report)], cwd=churn, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert report.exists(), result.stdout + result.stderr
+    return result.returncode, json.loads(report.read_text(encoding="utf-8"))
+
+
+OK = "access POST /predict 200 12.0ms"
+
+
+def test_the_monitor_counts_every_request_the_canary_pods_answered(churn: Path, kube: dict[str, str], server: str,
+                                                                  tmp_path: Path) -> None:
+    """The probes all succeed, but the canary's pods answered 1 in 6 of their real requests with a 500: the
+    monitor fails the step. Lines before the window and health checks do not count."""
+    logs = [*_pod_log("canary", 2, [OK] * 100 + ["access POST /predict 500 3.0ms"] * 20),
+            *_pod_log("canary", 2, ["access POST /predict 500 3.0ms"] * 50, time="2000-01-01T00:00:00Z"),
+            *_pod_log("canary", 2, ["access GET /health 200 0.4ms"] * 30),
+            *_pod_log("stable", 3, [OK] * 100)]
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs)
+    assert code == 1
+    # 240 lines over two pods: all of them, not kubectl's default 10 per pod under a selector.
+    assert report["candidate"]["requests"] == 240 and report["candidate"]["errors"] == 40
+    assert report["candidate"]["probes"] == 10  # one burst: the window's error budget was spent at once
+    assert report["baseline"]["requests"] == 300
+    assert report["reasons"] == ["error rate 16.67% > 5.00%"]
+    calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
+    reads = [c for c in calls if c[0] == "logs"]
+    assert reads and all("--tail=-1" in c and any(a.startswith("--since-time=") for a in c) for c in reads)
+
+
+def test_the_monitor_passes_a_healthy_canary_on_its_real_traffic(churn: Path, kube: dict[str, str], server: str,
+                                                                 tmp_path: Path) -> None:
+    logs = [*_pod_log("canary", 2, [OK] * 60), *_pod_log("stable", 2, [OK] * 200)]
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs)
+    assert code == 0, report
+    assert report["candidate"]["requests"] == 120 and report["candidate"]["p95_latency_ms"] == 12.0
+
+
+def test_the_monitor_fails_a_canary_that_refuses_what_stable_accepts(churn: Path, kube: dict[str, str],
+                                                                    server: str, tmp_path: Path) -> None:
+    """A new version whose input schema drifted answers real callers 400: not a server error, still a broken
+    release, seen against the stable pods' share of client errors."""
+    refused = "access POST /predict 400 1.0ms"
+    logs = [*_pod_log("canary", 1, [OK] * 70 + [refused] * 30), *_pod_log("stable", 2, [OK] * 99 + [refused])]
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs)
+    assert code == 1
+    assert report["reasons"] == ["client errors 30.00% against the baseline's 1.00%: the candidate refuses "
+                                 "requests the stable version accepts"]
+
+
+def test_every_answer_leaves_one_readable_access_line(app_module: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
+    """What the app writes is what the monitor parses (one format, serving/access_log.py), whatever the client
+    sent as a path."""
+    from serving import access_log  # the generated module app_module imported
+
+    app = app_module.ScoringApp(StubModel(), max_records=50, max_body_bytes=20_000)
+    body = json.dumps({"records": [{"a": 1}]}).encode()
+    requests = [("POST", "/predict", body), ("GET", "/health", b""), ("GET", "/odd path\x1b[31m", b"")]
+    with caplog.at_level("INFO", logger="serving"):
+        for method, path, data in requests:
+            environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_TYPE": "application/json",
+                       "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)}
+            app(environ, lambda status, headers: None)
+    parsed = [access_log.parse_line(r.getMessage()) for r in caplog.records if "access" in r.getMessage()]
+    assert [(a.method, a.path, a.status) for a in parsed if a] == [
+        ("POST", "/predict", 200), ("GET", "/health", 200), ("GET", "/odd?path?[31m", 404)]

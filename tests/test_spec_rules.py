@@ -105,6 +105,7 @@ def test_increments_are_only_for_canary() -> None:
      "'azureml_online_endpoint'"),
     ({"name": "staging", "target": "aci", "instance_count": 2}, "instance_count", "'azureml_online_endpoint'"),
     ({"name": "staging", "resources": {"cpu_limit": "2"}}, "resources", "'aks' or 'aci'"),
+    ({"name": "staging", "gateway": {"name": "gw"}}, "gateway", "'aks'"),
 ])
 def test_a_setting_the_target_ignores_is_an_error(env: dict[str, Any], field: str, users: str) -> None:
     found = messages(check(environments=[env]))
@@ -210,6 +211,27 @@ def test_aks_needs_a_cluster_and_canary_needs_traffic_splitting() -> None:
     # Canary on production ACI (no traffic splitting) is refused with every production-like ACI environment.
     assert any("target 'aci' serves on a public address" in m for m in messages(check(
         environments=[{"name": "prod", "target": "aci", "approval": "required"}])))
+
+
+def test_an_aks_canary_needs_a_gateway_to_split_requests() -> None:
+    prod = {"name": "prod", "target": "aks", "cluster": "c", "approval": "required"}
+    found = messages(check(environments=[{"name": "staging"}, prod]))
+    assert [m for m in found if m.startswith("environments[1].gateway: 'prod' takes a canary rollout on AKS")], found
+    # Not for other strategies (the Service's selector switches all traffic at once), nor before production.
+    assert isinstance(check(environments=[{"name": "staging"}, prod], rollout={"strategy": "blue_green"}),
+                      ProjectSpec)
+    assert isinstance(check(environments=[{"name": "dev", "target": "aks", "cluster": "c"}]), ProjectSpec)
+    named = check(environments=[{"name": "staging"}, {**prod, "gateway": {
+        "name": "edge", "namespace": "gateways", "hostnames": ["churn.example.com", "*.models.example.com"]}}])
+    assert isinstance(named, ProjectSpec)
+
+
+@pytest.mark.parametrize("host", ["Churn.example.com", "churn.example.com:443", "10.0.0.1:80", "-a.example.com",
+                                  "a..b", "*"])
+def test_gateway_hostnames_are_dns_names(host: str) -> None:
+    found = messages(check(environments=[{"name": "dev", "target": "aks", "cluster": "c",
+                                          "gateway": {"name": "gw", "hostnames": [host]}}]))
+    assert [m for m in found if m.startswith("environments[0].gateway.hostnames[0]")], found
 
 
 def test_long_endpoint_names_must_be_set_explicitly() -> None:

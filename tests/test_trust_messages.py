@@ -66,7 +66,7 @@ def test_a_field_error_does_not_hide_the_other_problems_of_its_environment() -> 
                      "    instance_type: Standard_DS3_v2\n")
     paths = {message.split(": ")[1] for message in found}
     assert paths == {"environments[1].namespace", "environments[1].approval", "environments[1].cluster",
-                     "environments[1].instance_type"}, found
+                     "environments[1].instance_type", "environments[1].gateway"}, found
 
 
 def test_findings_that_depend_on_an_invalid_field_are_left_out() -> None:

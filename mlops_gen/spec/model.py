@@ -25,6 +25,7 @@ from mlops_gen.spec.types import (
     EndpointName,
     EnvironmentName,
     FreeText,
+    Hostname,
     InstanceType,
     K8sName,
     Location,
@@ -190,6 +191,21 @@ class EnvironmentAzure(Section):
                           "GitHub, set AZURE_CLIENT_ID on the GitHub environment instead.")
 
 
+class Gateway(Section):
+    """The Gateway API Gateway that carries the model's requests (target aks): the generated HTTPRoute attaches
+    to it and splits requests between the stable and canary Services by weight, so a canary's percentage is that
+    share of real requests. Any Gateway API implementation serves it, e.g. Application Gateway for Containers or
+    the Istio-based add-on on AKS."""
+
+    name: K8sName = Field(description="Name of the Gateway (gateway.networking.k8s.io/v1).")
+    namespace: K8sName | None = Field(
+        None, description="Its namespace; defaults to the environment's namespace. A Gateway in another namespace "
+                          "must admit routes from the environment's (listeners[].allowedRoutes.namespaces).")
+    hostnames: list[Hostname] = Field(default=[], max_length=16,
+                                      description="Host names the route answers; none: every host of the "
+                                                  "Gateway's listener.")
+
+
 class Environment(Section):
     name: EnvironmentName = Field(description="Environment name; also the Azure DevOps / GitHub environment.")
     target: DeployTarget = Field("azureml_online_endpoint", description="Where the model is served.")
@@ -206,6 +222,9 @@ class Environment(Section):
     instance_count: int = Field(1, ge=1, le=100, description="Instances (target azureml_online_endpoint).")
     replicas: Replicas = Field(default=Replicas(), description="Autoscaling bounds (target aks).")
     resources: Resources = Field(default=Resources(), description="Container resources (target aks, aci).")
+    gateway: Gateway | None = Field(None, description="Gateway API Gateway routing the model's requests (target "
+                                                      "aks); needed for a canary rollout, which it splits by "
+                                                      "request weight.")
     azure: EnvironmentAzure = Field(default=EnvironmentAzure(),
                                     description="This environment's own Azure coordinates; each one left out is "
                                                 "the spec's azure value.")

@@ -68,7 +68,7 @@ def _fairness(spec: ProjectSpec) -> Iterator[Finding]:
 
 # The environment settings each deployment target uses; a setting of another target is a mistake, not a no-op.
 TARGET_SETTINGS: dict[str, tuple[str, ...]] = {
-    "aks": ("cluster", "namespace", "replicas", "resources"),
+    "aks": ("cluster", "namespace", "replicas", "resources", "gateway"),
     "azureml_online_endpoint": ("instance_type", "instance_count"),
     "aci": ("resources",),
 }
@@ -130,6 +130,12 @@ def _environments(spec: ProjectSpec) -> Iterator[Finding]:
                                         "(or an 'approval_waiver' saying why not)")
         if env.target == "aks" and not env.cluster:
             yield (*path, "cluster"), "target 'aks' needs the AKS cluster name"
+        if env.target == "aks" and is_production(env) and spec.rollout.strategy == "canary" and env.gateway is None:
+            # Without a router, a Service spreads requests over pods, so a share could only follow pod counts:
+            # with an autoscaler's minimum of 2 stable pods, 10 % and 25 % both become about 33 %.
+            yield (*path, "gateway"), (f"{env.name!r} takes a canary rollout on AKS, which splits requests by "
+                                       "weight through a Gateway API route: name the Gateway ('gateway: {name: "
+                                       "..., namespace: ...}'), or choose strategy 'blue_green' or 'rolling'")
         if env.replicas.min > env.replicas.max:
             yield (*path, "replicas"), f"min ({env.replicas.min}) is greater than max ({env.replicas.max})"
         if env.endpoint_name is None and len(endpoint) > 32:

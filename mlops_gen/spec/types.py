@@ -89,6 +89,10 @@ EnvironmentName = _checked(r"[a-z]([a-z0-9-]*[a-z0-9])?", "a lowercase label lik
 EndpointName = _checked(r"[a-z]([a-z0-9-]*[a-z0-9])?", "a valid Azure ML endpoint name", min_length=3,
                         max_length=32)
 K8sName = _checked(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", "a Kubernetes DNS-1123 label", max_length=63)
+# Gateway API hostnames (gateway.networking.k8s.io/v1 HTTPRoute spec.hostnames): a DNS name, optionally a
+# wildcard label first; no IP addresses, no port.
+Hostname = _checked(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+                    "a host name like 'churn.example.com' or '*.example.com'", min_length=1, max_length=253)
 ResourceGroup = _checked(r"[A-Za-z0-9_().-]*[A-Za-z0-9_()-]", "an Azure resource group name", max_length=90)
 WorkspaceName = _checked(r"[A-Za-z0-9][A-Za-z0-9_-]*", "an Azure ML workspace name", min_length=3, max_length=33)
 ServiceConnection = _checked(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "an Azure DevOps service connection name "

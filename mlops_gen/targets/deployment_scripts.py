@@ -30,8 +30,10 @@ MODULES = (
     "src/deployment/azureml_target.py",
     "src/deployment/local_router.py",  # started by local_target.py with the interpreter, not a pipeline step
     "src/deployment/local_target.py",
+    "src/deployment/pod_traffic.py",
     "src/deployment/support.py",
     "src/serving/__init__.py",
+    "src/serving/access_log.py",
     "src/serving/client.py",
     "src/serving/collection.py",
     "src/serving/healthcheck.py",

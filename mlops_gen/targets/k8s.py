@@ -1,9 +1,9 @@
 """Planner for the k8s target: manifests per AKS environment under k8s/<environment>/.
 
 Deployment (stable) with probes, resources and a locked-down securityContext, Services, HorizontalPodAutoscaler and
-PodDisruptionBudget; for canary and blue-green rollouts also the canary Deployment and one Service per track.
-Traffic weights come from pod counts and Service selectors (see src/deployment/aks_target.py), so the manifests
-need no ingress controller, service mesh or custom resources.
+PodDisruptionBudget; for canary and blue-green rollouts also the canary Deployment (with its own autoscaler and
+disruption budget: at 100 % it serves everything) and one Service per track; with a gateway, the HTTPRoute that
+carries the requests and splits a canary's share by weight (see src/deployment/aks_target.py).
 """
 
 from __future__ import annotations
@@ -25,5 +25,7 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
         names = ["deployment.yaml", "service.yaml", "hpa.yaml", "pdb.yaml"]
         if view.strategy in ("canary", "blue_green"):
             names.append("deployment-canary.yaml")
+        if view.env.gateway is not None:
+            names.append("httproute.yaml")
         files += [OutputFile(f"k8s/{view.name}/{name}", f"k8s/{name}", TARGET, extra=extra) for name in names]
     return files

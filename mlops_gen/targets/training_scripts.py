@@ -73,6 +73,7 @@ TESTS = (
     "tests/unit/test_deployment_local.py",
     "tests/unit/test_azure_fakes.py",
     "tests/unit/test_preflight.py",
+    "tests/unit/test_pod_traffic.py",
 )
 
 OWNED_FILES = (

@@ -2,12 +2,17 @@
 # Do not edit: change the spec and run `mlops-gen generate`.
 """AKS through the generated manifests (k8s/<environment>/) and kubectl.
 
-Traffic split without a service mesh or ingress controller: the main Service selects the pods of both
-Deployments (stable and canary), so a share of p % goes to the canary by running canary replicas in proportion
-(p = canary / (stable + canary), rounded to whole pods; the effective share is printed and recorded).
-At 100 % the main Service's selector is switched to the canary pods alone; promotion then rolls the candidate's
-image onto the stable Deployment, restores the selector and scales the canary to zero. Blue-green uses the same
-objects with the main Service selecting the stable pods only, so the candidate gets no traffic before the switch.
+A canary's share is a share of requests: the environment's HTTPRoute (Gateway API, gateway.networking.k8s.io/v1)
+sends the weights of its backendRefs to the Services of the stable and canary tracks, and deploy.py
+--traffic-percentage P sets them to 100 - P and P ("the proportion of requests to a backend is its weight divided
+by the sum of all weights of the rule", HTTPBackendRef.weight in the Gateway API reference). The canary runs enough
+pods for its share and its own HorizontalPodAutoscaler takes over; the autoscaler stays idle while the canary is
+at zero replicas (its controller reports ScalingDisabled: "scaling is disabled since the replica count of the
+target is zero", kubernetes pkg/controller/podautoscaler/horizontal.go).
+Promotion keeps all requests on the candidate while the stable Deployment rolls onto its image, then routes them
+back to stable and scales the canary to zero; a rollback routes everything to stable at once.
+Blue-green switches the main Service's selector from the stable pods to the candidate's (the candidate gets no
+traffic before the switch); a direct or rolling release updates the stable Deployment in place.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from typing import Any
 from support import (
     REPO_ROOT,
     SELECTOR_ANNOTATION,
-    TRACK_LABEL,
     VERSION_LABEL,
     DeployError,
     model_name,
@@ -29,6 +33,7 @@ from support import (
 
 ROLLOUT_TIMEOUT = "600s"
 CONTAINER = "serving"
+ROUTE = "httproute.gateway.networking.k8s.io"  # fully qualified: other CRDs may also be called "httproute"
 
 
 def main_service() -> str:
@@ -144,11 +149,50 @@ def serving_replicas(manifests: list[dict[str, Any]], stable: str) -> int:
     return int(manifest.get("spec", {}).get("replicas") or 1)
 
 
-def canary_replicas(stable_replicas: int, percentage: int) -> int:
-    """Canary pods so that canary / (stable + canary) comes closest to the percentage, at least one pod."""
+def canary_replicas(stable_pods: int, percentage: int, minimum: int) -> int:
+    """Pods for a share of the requests the stable pods serve now (rounded up), at least the autoscaler's
+    minimum; the canary's autoscaler adds pods from there when its share needs more."""
     if percentage <= 0:
         return 0
-    return max(1, round(stable_replicas * percentage / (100 - percentage)))
+    return max(minimum, -(-stable_pods * percentage // 100))
+
+
+def route_of(manifests: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return _named(manifests, "HTTPRoute", main_service())
+
+
+def _backends(route: dict[str, Any]) -> list[dict[str, Any]]:
+    return [ref for rule in route["spec"].get("rules", []) for ref in rule.get("backendRefs", [])]
+
+
+def splits(route: dict[str, Any] | None, candidate: str) -> bool:
+    """Whether the route weighs the candidate's Service against the stable one's (a canary rollout)."""
+    return route is not None and any(ref["name"] == candidate for ref in _backends(route))
+
+
+def _weighted(route: dict[str, Any], weights: dict[str, int]) -> dict[str, Any]:
+    route = json.loads(json.dumps(route))
+    for ref in _backends(route):
+        if ref["name"] in weights:
+            ref["weight"] = weights[ref["name"]]
+    return route
+
+
+def set_weights(kubectl: Kubectl, weights: dict[str, int]) -> bool:
+    """Route the live HTTPRoute's requests by these backend weights; False when there is no such route."""
+    live = kubectl.get(ROUTE, main_service())
+    if live is None or not any(ref["name"] in weights for ref in _backends(live)):
+        return False
+    operations = [{"op": "replace", "path": f"/spec/rules/{r}/backendRefs/{b}/weight", "value": weights[ref["name"]]}
+                  for r, rule in enumerate(live["spec"].get("rules", []))
+                  for b, ref in enumerate(rule.get("backendRefs", [])) if ref["name"] in weights]
+    kubectl.run("patch", ROUTE, main_service(), "--type", "json", "-p", json.dumps(operations))
+    print("route " + main_service() + ": " + ", ".join(f"{name} {weight} %" for name, weight in weights.items()))
+    return True
+
+
+def _live_pods(live: dict[str, Any]) -> int:
+    return int(live.get("status", {}).get("readyReplicas") or live["spec"].get("replicas") or 1)
 
 
 def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candidate: str, deployment: str,
@@ -157,7 +201,10 @@ def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candi
     service = _named(manifests, "Service", main_service())
     if service is None:
         raise DeployError("the manifests define no Service")
-    others = [o for o in manifests if o["kind"] != "Deployment"]
+    route = route_of(manifests)
+    # The route is applied last, with the weights this step sets: applying the file's weights first would send
+    # requests to pods that are not ready, or take a running canary's share away for a moment.
+    others = [o for o in manifests if o["kind"] not in ("Deployment", "HTTPRoute")]
     live_stable = kubectl.get("deployment", stable)
     stable_manifest = _named(manifests, "Deployment", stable)
     if stable_manifest is None:
@@ -166,35 +213,45 @@ def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candi
         # A direct or rolling release: the stable Deployment gets the image (a rolling update).
         kubectl.apply([*others, _with_image(stable_manifest, image, version, None)])
         kubectl.rollout(stable)
+        if route is not None:
+            kubectl.apply([route])
         return {"deployment": stable, "traffic": {stable: 100}, "first_release": live_stable is None}
     canary_manifest = _named(manifests, "Deployment", candidate)
     if canary_manifest is None:
         raise DeployError(f"the manifests define no canary Deployment {candidate!r}")
+    weighted = splits(route, candidate)
+    minimum = serving_replicas(manifests, stable)
     if live_stable is None:
         # A first release (nothing stable yet) runs on the candidate alone, with all traffic, as on Azure ML
         # endpoints: the monitor watches it, promote creates the stable Deployment from it, a rollback removes it.
-        pods = serving_replicas(manifests, stable)
-        kubectl.apply([*others, _with_image(canary_manifest, image, version, pods)])
+        kubectl.apply([*others, _with_image(canary_manifest, image, version, minimum)])
         kubectl.rollout(candidate)
+        if route is not None:
+            kubectl.apply([_weighted(route, {stable: 0, candidate: 100})])
         switch_to(kubectl, main_service(), candidate)
-        print(f"no stable deployment {stable} yet: {candidate} ({pods} pods) takes all traffic until promoted")
+        print(f"no stable deployment {stable} yet: {candidate} ({minimum} pods) takes all traffic until promoted")
         return {"deployment": candidate, "traffic": {candidate: 100}, "first_release": True}
-    stable_pods = int(live_stable.get("status", {}).get("readyReplicas") or live_stable["spec"].get("replicas") or 1)
-    pods = stable_pods if percentage >= 100 or not _splits(service) else canary_replicas(stable_pods, percentage)
-    kubectl.apply([*others, _with_image(canary_manifest, image, version, pods)])
+    stable_pods = _live_pods(live_stable)
+    if weighted and route is not None:
+        share = min(100, max(0, percentage))
+        kubectl.apply([*others, _with_image(canary_manifest, image, version,
+                                            canary_replicas(stable_pods, share, minimum))])
+        kubectl.rollout(candidate)
+        kubectl.apply([_weighted(route, {stable: 100 - share, candidate: share})])
+        print(f"canary: {share} % of the requests through the route, on its own pods")
+        return {"deployment": candidate, "traffic": {stable: 100 - share, candidate: share}, "first_release": False}
+    if 0 < percentage < 100:
+        raise DeployError(f"a canary needs the HTTPRoute {main_service()!r} to split requests by weight, and the "
+                          "manifests have none: regenerate them with the environment's gateway")
+    # Blue-green: the candidate runs at full size without traffic until the switch.
+    kubectl.apply([*others, _with_image(canary_manifest, image, version, stable_pods)])
     kubectl.rollout(candidate)
+    if route is not None:
+        kubectl.apply([route])
     if percentage >= 100:
-        switch_to(kubectl, service["metadata"]["name"], candidate)
+        switch_to(kubectl, main_service(), candidate)
         return {"deployment": candidate, "traffic": {stable: 0, candidate: 100}, "first_release": False}
-    if not _splits(service):  # blue-green: the candidate waits without traffic until the switch
-        return {"deployment": candidate, "traffic": {stable: 100, candidate: 0}, "first_release": False}
-    share = round(100 * pods / (pods + stable_pods))
-    print(f"canary: {pods} of {pods + stable_pods} pods, about {share} % of requests (asked for {percentage} %)")
-    return {"deployment": candidate, "traffic": {stable: 100 - share, candidate: share}, "first_release": False}
-
-
-def _splits(service: dict[str, Any]) -> bool:
-    return TRACK_LABEL not in service["spec"]["selector"]
+    return {"deployment": candidate, "traffic": {stable: 100, candidate: 0}, "first_release": False}
 
 
 def switch_to(kubectl: Kubectl, service: str, deployment: str) -> None:
@@ -229,10 +286,20 @@ def restore_selector(kubectl: Kubectl, service: str) -> None:
 
 
 def rollback(kubectl: Kubectl, candidate: str) -> None:
+    stable = _stable_of(kubectl, candidate)
+    if stable is not None:
+        set_weights(kubectl, {stable: 100, candidate: 0})
     restore_selector(kubectl, main_service())
     if kubectl.get("deployment", candidate) is not None:
         kubectl.run("scale", f"deployment/{candidate}", "--replicas=0")
         print(f"canary {candidate} scaled to zero: all traffic back on the stable deployment")
+
+
+def _stable_of(kubectl: Kubectl, candidate: str) -> str | None:
+    """The other backend of the live route beside the candidate (the stable track's Service)."""
+    live = kubectl.get(ROUTE, main_service())
+    names = [ref["name"] for ref in _backends(live)] if live else []
+    return next((name for name in names if name != candidate), None) if candidate in names else None
 
 
 def promote(kubectl: Kubectl, stable: str, candidate: str,
@@ -244,7 +311,10 @@ def promote(kubectl: Kubectl, stable: str, candidate: str,
         print(f"no running canary {candidate}: nothing to move onto {stable}")
         stable_live = kubectl.get("deployment", stable)
         return stable_live["metadata"].get("labels", {}).get(VERSION_LABEL) if stable_live else None
-    switch_to(kubectl, main_service(), candidate)  # all traffic on the verified candidate while stable rolls
+    # All requests on the verified candidate while stable rolls onto its image.
+    routed = set_weights(kubectl, {stable: 0, candidate: 100})
+    if not routed:
+        switch_to(kubectl, main_service(), candidate)
     image = live["spec"]["template"]["spec"]["containers"][0]["image"]
     version = str(live["metadata"].get("labels", {}).get(VERSION_LABEL, ""))
     labels = {VERSION_LABEL: version}
@@ -259,6 +329,8 @@ def promote(kubectl: Kubectl, stable: str, candidate: str,
             "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
                 {"name": CONTAINER, "image": image, "env": [{"name": "MODEL_VERSION", "value": version}]}]}}}}))
     kubectl.rollout(stable)
+    if routed:
+        set_weights(kubectl, {stable: 100, candidate: 0})
     restore_selector(kubectl, main_service())
     kubectl.run("scale", f"deployment/{candidate}", "--replicas=0")
     print(f"promoted {image} (model version {version}) onto {stable}")

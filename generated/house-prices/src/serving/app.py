@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # src/, for serving.collection
 
+from serving import access_log
 from serving.collection import ProductionData, production_data
 
 LOG = logging.getLogger("serving")
@@ -151,7 +152,7 @@ class ScoringApp:
         if status == 405:
             headers.append(("Allow", "POST" if path == "/predict" else "GET"))
         start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
-        LOG.info("%s %s %d %.1fms", method, path, status, (time.perf_counter() - started) * 1000)
+        LOG.info("%s", access_log.format_line(method, path, status, (time.perf_counter() - started) * 1000))
         return [data]
 
     def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, Any]:

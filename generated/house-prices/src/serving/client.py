@@ -140,7 +140,7 @@ def from_info(info: dict[str, Any]) -> Endpoint:
     return Endpoint(info["url"], info.get("health_url"), info.get("auth", "none"), info=info)
 
 
-def _kubeconfig(kube: dict[str, Any], folder: str) -> str | None:
+def kubeconfig_for(kube: dict[str, Any], folder: str) -> str | None:
     """The kubeconfig deploy.py wrote when it still exists (same job), else fresh AKS credentials, else None
     (the current context, e.g. set by azure/aks-set-context)."""
     if kube.get("kubeconfig") and Path(kube["kubeconfig"]).exists():
@@ -169,7 +169,7 @@ def _port_forward(kube: dict[str, Any], service: str) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="endpoint-") as folder:
         command = [kubectl, "port-forward", "--namespace", kube["namespace"], f"service/{service}",
                    f":{kube.get('port', 80)}", "--address", "127.0.0.1"]
-        kubeconfig = _kubeconfig(kube, folder)
+        kubeconfig = kubeconfig_for(kube, folder)
         if kubeconfig:
             command[1:1] = ["--kubeconfig", kubeconfig]
         process = subprocess.Popen(  # noqa: S603  # nosec B603
