@@ -638,6 +638,81 @@ def test_a_canary_without_a_route_is_refused(churn: Path, tmp_path: Path, kube: 
     assert "needs the HTTPRoute 'customer-churn' to split requests by weight" in result.stderr
 
 
+def _set_replicas(kube: dict[str, str], deployment: str, replicas: int) -> None:
+    """What an autoscaler does between two pipeline steps."""
+    state = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))
+    state["objects"][f"Deployment/{deployment}"]["spec"]["replicas"] = replicas
+    Path(kube["FAKE_KUBE_STATE"]).write_text(json.dumps(state), encoding="utf-8")
+
+
+def test_stable_takes_back_all_requests_with_enough_pods(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
+    """Promotion moves every request from the canary to stable: stable first runs at least the canary's pods
+    (a Deployment created without replicas would start with 1), and the canary is scaled down last."""
+    _deploy(churn, kube, tmp_path, "1", "10")  # a first release: the canary alone, all traffic
+    _set_replicas(kube, "customer-churn-canary", 6)  # its autoscaler grew it under the load
+    _promote(churn, kube, manifests=True)
+    objects = _objects(kube)
+    assert objects["Deployment/customer-churn-stable"]["spec"]["replicas"] == 6
+    _set_replicas(kube, "customer-churn-stable", 2)  # idle stable shrank while the canary held 100 %
+    _deploy(churn, kube, tmp_path, "2", "100")
+    _set_replicas(kube, "customer-churn-canary", 7)
+    _promote(churn, kube, manifests=True)
+    calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
+    scaled = calls.index(["scale", "deployment/customer-churn-stable", "--replicas=7"])
+    flips = [i for i, c in enumerate(calls) if c[:2] == ["patch", "httproute.gateway.networking.k8s.io"]]
+    drained = calls.index(["scale", "deployment/customer-churn-canary", "--replicas=0"], scaled)
+    assert scaled < flips[-1] < drained
+
+
+def test_a_canary_step_keeps_the_pods_its_autoscaler_added(churn: Path, tmp_path: Path,
+                                                           kube: dict[str, str]) -> None:
+    """An apply with replicas sets the count (Kubernetes docs, "Migrating Deployments to horizontal
+    autoscaling"): a later step never takes pods away from a canary its autoscaler grew."""
+    _deploy(churn, kube, tmp_path, "1", "100")
+    _promote(churn, kube, manifests=True)
+    _deploy(churn, kube, tmp_path, "2", "10")
+    _set_replicas(kube, "customer-churn-canary", 9)
+    _deploy(churn, kube, tmp_path, "2", "25")
+    assert _objects(kube)["Deployment/customer-churn-canary"]["spec"]["replicas"] == 9
+
+
+def test_deploy_waits_for_the_gateway_to_take_the_route(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
+    """A route no listener admits carries no request: deploy fails with the Gateway's own reason instead of
+    letting the monitor judge the probes alone."""
+    version_file = tmp_path / "model-version.json"
+    version_file.write_text(json.dumps({"version": "1"}), encoding="utf-8")
+    result = subprocess.run([sys.executable, str(churn / "src/deployment/deploy.py"), "--backend", "azure",
+                             "--target", "aks", "--environment", "production", "--model-name", "customer-churn",
+                             "--version-file", str(version_file), "--endpoint-name", "customer-churn-production",
+                             "--image", "registry.example/churn:1", "--deployment-name", "customer-churn-canary",
+                             "--traffic-percentage", "10", "--namespace", "ml-models", "--manifests",
+                             "k8s/production", "--output", str(tmp_path / "endpoint.json")],
+                            cwd=churn, env={**kube, "FAKE_ROUTE_REFUSED": "1"}, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 1
+    assert ("route customer-churn is not in effect: Gateway public-gateway: Accepted is False "
+            "(NotAllowedByListeners") in result.stderr
+
+
+def test_a_rollback_without_the_gateway_api_still_restores_stable(churn: Path, tmp_path: Path,
+                                                                 kube: dict[str, str]) -> None:
+    """An environment without a gateway (blue-green) on a cluster without the Gateway API CRDs: the rollback's
+    look for a route must not stop it before the selector and the scale-down."""
+    env = {**kube, "FAKE_NO_GATEWAY_API": "1"}
+    state = {"objects": {
+        "Service/customer-churn": {"kind": "Service", "metadata": {"name": "customer-churn", "annotations": {
+            "mlops-gen.io/stable-selector": json.dumps(LABELS["stable"])}}, "spec": {"selector": LABELS["canary"]}},
+        "Deployment/customer-churn-canary": {"kind": "Deployment", "metadata": {"name": "customer-churn-canary"},
+                                             "spec": {"replicas": 3}}}, "calls": []}
+    Path(kube["FAKE_KUBE_STATE"]).write_text(json.dumps(state), encoding="utf-8")
+    _script(churn, "src/deployment/rollback.py", env, "--target", "aks", "--endpoint-name",
+            "customer-churn-production", "--stable-deployment", "customer-churn-stable", "--candidate-deployment",
+            "customer-churn-canary", "--namespace", "ml-models")
+    objects = _objects(kube)
+    assert objects["Service/customer-churn"]["spec"]["selector"] == LABELS["stable"]
+    assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
+
+
 def _promote(churn: Path, kube: dict[str, str], manifests: bool = False) -> str | None:
     """aks_target.promote as promote.py calls it (promote.py itself also moves the registry alias)."""
     with pytest.MonkeyPatch.context() as patch:
@@ -686,7 +761,7 @@ def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path:
     rolled = max(i for i, c in enumerate(calls) if c[:3] == ["rollout", "status", "deployment/customer-churn-stable"])
     route = "httproute.gateway.networking.k8s.io"
     before = [c for c in calls[:rolled] if c[:2] == ["patch", route]][-1]
-    assert [op["value"] for op in json.loads(before[before.index("-p") + 1])] == [0, 100]
+    assert [op["value"] for op in json.loads(before[before.index("-p") + 1]) if op["op"] == "add"] == [0, 100]
 
 
 def test_aks_first_release_promotion_needs_the_manifests(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
@@ -1006,21 +1081,38 @@ def test_local_serving_uses_gunicorn_with_the_images_limits_when_installed(app_m
 
 # ----- the rollout monitor on AKS: every request the candidate's pods answered -----
 
-def _pod_log(track: str, pods: int, lines: list[str], time: str = "2999-01-01T00:00:00Z") -> list[dict[str, Any]]:
-    return [{"pod": f"customer-churn-{track}-{pod}", "time": time, "line": f"2026-12-04 INFO {line}",
-             "labels": {"app.kubernetes.io/name": "customer-churn", "mlops-gen.io/track": track}}
-            for pod in range(pods) for line in lines]
+LABELS = {track: {"app.kubernetes.io/name": "customer-churn", "mlops-gen.io/track": track}
+          for track in ("stable", "canary")}
 
 
-def _monitor_on_aks(churn: Path, kube: dict[str, str], server: str, tmp_path: Path,
-                    logs: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+def _record(message: str) -> str:
+    """A log record as the app's formatter writes it (serving/access_log.py FORMAT)."""
+    return f"2000-01-01 00:00:00,000 INFO {message}"
+
+
+def _pod_log(track: str, pods: int, messages: list[str], start: int = 0) -> list[dict[str, Any]]:
+    """Lines of each pod at increasing instants from year 2999 (after any window start), fractions trimmed as Go
+    prints them."""
+    entries = []
+    for pod in range(pods):
+        for index, message in enumerate(messages, start=start):
+            fraction = f".{index % 10}" if index % 10 else ""
+            stamp = f"2999-01-01T{index // 36000:02d}:{index // 600 % 60:02d}:{index // 10 % 60:02d}{fraction}Z"
+            entries.append({"pod": f"customer-churn-{track}-{pod}", "time": stamp, "line": _record(message)})
+    return entries
+
+
+def _pods(track: str, count: int, **extra: Any) -> list[dict[str, Any]]:
+    return [{"name": f"customer-churn-{track}-{pod}", "labels": LABELS[track], **extra} for pod in range(count)]
+
+
+def _monitor_on_aks(churn: Path, kube: dict[str, str], server: str, tmp_path: Path, logs: list[dict[str, Any]],
+                    pods: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
     deployments = {f"Deployment/customer-churn-{track}": {
         "kind": "Deployment", "metadata": {"name": f"customer-churn-{track}"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app.kubernetes.io/name": "customer-churn",
-                                                             "mlops-gen.io/track": track}}}}
-        for track in ("stable", "canary")}
-    Path(kube["FAKE_KUBE_STATE"]).write_text(json.dumps({"objects": deployments, "calls": [], "logs": logs}),
-                                             encoding="utf-8")
+        "spec": {"replicas": 2, "selector": {"matchLabels": LABELS[track]}}} for track in LABELS}
+    Path(kube["FAKE_KUBE_STATE"]).write_text(json.dumps(
+        {"objects": deployments, "calls": [], "logs": logs, "pods": pods}), encoding="utf-8")
     endpoint = tmp_path / "endpoint.json"
     endpoint.write_text(json.dumps({
         "target": "aks", "deployment": "customer-churn-canary", "url": "http://customer-churn.ml-models/predict",
@@ -1038,34 +1130,69 @@ def _monitor_on_aks(churn: Path, kube: dict[str, str], server: str, tmp_path: Pa
 
 
 OK = "access POST /predict 200 12.0ms"
+FAILED = "access POST /predict 500 3.0ms"
 
 
 def test_the_monitor_counts_every_request_the_canary_pods_answered(churn: Path, kube: dict[str, str], server: str,
                                                                   tmp_path: Path) -> None:
     """The probes all succeed, but the canary's pods answered 1 in 6 of their real requests with a 500: the
-    monitor fails the step. Lines before the window and health checks do not count."""
-    logs = [*_pod_log("canary", 2, [OK] * 100 + ["access POST /predict 500 3.0ms"] * 20),
-            *_pod_log("canary", 2, ["access POST /predict 500 3.0ms"] * 50, time="2000-01-01T00:00:00Z"),
-            *_pod_log("canary", 2, ["access GET /health 200 0.4ms"] * 30),
+    monitor fails the step. Lines before the window, health checks and a pod still starting do not count."""
+    logs = [*_pod_log("canary", 2, [OK] * 100 + [FAILED] * 20),
+            *[{**entry, "time": "2000-01-01T00:00:00Z"} for entry in _pod_log("canary", 2, [FAILED] * 50)],
+            *_pod_log("canary", 2, ["access GET /health 200 0.4ms"] * 30, start=200),
             *_pod_log("stable", 3, [OK] * 100)]
-    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs)
+    pods = [*_pods("canary", 2), *_pods("canary", 1, name="customer-churn-canary-new", started=False),
+            *_pods("stable", 3)]
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs, pods)
     assert code == 1
-    # 240 lines over two pods: all of them, not kubectl's default 10 per pod under a selector.
     assert report["candidate"]["requests"] == 240 and report["candidate"]["errors"] == 40
+    assert report["candidate"]["pods"] == 3 and report["candidate"]["unreadable_pods"] == []
     assert report["candidate"]["probes"] == 10  # one burst: the window's error budget was spent at once
     assert report["baseline"]["requests"] == 300
     assert report["reasons"] == ["error rate 16.67% > 5.00%"]
     calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
     reads = [c for c in calls if c[0] == "logs"]
-    assert reads and all("--tail=-1" in c and any(a.startswith("--since-time=") for a in c) for c in reads)
+    assert reads and all("--tail=-1" in c and "--timestamps" in c and any(a.startswith("--since-time=") for a in c)
+                         for c in reads)
+    assert not [c for c in reads if c[1] == "customer-churn-canary-new"]  # not started: nothing to read yet
 
 
-def test_the_monitor_passes_a_healthy_canary_on_its_real_traffic(churn: Path, kube: dict[str, str], server: str,
-                                                                 tmp_path: Path) -> None:
+def test_the_monitor_reads_each_line_once_across_samples(churn: Path, kube: dict[str, str], server: str,
+                                                         tmp_path: Path) -> None:
+    """Two samples: the second read starts at the last line's instant (kubectl repeats it) and counts nothing
+    twice, whatever the fraction digits Go trimmed."""
     logs = [*_pod_log("canary", 2, [OK] * 60), *_pod_log("stable", 2, [OK] * 200)]
-    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs)
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs, [*_pods("canary", 2), *_pods("stable", 2)])
     assert code == 0, report
     assert report["candidate"]["requests"] == 120 and report["candidate"]["p95_latency_ms"] == 12.0
+    calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
+    second = [c for c in calls if c[:2] == ["logs", "customer-churn-canary-0"]][1]
+    assert "--since-time=2999-01-01T00:00:05.9Z" in second  # the 60th line's instant
+
+
+def test_the_monitor_fails_a_canary_whose_pods_restart(churn: Path, kube: dict[str, str], server: str,
+                                                       tmp_path: Path) -> None:
+    """A crashing pod logs nothing about the requests it dropped: its restarts fail the step."""
+    logs = [*_pod_log("canary", 1, [OK] * 50), *_pod_log("stable", 1, [OK] * 50)]
+    pods = [*_pods("canary", 1, restarts=1, restarts_later=3), *_pods("stable", 1, restarts=4)]
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs, pods)
+    assert code == 1
+    assert report["candidate"]["restarts"] == 2
+    assert report["reasons"] == ["the candidate's pods restarted 2 times in the window (requests they held were "
+                                 "lost without a log line)"]
+
+
+def test_a_pod_gone_since_the_listing_does_not_fail_the_read(churn: Path, kube: dict[str, str], server: str,
+                                                             tmp_path: Path) -> None:
+    """An autoscaler removes pods while the canary takes traffic: a listed pod whose log is gone is reported,
+    not fatal (kubectl logs --selector would have failed as a whole)."""
+    logs = [*_pod_log("canary", 1, [OK] * 50), *_pod_log("stable", 1, [OK] * 50)]
+    pods = [*_pods("canary", 1), *_pods("canary", 1, name="customer-churn-canary-gone", gone=True),
+            *_pods("stable", 1)]
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs, pods)
+    assert code == 0, report
+    assert report["candidate"]["requests"] == 50
+    assert report["candidate"]["unreadable_pods"] == ["customer-churn-canary-gone"]
 
 
 def test_the_monitor_fails_a_canary_that_refuses_what_stable_accepts(churn: Path, kube: dict[str, str],
@@ -1074,7 +1201,7 @@ def test_the_monitor_fails_a_canary_that_refuses_what_stable_accepts(churn: Path
     release, seen against the stable pods' share of client errors."""
     refused = "access POST /predict 400 1.0ms"
     logs = [*_pod_log("canary", 1, [OK] * 70 + [refused] * 30), *_pod_log("stable", 2, [OK] * 99 + [refused])]
-    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs)
+    code, report = _monitor_on_aks(churn, kube, server, tmp_path, logs, [*_pods("canary", 1), *_pods("stable", 2)])
     assert code == 1
     assert report["reasons"] == ["client errors 30.00% against the baseline's 1.00%: the candidate refuses "
                                  "requests the stable version accepts"]
@@ -1082,17 +1209,28 @@ def test_the_monitor_fails_a_canary_that_refuses_what_stable_accepts(churn: Path
 
 def test_every_answer_leaves_one_readable_access_line(app_module: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
     """What the app writes is what the monitor parses (one format, serving/access_log.py), whatever the client
-    sent as a path."""
+    sent: a path with odd bytes stays on its line, and a value the model's error quotes cannot forge a request
+    line (every record is one physical line)."""
+    import logging
+
     from serving import access_log  # the generated module app_module imported
 
-    app = app_module.ScoringApp(StubModel(), max_records=50, max_body_bytes=20_000)
+    class Refusing:
+        def predict(self, records: list[dict[str, Any]]) -> list[Any]:
+            raise ValueError("could not convert 'x\n2000-01-01 00:00:00,000 INFO access POST /predict 500 1.0ms\n'")
+
+    formatter = access_log.OneLineFormatter(access_log.FORMAT)
     body = json.dumps({"records": [{"a": 1}]}).encode()
-    requests = [("POST", "/predict", body), ("GET", "/health", b""), ("GET", "/odd path\x1b[31m", b"")]
-    with caplog.at_level("INFO", logger="serving"):
-        for method, path, data in requests:
+    requests = [(StubModel(), "POST", "/predict", body), (StubModel(), "GET", "/health", b""),
+                (StubModel(), "GET", "/odd path\x1b[31m", b""), (Refusing(), "POST", "/predict", body)]
+    with caplog.at_level(logging.INFO, logger="serving"):
+        for model, method, path, data in requests:
+            app = app_module.ScoringApp(model, max_records=50, max_body_bytes=20_000)
             environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_TYPE": "application/json",
                        "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)}
             app(environ, lambda status, headers: None)
-    parsed = [access_log.parse_line(r.getMessage()) for r in caplog.records if "access" in r.getMessage()]
-    assert [(a.method, a.path, a.status) for a in parsed if a] == [
-        ("POST", "/predict", 200), ("GET", "/health", 200), ("GET", "/odd?path?[31m", 404)]
+    lines = "\n".join(formatter.format(record) for record in caplog.records).splitlines()
+    assert len(lines) == len(caplog.records)  # one physical line per record
+    parsed = [access for access in map(access_log.parse_line, lines) if access]
+    assert [(a.method, a.path, a.status) for a in parsed] == [
+        ("POST", "/predict", 200), ("GET", "/health", 200), ("GET", "/odd?path?[31m", 404), ("POST", "/predict", 400)]

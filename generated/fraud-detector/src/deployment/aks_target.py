@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from support import (
 ROLLOUT_TIMEOUT = "600s"
 CONTAINER = "serving"
 ROUTE = "httproute.gateway.networking.k8s.io"  # fully qualified: other CRDs may also be called "httproute"
+ROUTE_WAIT_SECONDS = 300  # for the Gateway's controller to take a route's new generation
+ROUTE_POLL_SECONDS = 5
 
 
 def main_service() -> str:
@@ -178,17 +181,81 @@ def _weighted(route: dict[str, Any], weights: dict[str, int]) -> dict[str, Any]:
     return route
 
 
-def set_weights(kubectl: Kubectl, weights: dict[str, int]) -> bool:
-    """Route the live HTTPRoute's requests by these backend weights; False when there is no such route."""
-    live = kubectl.get(ROUTE, main_service())
+def set_weights(kubectl: Kubectl, weights: dict[str, int], live: dict[str, Any] | None = None) -> bool:
+    """Route the live HTTPRoute's requests by these backend weights, once the Gateway has taken them; False when
+    there is no such route. Each replaced weight is tested by name first (RFC 6902 "test"), so a route edited
+    meanwhile fails the patch instead of weighting the wrong backend."""
+    live = live if live is not None else kubectl.get(ROUTE, main_service())
     if live is None or not any(ref["name"] in weights for ref in _backends(live)):
         return False
-    operations = [{"op": "replace", "path": f"/spec/rules/{r}/backendRefs/{b}/weight", "value": weights[ref["name"]]}
-                  for r, rule in enumerate(live["spec"].get("rules", []))
-                  for b, ref in enumerate(rule.get("backendRefs", [])) if ref["name"] in weights]
+    operations = []
+    for r, rule in enumerate(live["spec"].get("rules", [])):
+        for b, ref in enumerate(rule.get("backendRefs", [])):
+            if ref["name"] in weights:
+                path = f"/spec/rules/{r}/backendRefs/{b}"
+                operations += [{"op": "test", "path": f"{path}/name", "value": ref["name"]},
+                               {"op": "add", "path": f"{path}/weight", "value": weights[ref["name"]]}]
     kubectl.run("patch", ROUTE, main_service(), "--type", "json", "-p", json.dumps(operations))
     print("route " + main_service() + ": " + ", ".join(f"{name} {weight} %" for name, weight in weights.items()))
+    wait_for_route(kubectl)
     return True
+
+
+def route_problem(live: dict[str, Any] | None) -> tuple[str, bool] | None:
+    """Why the route's current generation is not in effect yet, and whether that is final: every parent Gateway
+    must report Accepted and ResolvedRefs True for this generation (Gateway API RouteParentStatus; a condition of
+    an older generation says nothing about the new weights)."""
+    if live is None:
+        return "the route does not exist", True
+    generation = live["metadata"].get("generation")
+    parents = (live.get("status") or {}).get("parents") or []
+    if not parents:
+        return ("no Gateway has reported on it yet: is the Gateway named in the spec there, and does its listener "
+                "admit routes from this namespace?"), False
+    for parent in parents:
+        gateway = (parent.get("parentRef") or {}).get("name", "?")
+        conditions = {c.get("type"): c for c in parent.get("conditions") or []}
+        for kind in ("Accepted", "ResolvedRefs"):
+            condition = conditions.get(kind)
+            if condition is None or condition.get("observedGeneration") != generation:
+                return f"Gateway {gateway} has not reported {kind} for generation {generation} yet", False
+            if condition.get("status") != "True":
+                return (f"Gateway {gateway}: {kind} is {condition.get('status')} ({condition.get('reason')}: "
+                        f"{condition.get('message', '')})"), True
+    return None
+
+
+def wait_for_route(kubectl: Kubectl) -> None:
+    deadline = time.monotonic() + ROUTE_WAIT_SECONDS
+    while True:
+        problem = route_problem(kubectl.get(ROUTE, main_service()))
+        if problem is None:
+            return
+        text, final = problem
+        if final or time.monotonic() > deadline:
+            raise DeployError(f"route {main_service()} is not in effect: {text}")
+        print(f"waiting for the route: {text}", flush=True)
+        time.sleep(ROUTE_POLL_SECONDS)
+
+
+def apply_route(kubectl: Kubectl, route: dict[str, Any], weights: dict[str, int] | None = None) -> None:
+    kubectl.apply([_weighted(route, weights) if weights else route])
+    wait_for_route(kubectl)
+
+
+def live_route(kubectl: Kubectl) -> dict[str, Any] | None:
+    """The live HTTPRoute, or None where the cluster has no Gateway API or this identity may not read routes (an
+    environment without a gateway needs neither): a rollback must not stop there."""
+    result = run(kubectl.command("get", ROUTE, main_service(), "--ignore-not-found", "-o", "json"), capture=True,
+                 check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or "").strip()
+        if "doesn't have a resource type" in detail or "forbidden" in detail.lower():
+            print(f"no route to steer: {detail.splitlines()[-1]}")
+            return None
+        raise DeployError(f"reading route {main_service()} failed: {detail}")
+    text = result.stdout.strip()
+    return json.loads(text) if text else None
 
 
 def _live_pods(live: dict[str, Any]) -> int:
@@ -214,7 +281,7 @@ def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candi
         kubectl.apply([*others, _with_image(stable_manifest, image, version, None)])
         kubectl.rollout(stable)
         if route is not None:
-            kubectl.apply([route])
+            apply_route(kubectl, route)
         return {"deployment": stable, "traffic": {stable: 100}, "first_release": live_stable is None}
     canary_manifest = _named(manifests, "Deployment", candidate)
     if canary_manifest is None:
@@ -227,17 +294,20 @@ def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candi
         kubectl.apply([*others, _with_image(canary_manifest, image, version, minimum)])
         kubectl.rollout(candidate)
         if route is not None:
-            kubectl.apply([_weighted(route, {stable: 0, candidate: 100})])
+            apply_route(kubectl, route, {stable: 0, candidate: 100} if weighted else None)
         switch_to(kubectl, main_service(), candidate)
         print(f"no stable deployment {stable} yet: {candidate} ({minimum} pods) takes all traffic until promoted")
         return {"deployment": candidate, "traffic": {candidate: 100}, "first_release": True}
     stable_pods = _live_pods(live_stable)
     if weighted and route is not None:
         share = min(100, max(0, percentage))
-        kubectl.apply([*others, _with_image(canary_manifest, image, version,
-                                            canary_replicas(stable_pods, share, minimum))])
+        # Never fewer pods than the canary's autoscaler runs already: an apply with replicas sets the count.
+        live_canary = kubectl.get("deployment", candidate)
+        running = int(live_canary["spec"].get("replicas") or 0) if live_canary else 0
+        pods = max(running, canary_replicas(stable_pods, share, minimum))
+        kubectl.apply([*others, _with_image(canary_manifest, image, version, pods)])
         kubectl.rollout(candidate)
-        kubectl.apply([_weighted(route, {stable: 100 - share, candidate: share})])
+        apply_route(kubectl, route, {stable: 100 - share, candidate: share})
         print(f"canary: {share} % of the requests through the route, on its own pods")
         return {"deployment": candidate, "traffic": {stable: 100 - share, candidate: share}, "first_release": False}
     if 0 < percentage < 100:
@@ -247,7 +317,7 @@ def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candi
     kubectl.apply([*others, _with_image(canary_manifest, image, version, stable_pods)])
     kubectl.rollout(candidate)
     if route is not None:
-        kubectl.apply([route])
+        apply_route(kubectl, route)
     if percentage >= 100:
         switch_to(kubectl, main_service(), candidate)
         return {"deployment": candidate, "traffic": {stable: 0, candidate: 100}, "first_release": False}
@@ -286,20 +356,16 @@ def restore_selector(kubectl: Kubectl, service: str) -> None:
 
 
 def rollback(kubectl: Kubectl, candidate: str) -> None:
-    stable = _stable_of(kubectl, candidate)
+    """All requests back on stable (the route, where there is one, and the Service), then the canary to zero."""
+    live = live_route(kubectl)
+    names = [ref["name"] for ref in _backends(live)] if live else []
+    stable = next((name for name in names if name != candidate), None) if candidate in names else None
     if stable is not None:
-        set_weights(kubectl, {stable: 100, candidate: 0})
+        set_weights(kubectl, {stable: 100, candidate: 0}, live)
     restore_selector(kubectl, main_service())
     if kubectl.get("deployment", candidate) is not None:
         kubectl.run("scale", f"deployment/{candidate}", "--replicas=0")
         print(f"canary {candidate} scaled to zero: all traffic back on the stable deployment")
-
-
-def _stable_of(kubectl: Kubectl, candidate: str) -> str | None:
-    """The other backend of the live route beside the candidate (the stable track's Service)."""
-    live = kubectl.get(ROUTE, main_service())
-    names = [ref["name"] for ref in _backends(live)] if live else []
-    return next((name for name in names if name != candidate), None) if candidate in names else None
 
 
 def promote(kubectl: Kubectl, stable: str, candidate: str,
@@ -311,27 +377,37 @@ def promote(kubectl: Kubectl, stable: str, candidate: str,
         print(f"no running canary {candidate}: nothing to move onto {stable}")
         stable_live = kubectl.get("deployment", stable)
         return stable_live["metadata"].get("labels", {}).get(VERSION_LABEL) if stable_live else None
-    # All requests on the verified candidate while stable rolls onto its image.
-    routed = set_weights(kubectl, {stable: 0, candidate: 100})
-    if not routed:
+    # All requests on the verified candidate while stable rolls onto its image (a route is expected where the
+    # manifests have one: a missing or unreadable one is then an error, not a reason to switch selectors).
+    routed = splits(route_of(manifests) if manifests is not None else live_route(kubectl), candidate)
+    if routed:
+        set_weights(kubectl, {stable: 0, candidate: 100})
+    else:
         switch_to(kubectl, main_service(), candidate)
     image = live["spec"]["template"]["spec"]["containers"][0]["image"]
     version = str(live["metadata"].get("labels", {}).get(VERSION_LABEL, ""))
     labels = {VERSION_LABEL: version}
-    if kubectl.get("deployment", stable) is None:
+    # Stable takes back every request at once: it runs at least as many pods as the canary serves them with now
+    # (a Deployment created without replicas would start with one; its autoscaler only scales up from there).
+    pods = _live_pods(live)
+    live_stable = kubectl.get("deployment", stable)
+    if live_stable is None:
         manifest = _named(manifests or [], "Deployment", stable)
         if manifest is None:
             raise DeployError(f"no stable Deployment {stable} yet and no manifest to create it from: pass --manifests")
-        kubectl.apply([_with_image(manifest, image, version, None)])
+        kubectl.apply([_with_image(manifest, image, version, pods)])
     else:
         kubectl.run("patch", "deployment", stable, "--type", "strategic", "-p", json.dumps({
             "metadata": {"labels": labels},
             "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
                 {"name": CONTAINER, "image": image, "env": [{"name": "MODEL_VERSION", "value": version}]}]}}}}))
+        if int(live_stable["spec"].get("replicas") or 0) < pods:
+            kubectl.run("scale", f"deployment/{stable}", f"--replicas={pods}")
     kubectl.rollout(stable)
     if routed:
         set_weights(kubectl, {stable: 100, candidate: 0})
     restore_selector(kubectl, main_service())
+    # The canary's pods finish the requests they hold (their preStop pause) as they leave the endpoints.
     kubectl.run("scale", f"deployment/{candidate}", "--replicas=0")
     print(f"promoted {image} (model version {version}) onto {stable}")
     return version or None

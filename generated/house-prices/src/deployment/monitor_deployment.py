@@ -7,9 +7,9 @@ Every --interval-seconds it sends a small burst of scoring requests (the smoke-t
 and to --baseline-deployment when given. On AKS it also reads what every pod of each Deployment answered in the
 window (pod_traffic.py: the pods' access log), so the verdict covers the real requests the route sent to the
 candidate, not only the probes: server errors, p95 latency, and client errors beyond the stable pods' share.
-Exits 1 when the candidate's error rate or p95 latency exceeds the limits, or when its p95 latency is more than
-25 % (and 20 ms) above the baseline's; the pipeline then rolls back. It stops early once the error budget of the
-whole window is spent. Writes a JSON report to --output.
+Exits 1 when the candidate's error rate or p95 latency exceeds the limits, when its p95 latency is more than
+25 % (and 20 ms) above the baseline's, or (on AKS) when its pods restarted; the pipeline then rolls back. It
+stops early once the error budget of the whole window is spent. Writes a JSON report to --output.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from support import add_common_flags, fail, guarded_main, write_json  # noqa: E4
 BURST = 10  # requests per sample
 LATENCY_TOLERANCE = 1.25  # candidate p95 may be this much above the baseline's ...
 LATENCY_SLACK_MS = 20.0  # ... plus this, before it counts as a regression
+MIN_COMPARED = 100  # requests on each side before their shares of client errors are compared
 TEST_DATA = ROOT / "tests" / "data" / "smoke_test_data.json"
 
 
@@ -105,7 +106,11 @@ def verdict(candidate: dict[str, Any], baseline: dict[str, Any] | None, args: ar
         reasons.append(f"error rate {candidate['error_rate']:.2%} > {args.max_error_rate:.2%}")
     if candidate["p95_latency_ms"] > args.max_latency_ms:
         reasons.append(f"p95 latency {candidate['p95_latency_ms']:.0f} ms > {args.max_latency_ms:.0f} ms")
-    if baseline and "client_error_rate" in candidate and candidate["requests"] and baseline["requests"]:
+    if candidate.get("restarts"):
+        reasons.append(f"the candidate's pods restarted {candidate['restarts']} times in the window (requests they "
+                       "held were lost without a log line)")
+    if baseline and "client_error_rate" in candidate and min(candidate["requests"], baseline["requests"]) >= \
+            MIN_COMPARED:
         extra = candidate["client_error_rate"] - baseline.get("client_error_rate", 0.0)
         if extra > args.max_error_rate:
             reasons.append(f"client errors {candidate['client_error_rate']:.2%} against the baseline's "
@@ -153,7 +158,9 @@ def _main(argv: list[str] | None) -> int:
                 baseline.sample(reference, records, step * BURST)
             result = with_pods(candidate, pods.read() if pods else None)
             print(f"[{step + 1}/{samples}] {name}: {result}", flush=True)
-            if result["errors"] > args.max_error_rate * max(result["requests"], samples * BURST):
+            # The budget is the limit's share of the whole window's requests, projected from those so far.
+            projected = max(result["requests"] * samples / (step + 1), samples * BURST)
+            if result["errors"] > args.max_error_rate * projected:
                 print("error budget of the window spent: stopping early")
                 break
             if step + 1 < samples:

@@ -248,7 +248,8 @@ def _limits() -> dict[str, int]:
 
 def create_app(model_uri: str | None = None) -> ScoringApp:
     """The application with its model loaded: gunicorn's entry point ("serving.app:create_app()")."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(message)s")
+    # LOG_LEVEL above INFO drops the access lines the rollout monitor reads on AKS.
+    access_log.configure(os.environ.get("LOG_LEVEL", "INFO"))
     uri = resolve_model_uri(model_uri)
     LOG.info("loading model %s", uri)
     model = MlflowModel(uri)

@@ -1,16 +1,22 @@
-"""One line per request the scoring app answered, in one format its writer and its readers share.
+"""The scoring app's log: one physical line per record, and one access line per request, in one format its
+writer and its readers share.
 
-The app writes `access <METHOD> <path> <status> <milliseconds>ms` for every request; the rollout monitor reads
-these lines back from the pods of a Kubernetes track (`kubectl logs`), so a canary is judged on every request
-its pods served, the Gateway's real traffic included, not only on the monitor's own probes.
+The app writes `<asctime> INFO access <METHOD> <path> <status> <milliseconds>ms` for every request; the rollout
+monitor reads these lines back from the pods of a Kubernetes track (`kubectl logs`), so a canary is judged on
+every request its pods served, the Gateway's real traffic included, not only on the monitor's own probes.
+Every record is kept on one line (line breaks escaped, tracebacks included): a model error that quotes a
+client's value cannot start a line of its own and pass for a request.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import NamedTuple
 
-_LINE = re.compile(r"\baccess (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>[1-5]\d\d) (?P<ms>\d+(?:\.\d+)?)ms$")
+FORMAT = "%(asctime)s %(levelname)s %(message)s"
+_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO access (?P<method>[A-Z]+) (?P<path>/\S*) "
+                   r"(?P<status>[1-5]\d\d) (?P<ms>\d+(?:\.\d+)?)ms")
 
 
 class Access(NamedTuple):
@@ -18,6 +24,18 @@ class Access(NamedTuple):
     path: str
     status: int
     latency_ms: float
+
+
+class OneLineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
+def configure(level: str) -> None:
+    """The root logger as the app logs: to stderr (the container's log), one line per record."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineFormatter(FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def format_line(method: str, path: str, status: int, latency_ms: float) -> str:
@@ -28,8 +46,8 @@ def format_line(method: str, path: str, status: int, latency_ms: float) -> str:
 
 
 def parse_line(line: str) -> Access | None:
-    """The request a log line records (whatever prefix the logger or `kubectl logs --prefix` put first)."""
-    match = _LINE.search(line.rstrip())
+    """The request a whole log record line records (as the formatter wrote it), else None."""
+    match = _LINE.fullmatch(line.rstrip("\r\n"))
     if not match:
         return None
     return Access(match["method"], match["path"], int(match["status"]), float(match["ms"]))
