@@ -303,7 +303,8 @@ def test_deployment_pipeline_runs_the_model_in_the_model_order(rendered: dict[Pa
         for release in pipeline.releases:
             view, where = release.env, f"{folder.name} {release.env.name}"
             stage = _stage(deployment, f"DeployTo{view.ident}")
-            assert stage["dependsOn"] == (f"DeployTo{view.previous}" if view.previous else "BuildContainer")
+            # The build stage too: its result is in the condition that lets a manual run release one environment.
+            assert stage["dependsOn"] == ["BuildContainer", *([f"DeployTo{view.previous}"] if view.previous else [])]
             (job,) = stage["jobs"]  # one deployment job: one approval of the environment per release
             assert job["deployment"] == f"Deploy{view.ident}" and job["environment"] == view.name
             (kind,) = job["strategy"]

@@ -11,14 +11,26 @@ one of the spec's environments and a positive integer version for a deploy.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.dispatch import ACTIONS, DEPLOY, INPUTS, REFUSED, guard_script
+from mlops_gen.spec.validate import load_specs
+from tests.ado_expressions import evaluate as evaluate_condition
+from tests.ado_expressions import simulate as simulate_stages
+from tests.conftest import example_specs
+from tests.gh_expressions import evaluate, simulate
+from tests.pipeline_calls import render_to
+
+WORKFLOW = ".github/workflows/ml-pipeline.yml"
 
 ENVS = ("dev", "staging", "prod")
 BASH = shutil.which("bash")
@@ -86,3 +98,298 @@ def test_guard_quotes_environment_names_as_literal_patterns() -> None:
     assert "dev|prod) ;;" in script
     with pytest.raises(ValueError, match="at least one environment"):
         guard_script(())
+
+
+# --- The GitHub workflow: inputs, which jobs run for each action, and the version a manual run releases ---------
+
+GITHUB_TRAINING = ("data-validation", "train", "validate-model", "register-model")
+
+
+@pytest.fixture(scope="module")
+def github_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """{model: (its pipeline model, the parsed ml-pipeline.yml)} for the example specs."""
+    specs = [path for path in example_specs()
+             if "github_actions" in load_specs([str(path)])[0].spec.platforms]
+    folders = render_to(specs, tmp_path_factory.mktemp("dispatch"))
+    out = {}
+    for path in specs:
+        spec = load_specs([str(path)])[0].spec
+        workflow = yaml.safe_load((folders[spec.model.name] / WORKFLOW).read_text(encoding="utf-8"))
+        out[spec.model.name] = (build_pipeline(spec), workflow)
+    assert out
+    return out
+
+
+def _dispatch(inputs: dict[str, str]) -> dict[str, Any]:
+    return {"event_name": "workflow_dispatch", "ref": "refs/heads/main"}, inputs
+
+
+def _running(results: dict[str, str]) -> set[str]:
+    return {job_id for job_id, result in results.items() if result != "skipped"}
+
+
+def test_github_inputs_come_from_the_model(github_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    for pipeline, workflow in github_trees.values():
+        on = workflow.get("on", workflow.get(True))
+        inputs = on["workflow_dispatch"]["inputs"]
+        assert list(inputs) == [item.name for item in INPUTS]
+        assert inputs["action"]["type"] == "choice" and inputs["action"]["default"] == "train"
+        assert inputs["action"]["options"] == [action.name for action in ACTIONS]
+        assert inputs["environment"]["type"] == "choice"
+        assert inputs["environment"]["options"] == [release.env.name for release in pipeline.releases]
+        assert inputs["version"]["type"] == "string" and inputs["version"]["required"] is False
+        for trigger in ("push", "schedule", "pull_request"):  # only a manual run carries inputs
+            assert "inputs" not in (on.get(trigger) or {})
+
+
+@pytest.mark.parametrize("event", ["push", "schedule", "workflow_dispatch"])
+def test_github_train_runs_the_whole_pipeline_as_before(
+        event: str, github_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """A push or schedule has no inputs (`inputs.action` is empty): it trains and releases everywhere in order,
+    like a manual run with the default action; nothing rolls back when nothing fails."""
+    for pipeline, workflow in github_trees.values():
+        jobs = workflow["jobs"]
+        inputs = {"action": "train", "environment": pipeline.releases[0].env.name, "version": ""} \
+            if event == "workflow_dispatch" else {}
+        results = simulate(jobs, {"event_name": event, "ref": "refs/heads/main"}, inputs)
+        expected = {job_id for job_id in jobs if not job_id.startswith("rollback-") and job_id != "notify-failure"}
+        assert _running(results) == expected
+
+
+def test_github_train_stops_where_it_stopped_before(github_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """A failed gate stops a push before registration, the build and every release; a failed staging release
+    rolls staging back and releases nothing further; another branch stops after validation."""
+    for pipeline, workflow in github_trees.values():
+        jobs = workflow["jobs"]
+        push = {"event_name": "push", "ref": "refs/heads/main"}
+        results = simulate(jobs, push, {}, frozenset({"validate-model"}))
+        assert _running(results) == {"code-quality", "security-scan", "data-validation", "train", "validate-model",
+                                     "notify-failure"} & set(jobs)
+        first = f"deploy-{pipeline.releases[0].env.name}"
+        results = simulate(jobs, push, {}, frozenset({first}))
+        assert results[first] == "failure"
+        assert results.get(f"rollback-{pipeline.releases[0].env.name}", "success") == "success"
+        assert all(results[f"deploy-{r.env.name}"] == "skipped" for r in pipeline.releases[1:])
+        assert results["post-deployment"] == "skipped" and results["notify-failure"] == "success"
+        results = simulate(jobs, {"event_name": "push", "ref": "refs/heads/feature"}, {})
+        assert results["validate-model"] == "success" and results["register-model"] == "skipped"
+        assert results["build-image"] == "skipped"
+
+
+@pytest.mark.parametrize("action", ["deploy", "rollback"])
+def test_github_manual_operation_runs_only_that_environment_release(
+        action: str, github_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """deploy/rollback ENV: no training job, the image build, then ENV's release job alone (the job bound to the
+    environment ENV, so its approval), nothing after it; the result agrees with Dispatch.plan."""
+    for pipeline, workflow in github_trees.values():
+        jobs = workflow["jobs"]
+        assert pipeline.dispatch is not None
+        for release in pipeline.releases:
+            env = release.env.name
+            plan = pipeline.dispatch.plan(action, env)
+            results = simulate(jobs, *_dispatch({"action": action, "environment": env, "version": "7"}))
+            for job_id in GITHUB_TRAINING:
+                assert (results[job_id] != "skipped") == plan.training, job_id
+            for other in pipeline.releases:
+                assert (results[f"deploy-{other.env.name}"] != "skipped") == (other.env.name in plan.releases)
+            assert (results["post-deployment"] != "skipped") == plan.post_release
+            deployed = {job_id for job_id in _running(results) if "environment" in jobs[job_id]}
+            assert deployed == {f"deploy-{env}"}
+            assert jobs[f"deploy-{env}"]["environment"]["name"] == env
+            assert results["build-image"] == "success" and results["release"] == "skipped"
+            # A failure of the release still rolls back and notifies, as on a push.
+            failed = simulate(jobs, *_dispatch({"action": action, "environment": env, "version": "7"}),
+                              frozenset({f"deploy-{env}"}))
+            if f"rollback-{env}" in jobs:
+                assert failed[f"rollback-{env}"] == "success"
+            assert failed["notify-failure"] == "success"
+
+
+def test_github_inputs_reach_steps_only_through_env(github_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """The guard runs first, in the first job; no `run:` splices an input; every step reading one gets it from its
+    env under the names of dispatch.py."""
+    for _, workflow in github_trees.values():
+        jobs = workflow["jobs"]
+        first = next(iter(jobs.values()))
+        guard = first["steps"][0]
+        on = workflow.get("on", workflow.get(True))
+        environments = tuple(on["workflow_dispatch"]["inputs"]["environment"]["options"])
+        assert guard["run"].strip() == guard_script(environments).strip()
+        assert guard["env"] == {item.variable: "${{ (inputs.action || 'train') }}" if item.name == "action"
+                                else "${{ inputs." + item.name + " }}" for item in INPUTS}
+        for job in jobs.values():
+            for step in job.get("steps", []):
+                assert "inputs." not in step.get("run", ""), step.get("name")
+                if any(item.variable in step.get("run", "") for item in INPUTS):
+                    assert set(step["env"]) >= {item.variable for item in INPUTS}
+
+
+def _build_step(workflow: dict[str, Any], name: str) -> dict[str, Any]:
+    (step,) = [step for step in workflow["jobs"]["build-image"]["steps"] if step["name"] == name]
+    return step
+
+
+def test_github_build_exports_the_requested_version(github_trees: dict[str, tuple[Any, dict[str, Any]]],
+                                                    tmp_path: Path) -> None:
+    """The image of a manual deploy carries version N; a rollback's, the version holding the environment's alias
+    (export_model.py --alias, stubbed here); a push's, the version it registered (the registration artifact)."""
+    for model, (pipeline, workflow) in github_trees.items():
+        choose = _build_step(workflow, "Choose the model version of a manual run")
+        download = _build_step(workflow, "Download the registration artifact")
+        context = {"inputs": {"action": "deploy"}, "github": {"event_name": "workflow_dispatch"}}
+        assert evaluate(choose["if"], context) is True and evaluate(download["if"], context) is False
+        context = {"inputs": {}, "github": {"event_name": "push"}}
+        assert evaluate(choose["if"], context) is False and evaluate(download["if"], context) is True
+        assert pipeline.dispatch is not None
+        for release in pipeline.releases:
+            work = tmp_path / model / release.env.name
+            work.mkdir(parents=True)
+            result = run_step(choose["run"], work, "deploy", release.env.name, "12")
+            assert result.returncode == 0, result.stderr
+            assert json.loads((work / "model-version.json").read_text())["version"] == "12"
+            (work / "model-version.json").unlink()
+            result = run_step(choose["run"], work, "rollback", release.env.name, "")
+            assert result.returncode == 0, result.stderr
+            argv = (work / "python-argv").read_text().split("\n")
+            assert argv[argv.index("--alias") + 1] == pipeline.dispatch.alias(release.env.name)
+            assert argv[argv.index("--output") + 1] == "model-version.json"
+            result = run_step(choose["run"], work, "deploy", release.env.name, "$(id)")
+            assert result.returncode == REFUSED
+
+
+def run_step(script: str, cwd: Path, action: str, environment: str, version: str) -> subprocess.CompletedProcess[str]:
+    """A step's bash with the inputs in its env, `python` stubbed to record its arguments and `az` to answer."""
+    stub = cwd / "bin"
+    stub.mkdir(exist_ok=True)
+    (stub / "python").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > python-argv\n')
+    (stub / "python").chmod(0o755)
+    (stub / "az").write_text('#!/bin/sh\necho sub\n')  # the AzureCLI task's `az account show`
+    (stub / "az").chmod(0o755)
+    variables = dict(zip((item.variable for item in INPUTS), (action, environment, version), strict=True))
+    env = {"PATH": f"{stub}:{os.environ.get('PATH', '/usr/bin:/bin')}", "AZURE_SUBSCRIPTION_ID": "sub",
+           **variables}
+    assert BASH is not None
+    return subprocess.run([BASH, "--noprofile", "--norc", "-euo", "pipefail", "-c", script], env=env, cwd=cwd,
+                          capture_output=True, text=True, check=False, timeout=30)
+
+
+# --- The Azure DevOps deployment pipeline: runtime parameters, which stages run, the version released ----------
+
+DEPLOYMENT = "azure-pipelines/deployment.yml"
+
+
+@pytest.fixture(scope="module")
+def azure_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """{model: (its pipeline model, the parsed deployment.yml)} for the example specs."""
+    specs = [path for path in example_specs()
+             if "azure_devops" in load_specs([str(path)])[0].spec.platforms]
+    folders = render_to(specs, tmp_path_factory.mktemp("dispatch-ado"))
+    out = {}
+    for path in specs:
+        spec = load_specs([str(path)])[0].spec
+        document = yaml.safe_load((folders[spec.model.name] / DEPLOYMENT).read_text(encoding="utf-8"))
+        out[spec.model.name] = (build_pipeline(spec), document)
+    assert out
+    return out
+
+
+def _parameters(action: str, environment: str, version: str = "none") -> dict[str, str]:
+    return {"action": action, "environment": environment, "version": version}
+
+
+def test_azure_parameters_come_from_the_model(azure_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """Runtime parameters need a default (a triggered run uses them): train, the first environment, and a version
+    the guard refuses for a deploy."""
+    for pipeline, document in azure_trees.values():
+        parameters = {item["name"]: item for item in document["parameters"]}
+        assert list(parameters) == [item.name for item in INPUTS]
+        assert all(item["type"] == "string" for item in parameters.values())
+        assert parameters["action"]["values"] == [action.name for action in ACTIONS]
+        assert parameters["action"]["default"] == "train"
+        assert parameters["environment"]["values"] == [release.env.name for release in pipeline.releases]
+        assert parameters["environment"]["default"] in parameters["environment"]["values"]
+        assert "values" not in parameters["version"]
+        assert run_guard("deploy", "prod", parameters["version"]["default"]).returncode == REFUSED
+
+
+def _release_stage(document: dict[str, Any], env: str) -> dict[str, Any]:
+    (stage,) = [stage for stage in document["stages"]
+                if any(job.get("environment") == env for job in stage["jobs"])]
+    return stage
+
+
+def test_azure_triggered_run_releases_everywhere_in_order(
+        azure_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """The default parameters (a run the training pipeline triggers) release to every environment in order, as
+    before; a failed environment stops the ones after it."""
+    for pipeline, document in azure_trees.values():
+        defaults = {item["name"]: item["default"] for item in document["parameters"]}
+        results = simulate_stages(document, defaults)
+        assert set(results.values()) == {"Succeeded"}
+        first = _release_stage(document, pipeline.releases[0].env.name)["stage"]
+        results = simulate_stages(document, defaults, frozenset({first}))
+        for release in pipeline.releases[1:]:
+            assert results[_release_stage(document, release.env.name)["stage"]] == "Skipped"
+        assert results["PostDeployment"] == "Skipped"
+        results = simulate_stages(document, defaults, frozenset({"BuildContainer"}))
+        assert {stage for stage, result in results.items() if result != "Skipped"} == {"BuildContainer"}
+
+
+@pytest.mark.parametrize("action", ["deploy", "rollback"])
+def test_azure_manual_operation_runs_only_that_environment_stage(
+        action: str, azure_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """deploy/rollback ENV: the build stage, then only the stage whose deployment job is bound to the environment
+    ENV (its approvals and checks), no post-deployment stage; in agreement with Dispatch.plan."""
+    for pipeline, document in azure_trees.values():
+        assert pipeline.dispatch is not None
+        for release in pipeline.releases:
+            env = release.env.name
+            plan = pipeline.dispatch.plan(action, env)
+            results = simulate_stages(document, _parameters(action, env, "7"))
+            ran = {stage for stage, result in results.items() if result != "Skipped"}
+            expected = {"BuildContainer"} | {_release_stage(document, name)["stage"] for name in plan.releases}
+            assert ran == expected | ({"PostDeployment"} if plan.post_release else set())
+            (job,) = _release_stage(document, env)["jobs"]
+            assert "deployment" in job and job["environment"] == env
+            assert simulate_stages(document, _parameters(action, env, "7"),
+                                   frozenset({"BuildContainer"}))[_release_stage(document, env)["stage"]] == "Skipped"
+
+
+def test_azure_build_releases_the_requested_version(azure_trees: dict[str, tuple[Any, dict[str, Any]]],
+                                                    tmp_path: Path) -> None:
+    """The guard is the build job's first step; the training run's version is taken for train only, the requested
+    one (or the alias holder for a rollback) otherwise; the release stages read the version the build published."""
+    for model, (pipeline, document) in azure_trees.items():
+        build = document["stages"][0]
+        assert build["stage"] == "BuildContainer"
+        (job,) = build["jobs"]
+        steps = job["steps"]
+        assert steps[0]["displayName"] == "Check the inputs of a manual run"
+        assert guard_script(pipeline.dispatch.environments).strip() in steps[0]["bash"]
+        env = {item.variable: "${{ parameters." + item.name + " }}" for item in INPUTS}
+        assert steps[0]["env"] == env
+        by_name = {step.get("displayName"): step for step in steps}
+        choose = by_name["Choose the model version of a manual run"]
+        assert choose["env"] == env
+        for name in ("Download the registered model version", "Take the version the training run registered"):
+            step = by_name[name]
+            for action in ("train", "deploy", "rollback"):
+                variables = {"dispatchAction": action}
+                assert evaluate_condition(step["condition"], variables) == (action == "train")
+                assert evaluate_condition(choose["condition"], variables) == (action != "train")
+        publish = by_name["Publish the model version to release"]
+        assert publish["inputs"]["artifact"] == "release-version"
+        script = choose["inputs"]["inlineScript"]
+        for release in pipeline.releases:
+            work = tmp_path / model / release.env.name
+            work.mkdir(parents=True)
+            assert run_step(script, work, "deploy", release.env.name, "12").returncode == 0
+            assert json.loads((work / "outputs/release/model-version.json").read_text())["version"] == "12"
+            assert run_step(script, work, "rollback", release.env.name, "none").returncode == 0
+            argv = (work / "python-argv").read_text().split("\n")
+            assert argv[argv.index("--alias") + 1] == pipeline.dispatch.alias(release.env.name)
+            assert run_step(script, work, "deploy", release.env.name, "none").returncode == REFUSED
+        for stage in document["stages"][1:]:  # every release stage reads the version the build published
+            text = json.dumps(stage)
+            assert "/training/" not in text and "- download: training" not in text, stage["stage"]
+            assert "release-version/model-version.json" in text, stage["stage"]

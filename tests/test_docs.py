@@ -271,4 +271,4 @@ def test_readme_parses_as_markdown_with_no_html_but_the_marker(spec: Path | None
         elif kind == "table_close":
             assert cells and set(cells) == {header}, (header, cells)
             cells = []
-    assert sum(t.type == "table_open" for t in tokens) == 3
+    assert sum(t.type == "table_open" for t in tokens) == 4  # runs, thresholds, environments, manual operations

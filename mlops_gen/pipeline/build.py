@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from mlops_gen.pipeline.dispatch import Dispatch
 from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step, Value, monitored_release
-from mlops_gen.pipeline.release import notify_flags, releases
+from mlops_gen.pipeline.release import alias_of, notify_flags, releases
 from mlops_gen.pipeline.training import training_stages
 from mlops_gen.render.context import EnvView
 from mlops_gen.render.filters import number
@@ -92,4 +93,6 @@ def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
 def build_pipeline(spec: ProjectSpec) -> Pipeline:
     rel = releases(spec)
     return Pipeline(training=training_stages(spec), releases=rel, post_release=_post_release(spec, rel),
-                    drift=_drift(spec, monitored_release(rel).env))
+                    drift=_drift(spec, monitored_release(rel).env),
+                    dispatch=Dispatch(environments=tuple(r.env.name for r in rel),
+                                      aliases=tuple((r.env.name, alias_of(spec, r.env)) for r in rel)))

@@ -14,6 +14,7 @@ References:
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Exit status of a refused request: the stage scripts' argparse status for a call they refuse.
@@ -42,7 +43,8 @@ class Input:
     description: str
 
 
-ACTION = Input("action", "DISPATCH_ACTION", "What to do: " + "; ".join(f"{a.name}: {a.description}" for a in ACTIONS))
+ACTION = Input("action", "DISPATCH_ACTION",
+               "train (what a push does), deploy a registered version, or roll back an environment")
 ENVIRONMENT = Input("environment", "DISPATCH_ENVIRONMENT", "The environment to deploy to or roll back")
 VERSION = Input("version", "DISPATCH_VERSION", "The registered model version to deploy (deploy only)")
 INPUTS: tuple[Input, ...] = (ACTION, ENVIRONMENT, VERSION)
@@ -81,3 +83,59 @@ def guard_script(environments: tuple[str, ...]) -> str:
 
 def _message(text: str, names: list[str] | tuple[str, ...]) -> str:
     return shlex.quote(f"{text}: {', '.join(names)}")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run does: the training stages (validate, train, gate, register) or not, the environments released
+    to, in order, and whether the post-release work (monitoring set-up, deployment records, the release) runs."""
+
+    training: bool
+    releases: tuple[str, ...]
+    post_release: bool
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """The manual operations of one model's pipeline: which environments a run may name, the alias each
+    environment's promotion moves (a rollback redeploys the version holding it), and which parts of the pipeline
+    run for each action (`plan`). Both platforms translate `plan`'s rules into their conditions; a test evaluates
+    the rendered conditions against it."""
+
+    environments: tuple[str, ...]
+    aliases: tuple[tuple[str, str], ...]  # (environment, alias) in release order
+
+    def plan(self, action: str, environment: str = "") -> Plan:
+        if action in ("", TRAIN.name):  # triggers other than a manual run carry no action: they train
+            return Plan(training=True, releases=self.environments, post_release=True)
+        if action not in {a.name for a in ACTIONS} or environment not in self.environments:
+            raise ValueError(f"the guard refuses {action!r} for {environment!r}")
+        # deploy and rollback: no training; the named environment's release job alone, the same job (and so the
+        # same approval and checks) a push's release runs through; the other environments are left alone.
+        return Plan(training=False, releases=(environment,), post_release=False)
+
+    def alias(self, environment: str) -> str:
+        return dict(self.aliases)[environment]
+
+    def resolve_script(self, model_name: str, version_file: str, export_by_alias: Callable[[str], str]) -> str:
+        """Bash writing `version_file` (the registered version a release deploys) for a manual run: the requested
+        version for deploy; for rollback the version holding the environment's alias, exported by
+        `export_by_alias(alias)` (an export_model.py call with `--alias` and `--output version_file`, its
+        continuation lines indented by 4). The inputs are checked again first: this runs in another job than the
+        first guard, and the alias of each environment is a literal of the spec, never a variable."""
+        action, env, version = (f'"${{{item.variable}}}"' for item in INPUTS)
+        record = '{"model_name": "%s", "version": "%s"}\\n'
+        lines = [
+            guard_script(self.environments).rstrip("\n"),
+            f"if [ {action} = {shlex.quote(DEPLOY.name)} ]; then",
+            f"  printf {shlex.quote(record)} {shlex.quote(model_name)} {version} \\",
+            f"    > {version_file}",
+            "  exit 0",
+            "fi",
+            "# rollback: the version holding the environment's alias (promotion moves it at the end of a release)",
+            f"case {env} in",
+        ]
+        for name, alias in self.aliases:
+            lines += [f"  {shlex.quote(name)})", f"    {export_by_alias(alias)}", "    ;;"]
+        lines.append("esac")
+        return "\n".join(lines) + "\n"

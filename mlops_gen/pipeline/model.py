@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Union
 
+from mlops_gen.pipeline.dispatch import Dispatch
 from mlops_gen.render.context import EnvView
 from mlops_gen.stages import COMMON, flags_of
 
@@ -136,6 +137,8 @@ class Pipeline:
     # The scheduled drift check: its report's "result" (drift | no_drift) decides on retraining; a failing step is
     # an error, never drift.
     drift: tuple[Step, ...] = ()
+    # The manual operations (deploy a version to one environment, roll one back) and which parts run for each.
+    dispatch: Dispatch | None = None
 
     def release(self, env_name: str) -> Release:
         return next(release for release in self.releases if release.env.name == env_name)

@@ -11,11 +11,18 @@ from typing import Any
 
 from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.build import cloud_drift
+from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Dispatch, guard_script
 from mlops_gen.pipeline.training import gate_flags
+from mlops_gen.render.filters import script_call, sh
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec, fairness_enabled
-from mlops_gen.targets.azure_release import deployment_context
-from mlops_gen.targets.azure_steps import PATHS, azure_step, training_steps
+from mlops_gen.targets.azure_release import (
+    RELEASE_VERSION_ARTIFACT,
+    RELEASE_VERSION_DIR,
+    AzureRelease,
+    deployment_context,
+)
+from mlops_gen.targets.azure_steps import AZURE, PATHS, azure_step, training_steps
 from mlops_gen.targets.github_actions import PIP_AUDIT
 
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
@@ -74,14 +81,84 @@ def repeated_args(spec: ProjectSpec) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+# The manual operations reach the deployment pipeline as runtime parameters (a triggered run takes the defaults,
+# train: what it did before); conditions read them through these variables, steps through env.
+# https://learn.microsoft.com/azure/devops/pipelines/process/runtime-parameters
+ACTION_VARIABLE = "dispatchAction"
+ENVIRONMENT_VARIABLE = "dispatchEnvironment"
+TRAINS = f"eq(variables['{ACTION_VARIABLE}'], '{TRAIN.name}')"
+DISPATCHED = f"ne(variables['{ACTION_VARIABLE}'], '{TRAIN.name}')"
+BUILD_STAGE = "BuildContainer"
+NO_VERSION = "none"  # the version parameter's default: a parameter cannot be optional, the guard refuses it for deploy
+
+
+def _succeeded(stage: str) -> str:
+    return f"in(dependencies.{stage}.result, 'Succeeded', 'SucceededWithIssues')"
+
+
+def stage_conditions(dispatch: Dispatch, releases: list[AzureRelease]) -> dict[str, Any]:
+    """Dispatch.plan as stage conditions: each release stage after the previous one (train), or alone for the
+    environment a manual run names; the post-deployment stage for train only. A condition replaces the default
+    succeeded(), and would run even in a cancelled run, hence not(canceled()):
+    https://learn.microsoft.com/azure/devops/pipelines/process/conditions"""
+    out: dict[str, Any] = {"post": ["and(succeeded(),", f"{TRAINS})"], "releases": {}}
+    for release in releases:
+        env = release.env
+        previous = f"DeployTo{env.previous}" if env.previous else None
+        in_order = f"and({TRAINS},\n{_succeeded(previous)})" if previous else TRAINS
+        out["releases"][env.name] = {
+            "depends_on": [BUILD_STAGE, *([previous] if previous else [])],
+            # Lines of a folded scalar (`>-`): YAML joins them with spaces.
+            "condition": [f"and(not(canceled()), {_succeeded(BUILD_STAGE)},",
+                          *f"or({in_order},".split("\n"),
+                          f"and({DISPATCHED}, eq(variables['{ENVIRONMENT_VARIABLE}'], '{env.name}'))))"],
+        }
+    return out
+
+
+def dispatch_context(spec: ProjectSpec, dispatch: Dispatch, releases: list[AzureRelease]) -> dict[str, Any]:
+    action, environment, version = INPUTS
+    version_file = f"{RELEASE_VERSION_DIR}/model-version.json"
+
+    def export(alias: str) -> str:
+        return str(script_call("src/deployment/export_model.py", [
+            ("--model-name", "$(modelName)"), ("--alias", alias), ("--output-dir", "model"),
+            ("--output", version_file), *AZURE], indent=4))
+
+    return {
+        "parameters": [
+            {"name": action.name, "displayName": action.description, "default": TRAIN.name,
+             "values": [a.name for a in ACTIONS]},
+            {"name": environment.name, "displayName": environment.description + " (deploy, rollback)",
+             "default": dispatch.environments[0], "values": list(dispatch.environments)},
+            {"name": version.name, "displayName": version.description, "default": NO_VERSION, "values": None},
+        ],
+        "variables": {ACTION_VARIABLE: "${{ parameters." + action.name + " }}",
+                      ENVIRONMENT_VARIABLE: "${{ parameters." + environment.name + " }}"},
+        "env": {item.variable: "${{ parameters." + item.name + " }}" for item in INPUTS},
+        "trains": TRAINS,
+        "dispatched": DISPATCHED,
+        "guard": guard_script(dispatch.environments),
+        "resolve": f"mkdir -p {sh(RELEASE_VERSION_DIR)}\n"
+                   + dispatch.resolve_script(spec.model.name, sh(version_file), export),
+        "artifact": RELEASE_VERSION_ARTIFACT,
+        "dir": RELEASE_VERSION_DIR,
+        "version_file": version_file,
+        "conditions": stage_conditions(dispatch, releases),
+    }
+
+
 def _extra(spec: ProjectSpec) -> dict[str, Any]:
     pipeline = build_pipeline(spec)
     # The webhook is a secret variable (pipeline settings or a variable group, never YAML): secrets reach a
     # step only through an explicit env mapping.
     notify_env = ({spec.notifications.webhook_secret: f"$({spec.notifications.webhook_secret})"}
                   if spec.notifications.channel != "none" else None)
+    deployment = deployment_context(pipeline, notify_env)
+    assert pipeline.dispatch is not None
     return {
-        **deployment_context(pipeline, notify_env),
+        **deployment,
+        "dispatch": dispatch_context(spec, pipeline.dispatch, deployment["releases"]),
         # The drift check's step is named: its result is an output variable the Retrain stage's condition reads.
         "drift_steps": [replace(azure_step(step, env=step.serving_env(r.env for r in pipeline.releases)),
                                 ref_name="drift") for step in cloud_drift(spec, pipeline)],

@@ -26,8 +26,11 @@ HOOKS = ("preDeploy", "deploy", "routeTraffic", "postRouteTraffic")
 HOOK_OF_KIND = {"check": "preDeploy", "deploy": "deploy", "route": "routeTraffic", "monitor": "postRouteTraffic"}
 # What a hook's endpoint description is published as (canary deploy hooks: per increment).
 RUN_ONCE_TAGS = {"deploy": "release", "routeTraffic": "routed"}
-# The registered model version, downloaded from the training run that triggered the deployment pipeline.
-DEPLOYMENT_FILES = {"version": '"${PIPELINE_WORKSPACE}/training/registered-model/model-version.json"'}
+# The model version this run releases, as the build stage published it (RELEASE_VERSION_ARTIFACT): the version the
+# triggering training run registered, or, for a manual deploy or rollback, the version it asked for.
+RELEASE_VERSION_ARTIFACT = "release-version"
+RELEASE_VERSION_DIR = "outputs/release"
+DEPLOYMENT_FILES = {"version": f'"${{PIPELINE_WORKSPACE}}/{RELEASE_VERSION_ARTIFACT}/model-version.json"'}
 IMAGE = ShellRaw('"$(imageName):${BUILD_BUILDID}"')
 NOTIFY_SCRIPT = "src/notification/send_notification.py"
 DOCS_SCRIPT = "src/documentation/update_deployment_docs.py"
@@ -39,7 +42,7 @@ HOSTED_JOB_LIMIT = 360
 class Item:
     """One entry of a hook's step list; the template spells each type."""
 
-    type: str  # setup | kube_tools | download_none | download_training | download_endpoints | fetch | step | ...
+    type: str  # setup | kube_tools | download_none | download_version | download_endpoints | fetch | step | ...
     step: AzureStep | None = None
     dev: bool = False  # setup: the test requirements too
     path: str = ""  # publish / tests: what to publish
@@ -189,7 +192,7 @@ class _HookBuilder:
             out.append(Item("kube_tools", title="Install kubectl and kubelogin"))
         downloads = []
         if _needs_training(steps):
-            downloads.append(Item("download_training"))
+            downloads.append(Item("download_version"))
         reads = _reads_endpoint(steps) and self.published
         if reads:
             downloads.append(Item("download_endpoints"))
@@ -243,7 +246,7 @@ def post_release(pipeline: Pipeline, releases: list[AzureRelease],
     """The PostDeployment job: the model's post-release steps, each environment's endpoint description fetched
     first."""
     steps = list(pipeline.post_release)
-    out = [Item("setup"), Item("download_training"), Item("download_endpoints")]
+    out = [Item("setup"), Item("download_version"), Item("download_endpoints")]
     for azure in releases:
         out.append(Item("fetch", title=f"Fetch the endpoint description of {azure.env.name}",
                         script=fetch_script(azure.env, azure.final_tags, True)))

@@ -232,4 +232,5 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
                               "drift_collects_from": pipeline.monitored.env.name if spec.monitoring.drift.enabled
                               and isinstance(drift_current(pipeline), str) else None,
                               "seeded_files": seeded_files(spec),
+                              "dispatch": pipeline.dispatch,
                               "extension_points": list(type(spec.extensions).model_fields)})]

@@ -13,6 +13,7 @@ from typing import Any
 from mlops_gen.errors import UserError
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
 from mlops_gen.pipeline.build import cloud_drift
+from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Dispatch, guard_script
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
 from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import EnvView, environments
@@ -129,6 +130,7 @@ class ReleaseJob:
     timeout: int
     rollback_job: str | None  # the job that rolls back when this one was cancelled or timed out
     reports: list[str] = field(default_factory=list)
+    condition: str = ""  # its `if:` (dispatch_conditions): a push releases in order, a manual run one environment
 
     @property
     def env(self) -> EnvView:
@@ -227,6 +229,69 @@ def _unique_job_ids(jobs: list[ReleaseJob]) -> None:
             seen[job_id] = f"environment {job.env.name!r}"
 
 
+# The action of this run: a manual run's input; other triggers have no inputs (`inputs.action` is empty) and train.
+# `inputs` holds a workflow_dispatch run's inputs with their types; for other events it is empty:
+# https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#inputs-context
+ACTION = f"(inputs.action || '{TRAIN.name}')"
+TRAINS = f"{ACTION} == '{TRAIN.name}'"
+DISPATCHED = f"{ACTION} != '{TRAIN.name}'"
+
+
+def dispatch_env() -> dict[str, str]:
+    """The inputs as the env of a step: untrusted text reaches the shell as variables, never spliced into `run:`."""
+    values = {"action": ACTION}
+    return {item.variable: "${{ " + values.get(item.name, f"inputs.{item.name}") + " }}" for item in INPUTS}
+
+
+def _results(needs: tuple[str, ...]) -> str:
+    return " && ".join(f"needs.{need}.result == 'success'" for need in needs)
+
+
+def dispatch_conditions(dispatch: Dispatch, jobs: list[ReleaseJob], build_needs: tuple[str, ...]) -> dict[str, str]:
+    """The `if:` of each job whose running depends on the action (Dispatch.plan, translated).
+
+    A job whose need was skipped is skipped, unless its `if:` calls a status function; `!cancelled()` keeps it
+    while honouring a cancellation, and then the conditions name each need's result themselves:
+    https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idneeds
+    https://docs.github.com/en/actions/reference/workflows-and-actions/expressions#status-check-functions
+    - training (data validation, and so train, gates, registration): only when the action is train;
+    - the image build: after registration (train), or, for a manual operation, after the checks of the code
+      (the first job also checks the inputs): it then builds the image of the requested version;
+    - a release job: in order after the previous environment's (train), or alone for the environment named;
+    - the post-release work: train only (a manual operation touches one environment, its records stay as they
+      were).
+    """
+    registration, *checks = build_needs
+    out = {
+        "training": TRAINS,
+        "dispatched": DISPATCHED,
+        "build": f"!cancelled() && (needs.{registration}.result == 'success'\n|| ({DISPATCHED}\n"
+                 f"&& {_results(tuple(checks))}))",
+        "post_release": TRAINS,
+    }
+    for job in jobs:
+        previous = [need for need in job.needs if need != BUILD_JOB]
+        in_order = f"{TRAINS} && {_results(tuple(previous))}" if previous else TRAINS
+        # Lines of a folded scalar (`>-`): YAML joins them with spaces.
+        out[job.id] = (f"!cancelled() && needs.{BUILD_JOB}.result == 'success'\n&& (({in_order})\n"
+                       f"|| ({DISPATCHED} && inputs.environment == '{job.env.name}'))")
+    return out
+
+
+def dispatch_inputs(dispatch: Dispatch) -> dict[str, dict[str, Any]]:
+    """`on.workflow_dispatch.inputs`: the action and the environment as choices (from the pipeline model), the
+    version as text (the guard checks it)."""
+    action, environment, version = INPUTS
+    return {
+        action.name: {"description": action.description, "type": "choice", "required": True,
+                      "default": TRAIN.name, "options": [a.name for a in ACTIONS]},
+        environment.name: {"description": environment.description + " (deploy, rollback)", "type": "choice",
+                           "required": False, "default": dispatch.environments[0],
+                           "options": list(dispatch.environments)},
+        version.name: {"description": version.description, "type": "string", "required": False, "default": ""},
+    }
+
+
 def _notify_flags(spec: ProjectSpec, event: str, status: str, details: tuple[str, ...]) -> Flags:
     return [(flag, resolve(value)) for flag, value in notify_flags(spec, event, status, details)]
 
@@ -264,7 +329,14 @@ def release_condition(branch: str) -> str:
 def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
     """Everything ml-pipeline.yml needs beyond the shared context: the release jobs and each call's flags."""
     pipeline = build_pipeline(spec)
+    assert pipeline.dispatch is not None
+    dispatch = pipeline.dispatch
     jobs = release_jobs(spec, pipeline)
+    scans = spec.ci.security_scans
+    build_needs = ("register-model", "code-quality",
+                   *(("security-scan",) if scans.bandit or scans.dependency_audit else ()))
+    conditions = dispatch_conditions(dispatch, jobs, build_needs)
+    jobs = [replace(job, condition=conditions[job.id]) for job in jobs]
     monitored = pipeline.monitored
     training = {stage.id: fresh_logins(list(stage.steps), [run_step(spec, step) for step in stage.steps])
                 for stage in pipeline.training}
@@ -288,6 +360,16 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
             "drift": _notify_flags(spec, "drift", "drift_detected", (f"endpoint={monitored.env.endpoint_name}",)),
         },
         "secret_env": _secret_env(spec),
+        "dispatch_inputs": dispatch_inputs(dispatch),
+        "dispatch_env": dispatch_env(),
+        "dispatch_conditions": conditions,
+        "build_needs": build_needs,
+        "guard_script": guard_script(dispatch.environments),
+        "resolve_script": dispatch.resolve_script(spec.model.name, VERSION_FILE, lambda alias: str(script_call(
+            "src/deployment/export_model.py", [
+                ("--model-name", spec.model.name), ("--alias", alias), ("--output-dir", "model"),
+                ("--output", VERSION_FILE), ("--workspace", spec.azure.workspace),
+                ("--resource-group", spec.azure.resource_group), ("--subscription-id", SUBSCRIPTION)], indent=4))),
     }
 
 
