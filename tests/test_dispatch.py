@@ -120,7 +120,8 @@ def github_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[An
     return out
 
 
-def _dispatch(inputs: dict[str, str]) -> dict[str, Any]:
+def _dispatch(inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The github context and the inputs of a manual run of the release branch."""
     return {"event_name": "workflow_dispatch", "ref": "refs/heads/main"}, inputs
 
 
@@ -393,3 +394,14 @@ def test_azure_build_releases_the_requested_version(azure_trees: dict[str, tuple
             text = json.dumps(stage)
             assert "/training/" not in text and "- download: training" not in text, stage["stage"]
             assert "release-version/model-version.json" in text, stage["stage"]
+
+
+def test_drift_retraining_dispatches_the_train_action() -> None:
+    """The drift workflow's retraining names the train action: it never depends on the input's default."""
+    root = Path(__file__).resolve().parent.parent / "generated"
+    drift = sorted(root.glob("*/.github/workflows/drift-monitor.yml"))
+    assert drift
+    for path in drift:
+        runs = [step["run"] for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values()
+                for step in job.get("steps", []) if "gh workflow run ml-pipeline.yml" in step.get("run", "")]
+        assert runs and all(run.rstrip().endswith(f"-f {INPUTS[0].name}={ACTIONS[0].name}") for run in runs), path

@@ -361,6 +361,7 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
         },
         "secret_env": _secret_env(spec),
         "dispatch_inputs": dispatch_inputs(dispatch),
+        "retrain_input": f"{INPUTS[0].name}={TRAIN.name}",  # the drift workflow's dispatch of ml-pipeline.yml
         "dispatch_env": dispatch_env(),
         "dispatch_conditions": conditions,
         "build_needs": build_needs,
