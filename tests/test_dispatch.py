@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from mlops_gen.pipeline import build_pipeline
-from mlops_gen.pipeline.dispatch import ACTIONS, DEPLOY, INPUTS, REFUSED, guard_script
+from mlops_gen.pipeline.dispatch import ACTIONS, DEPLOY, INPUTS, REFUSED, Dispatch, Plan, guard_script
 from mlops_gen.spec.validate import load_specs
 from tests.ado_expressions import evaluate as evaluate_condition
 from tests.ado_expressions import simulate as simulate_stages
@@ -350,6 +350,7 @@ def test_azure_manual_operation_runs_only_that_environment_stage(
             ran = {stage for stage, result in results.items() if result != "Skipped"}
             expected = {"BuildContainer"} | {_release_stage(document, name)["stage"] for name in plan.releases}
             assert ran == expected | ({"PostDeployment"} if plan.post_release else set())
+            assert ran == {"BuildContainer", _release_stage(document, env)["stage"]}  # whatever plan says
             (job,) = _release_stage(document, env)["jobs"]
             assert "deployment" in job and job["environment"] == env
             assert simulate_stages(document, _parameters(action, env, "7"),
@@ -405,3 +406,18 @@ def test_drift_retraining_dispatches_the_train_action() -> None:
         runs = [step["run"] for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values()
                 for step in job.get("steps", []) if "gh workflow run ml-pipeline.yml" in step.get("run", "")]
         assert runs and all(run.rstrip().endswith(f"-f {INPUTS[0].name}={ACTIONS[0].name}") for run in runs), path
+
+
+def test_plan_reads_the_cases_the_platforms_render() -> None:
+    """Dispatch.plan, from the same cases the conditions are rendered from: train releases in order, a manual
+    operation one named environment, and the guard's refusals are refusals here too."""
+    dispatch = Dispatch(environments=ENVS, aliases=(("dev", "staging"), ("staging", "staging"), ("prod", "production")))
+    for action in ("", "train"):
+        assert dispatch.plan(action) == Plan(training=True, releases=ENVS, post_release=True)
+    for action in ("deploy", "rollback"):
+        for env in ENVS:
+            assert dispatch.plan(action, env) == Plan(training=False, releases=(env,), post_release=False)
+    for action, env in (("deploy", "production"), ("retrain", "prod"), ("rollback", "")):
+        with pytest.raises(ValueError, match="guard refuses"):
+            dispatch.plan(action, env)
+    assert dispatch.alias("prod") == "production"

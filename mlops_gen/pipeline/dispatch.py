@@ -86,6 +86,17 @@ def _message(text: str, names: list[str] | tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class Case:
+    """One way a part of the pipeline runs: for train (`trains`) or for a manual operation, optionally only when
+    that operation names `environment`, and optionally only after the previous release (or, for the first, the
+    image build) succeeded. A part runs when any of its cases holds; platforms render the cases as conditions."""
+
+    trains: bool
+    environment: str | None = None
+    after_previous: bool = False
+
+
+@dataclass(frozen=True)
 class Plan:
     """What one run does: the training stages (validate, train, gate, register) or not, the environments released
     to, in order, and whether the post-release work (monitoring set-up, deployment records, the release) runs."""
@@ -98,21 +109,38 @@ class Plan:
 @dataclass(frozen=True)
 class Dispatch:
     """The manual operations of one model's pipeline: which environments a run may name, the alias each
-    environment's promotion moves (a rollback redeploys the version holding it), and which parts of the pipeline
-    run for each action (`plan`). Both platforms translate `plan`'s rules into their conditions; a test evaluates
-    the rendered conditions against it."""
+    environment's promotion moves (a rollback redeploys the version holding it), and when each part of the
+    pipeline runs (`training`, `release`, `post_release`: the cases both platforms render as conditions; `plan`
+    reads the same cases for one request, and a test evaluates the rendered conditions against it)."""
 
     environments: tuple[str, ...]
     aliases: tuple[tuple[str, str], ...]  # (environment, alias) in release order
 
+    # Train (the default; every trigger without inputs): everything, releases in order. deploy and rollback: no
+    # training; the named environment's release alone, the same job (and so the same approval and checks) a
+    # push's release runs through; the other environments and the post-release records are left alone.
+    training: tuple[Case, ...] = (Case(trains=True),)
+    post_release: tuple[Case, ...] = (Case(trains=True),)
+
+    def release(self, environment: str) -> tuple[Case, ...]:
+        return (Case(trains=True, after_previous=True), Case(trains=False, environment=environment))
+
     def plan(self, action: str, environment: str = "") -> Plan:
-        if action in ("", TRAIN.name):  # triggers other than a manual run carry no action: they train
-            return Plan(training=True, releases=self.environments, post_release=True)
-        if action not in {a.name for a in ACTIONS} or environment not in self.environments:
+        trains = action in ("", TRAIN.name)  # triggers other than a manual run carry no action: they train
+        if not trains and (action not in {a.name for a in ACTIONS} or environment not in self.environments):
             raise ValueError(f"the guard refuses {action!r} for {environment!r}")
-        # deploy and rollback: no training; the named environment's release job alone, the same job (and so the
-        # same approval and checks) a push's release runs through; the other environments are left alone.
-        return Plan(training=False, releases=(environment,), post_release=False)
+
+        def holds(cases: tuple[Case, ...], previous_ran: bool = True) -> bool:
+            return any(case.trains == trains and case.environment in (None, environment)
+                       and (previous_ran or not case.after_previous) for case in cases)
+
+        released: list[str] = []
+        previous_ran = True  # the image build, before the first release
+        for env in self.environments:
+            previous_ran = holds(self.release(env), previous_ran)
+            if previous_ran:
+                released.append(env)
+        return Plan(training=holds(self.training), releases=tuple(released), post_release=holds(self.post_release))
 
     def alias(self, environment: str) -> str:
         return dict(self.aliases)[environment]

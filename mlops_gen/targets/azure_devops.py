@@ -11,7 +11,7 @@ from typing import Any
 
 from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.build import cloud_drift
-from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Dispatch, guard_script
+from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Case, Dispatch, guard_script
 from mlops_gen.pipeline.training import gate_flags
 from mlops_gen.render.filters import script_call, sh
 from mlops_gen.render.plan import OutputFile
@@ -96,22 +96,36 @@ def _succeeded(stage: str) -> str:
     return f"in(dependencies.{stage}.result, 'Succeeded', 'SucceededWithIssues')"
 
 
+def azure_cases(cases: tuple[Case, ...], previous: str | None = None) -> list[str]:
+    """The model's cases (Dispatch) as the lines of one condition: or() of the cases, and() of a case's action, the
+    environment named and the previous stage's success (on a line of its own)."""
+    terms = []
+    for case in cases:
+        parts = [TRAINS if case.trains else DISPATCHED]
+        if case.environment is not None:  # a spec name ([a-z0-9-]): safe inside a string literal
+            parts.append(f"eq(variables['{ENVIRONMENT_VARIABLE}'], '{case.environment}')")
+        if case.after_previous and previous:
+            parts.append(f"\n{_succeeded(previous)}")
+        terms.append(parts[0] if len(parts) == 1 else "and(" + ", ".join(parts).replace(", \n", ",\n") + ")")
+    text = terms[0] if len(terms) == 1 else "or(" + ",\n".join(terms) + ")"
+    return text.split("\n")
+
+
 def stage_conditions(dispatch: Dispatch, releases: list[AzureRelease]) -> dict[str, Any]:
-    """Dispatch.plan as stage conditions: each release stage after the previous one (train), or alone for the
-    environment a manual run names; the post-deployment stage for train only. A condition replaces the default
-    succeeded(), and would run even in a cancelled run, hence not(canceled()):
+    """The pipeline model's cases (Dispatch) as stage conditions: each release stage by Dispatch.release (after
+    the previous one, or alone when named), the post-deployment stage by Dispatch.post_release. A condition
+    replaces the default succeeded(), and would run even in a cancelled run, hence not(canceled()):
     https://learn.microsoft.com/azure/devops/pipelines/process/conditions"""
-    out: dict[str, Any] = {"post": ["and(succeeded(),", f"{TRAINS})"], "releases": {}}
+    post = azure_cases(dispatch.post_release)
+    out: dict[str, Any] = {"post": ["and(succeeded(),", *post[:-1], post[-1] + ")"], "releases": {}}
     for release in releases:
         env = release.env
         previous = f"DeployTo{env.previous}" if env.previous else None
-        in_order = f"and({TRAINS},\n{_succeeded(previous)})" if previous else TRAINS
+        lines = azure_cases(dispatch.release(env.name), previous)
         out["releases"][env.name] = {
             "depends_on": [BUILD_STAGE, *([previous] if previous else [])],
             # Lines of a folded scalar (`>-`): YAML joins them with spaces.
-            "condition": [f"and(not(canceled()), {_succeeded(BUILD_STAGE)},",
-                          *f"or({in_order},".split("\n"),
-                          f"and({DISPATCHED}, eq(variables['{ENVIRONMENT_VARIABLE}'], '{env.name}'))))"],
+            "condition": [f"and(not(canceled()), {_succeeded(BUILD_STAGE)},", *lines[:-1], lines[-1] + ")"],
         }
     return out
 

@@ -13,7 +13,7 @@ from typing import Any
 from mlops_gen.errors import UserError
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
 from mlops_gen.pipeline.build import cloud_drift
-from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Dispatch, guard_script
+from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Case, Dispatch, guard_script
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
 from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import EnvView, environments
@@ -247,34 +247,48 @@ def _results(needs: tuple[str, ...]) -> str:
     return " && ".join(f"needs.{need}.result == 'success'" for need in needs)
 
 
+def github_cases(cases: tuple[Case, ...], previous: tuple[str, ...] = ()) -> str:
+    """The model's cases (Dispatch) as one expression: any case; in a case, the action, the environment named and
+    the previous job's success. Several cases come one per line (a folded scalar joins them with spaces)."""
+    terms = []
+    for case in cases:
+        parts = [TRAINS if case.trains else DISPATCHED]
+        if case.environment is not None:  # a spec name ([a-z0-9-]): safe inside a string literal
+            parts.append(f"inputs.{INPUTS[1].name} == '{case.environment}'")
+        if case.after_previous and previous:
+            parts.append(_results(previous))
+        terms.append(" && ".join(parts))
+    return terms[0] if len(terms) == 1 else "(" + "\n|| ".join(f"({term})" for term in terms) + ")"
+
+
 def dispatch_conditions(dispatch: Dispatch, jobs: list[ReleaseJob], build_needs: tuple[str, ...]) -> dict[str, str]:
-    """The `if:` of each job whose running depends on the action (Dispatch.plan, translated).
+    """The `if:` of each job whose running depends on the action: the cases of the pipeline model (Dispatch).
 
     A job whose need was skipped is skipped, unless its `if:` calls a status function; `!cancelled()` keeps it
     while honouring a cancellation, and then the conditions name each need's result themselves:
     https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idneeds
     https://docs.github.com/en/actions/reference/workflows-and-actions/expressions#status-check-functions
-    - training (data validation, and so train, gates, registration): only when the action is train;
-    - the image build: after registration (train), or, for a manual operation, after the checks of the code
-      (the first job also checks the inputs): it then builds the image of the requested version;
-    - a release job: in order after the previous environment's (train), or alone for the environment named;
-    - the post-release work: train only (a manual operation touches one environment, its records stay as they
-      were).
+    - training (data validation, and so train, gates, registration): Dispatch.training;
+    - the image build: after registration, or, when the run trains nothing (a manual operation), after the checks
+      of the code (the first job also checks the inputs): it then builds the image of the requested version;
+    - a release job: Dispatch.release (in order after the previous environment's, or alone when named);
+    - the post-release work: Dispatch.post_release (its needs' success is implied: no status function).
     """
     registration, *checks = build_needs
+    training = github_cases(dispatch.training)
+    untrained = DISPATCHED if training == TRAINS else f"!({training})"  # no training planned: a manual operation
     out = {
-        "training": TRAINS,
-        "dispatched": DISPATCHED,
-        "build": f"!cancelled() && (needs.{registration}.result == 'success'\n|| ({DISPATCHED}\n"
+        "training": training,
+        "dispatched": untrained,
+        "build": f"!cancelled() && (needs.{registration}.result == 'success'\n|| ({untrained}\n"
                  f"&& {_results(tuple(checks))}))",
-        "post_release": TRAINS,
+        "post_release": github_cases(dispatch.post_release),
     }
     for job in jobs:
-        previous = [need for need in job.needs if need != BUILD_JOB]
-        in_order = f"{TRAINS} && {_results(tuple(previous))}" if previous else TRAINS
+        previous = tuple(need for need in job.needs if need != BUILD_JOB)
         # Lines of a folded scalar (`>-`): YAML joins them with spaces.
-        out[job.id] = (f"!cancelled() && needs.{BUILD_JOB}.result == 'success'\n&& (({in_order})\n"
-                       f"|| ({DISPATCHED} && inputs.environment == '{job.env.name}'))")
+        out[job.id] = (f"!cancelled() && needs.{BUILD_JOB}.result == 'success'\n"
+                       f"&& {github_cases(dispatch.release(job.env.name), previous)}")
     return out
 
 
