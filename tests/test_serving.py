@@ -694,6 +694,28 @@ def test_deploy_waits_for_the_gateway_to_take_the_route(churn: Path, tmp_path: P
             "(NotAllowedByListeners") in result.stderr
 
 
+def test_deploy_names_a_missing_permission_before_changing_anything(churn: Path, tmp_path: Path,
+                                                                    kube: dict[str, str]) -> None:
+    version_file = tmp_path / "model-version.json"
+    version_file.write_text(json.dumps({"version": "1"}), encoding="utf-8")
+    env = {**kube, "FAKE_DENY": "patch httproutes.gateway.networking.k8s.io,get pods/log"}
+    result = subprocess.run([sys.executable, str(churn / "src/deployment/deploy.py"), "--backend", "azure",
+                             "--target", "aks", "--environment", "production", "--model-name", "customer-churn",
+                             "--version-file", str(version_file), "--endpoint-name", "customer-churn-production",
+                             "--image", "registry.example/churn:1", "--deployment-name", "customer-churn-canary",
+                             "--traffic-percentage", "10", "--namespace", "ml-models", "--manifests",
+                             "k8s/production", "--output", str(tmp_path / "endpoint.json")],
+                            cwd=churn, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert ("this identity may not patch httproutes.gateway.networking.k8s.io, get pods/log in namespace "
+            "ml-models") in result.stderr
+    calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
+    assert not [c for c in calls if c[0] in ("apply", "patch", "scale")]
+    asked = {tuple(c[2:4]) for c in calls if c[0] == "auth"}
+    assert {("create", "horizontalpodautoscalers.autoscaling"), ("patch", "services"),
+            ("create", "poddisruptionbudgets.policy"), ("list", "pods")} <= asked
+
+
 def test_a_rollback_without_the_gateway_api_still_restores_stable(churn: Path, tmp_path: Path,
                                                                  kube: dict[str, str]) -> None:
     """An environment without a gateway (blue-green) on a cluster without the Gateway API CRDs: the rollback's

@@ -11,6 +11,7 @@ Deployments report every replica ready; rollouts succeed at once. As documented:
   and ResolvedRefs for that generation in status.parents (Gateway API RouteParentStatus); with
   $FAKE_ROUTE_REFUSED the listener does not admit it (Accepted False, NotAllowedByListeners);
 - without the Gateway API ($FAKE_NO_GATEWAY_API) the server "doesn't have a resource type" httproute;
+- `auth can-i` exits 1 for what $FAKE_DENY lists ("verb resource[/subresource]", comma-separated), else 0;
 - `kubectl logs POD` of a container not started yet fails ("is waiting to start: ContainerCreating"), of a pod
   that no longer exists fails (NotFound); --since-time keeps lines at or after it, --timestamps prefixes each.
 """
@@ -200,6 +201,13 @@ def run(state: dict[str, Any], objects: dict[str, Any], verb: str, args: list[st
         objects.pop(key, None)
     elif verb == "logs":
         print(logs(state, args))
+    elif verb == "auth":
+        # `kubectl auth can-i VERB RESOURCE [--subresource=S] --quiet`: exit 0 when allowed, 1 when not.
+        verb_asked, resource = args[2], args[3]
+        sub = next((a.split("=", 1)[1] for a in args if a.startswith("--subresource=")), "")
+        denied = [item.strip() for item in os.environ.get("FAKE_DENY", "").split(",") if item.strip()]
+        if f"{verb_asked} {resource}" + (f"/{sub}" if sub else "") in denied:
+            raise Refused("")
     elif verb == "rollout":
         print(f"{args[2]} successfully rolled out")
     else:

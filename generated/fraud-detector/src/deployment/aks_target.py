@@ -262,12 +262,41 @@ def _live_pods(live: dict[str, Any]) -> int:
     return int(live.get("status", {}).get("readyReplicas") or live["spec"].get("replicas") or 1)
 
 
+# What the rollout monitor reads besides the manifests' objects (pod_traffic.py): the pods and their logs.
+MONITOR_ACCESS = (("list", "pods", ""), ("get", "pods", "log"))
+
+
+def needed_access(manifests: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(verb, resource, subresource) the release needs in the namespace: kubectl apply reads, creates and patches
+    each kind of the manifests; the monitor reads pods and their logs."""
+    resources = sorted({f"{o['kind'].lower()}s" + (f".{o['apiVersion'].split('/')[0]}" if "/" in o["apiVersion"]
+                                                    else "") for o in manifests})
+    return [(verb, resource, "") for resource in resources for verb in ("get", "create", "patch")] + \
+        list(MONITOR_ACCESS)
+
+
+def check_access(kubectl: Kubectl, manifests: list[dict[str, Any]]) -> None:
+    """Ask the cluster (`kubectl auth can-i`, a SelfSubjectAccessReview: Azure RBAC and Kubernetes RBAC both
+    answer) for each permission before changing anything: a missing one is named here, not met as a 403 halfway
+    through a rollout."""
+    missing = []
+    for verb, resource, subresource in needed_access(manifests):
+        args = ["auth", "can-i", verb, resource, "--quiet"] + ([f"--subresource={subresource}"] if subresource else [])
+        if run(kubectl.command(*args), capture=True, check=False).returncode != 0:
+            missing.append(f"{verb} {resource}" + (f"/{subresource}" if subresource else ""))
+    if missing:
+        raise DeployError(f"this identity may not {', '.join(missing)} in namespace {kubectl.namespace}: grant them "
+                          f"as the model README's AKS setup says (role 'Azure Kubernetes Service RBAC Writer' on the "
+                          f"namespace and the Role {model_name()}-rollout)")
+
+
 def deploy(kubectl: Kubectl, manifests: list[dict[str, Any]], stable: str, candidate: str, deployment: str,
            image: str, version: str, percentage: int) -> dict[str, Any]:
     """Apply the manifests with the image; returns what the endpoint file records about traffic."""
     service = _named(manifests, "Service", main_service())
     if service is None:
         raise DeployError("the manifests define no Service")
+    check_access(kubectl, manifests)
     route = route_of(manifests)
     # The route is applied last, with the weights this step sets: applying the file's weights first would send
     # requests to pods that are not ready, or take a running canary's share away for a moment.
