@@ -17,6 +17,7 @@ import yaml
 from mlops_gen.repo_config.find import find_config
 from mlops_gen.schema import config_schema
 from mlops_gen.spec.validate import load_spec
+from tests.conftest import CORPUS, ROOT
 from tests.test_regeneration import cli, ok
 
 CONFIG = """\
@@ -137,6 +138,17 @@ def test_an_invalid_configuration_is_reported_at_its_own_line(repo: Path, capsys
     assert any(line.startswith(expected) for line in lines), output
     assert all(line.startswith("mlops-gen.yaml:") for line in lines), "reported once, not once per spec"
     assert not (repo / "out").exists() and not (repo / "generated").exists()
+
+
+def test_problems_of_the_policies_and_of_the_defaults_come_in_one_report(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    configure(repo, CONFIG.replace("    location: northeurope", "    locaton: northeurope")
+              + "  allowed_targets: [gke]\n")
+    spec_at(repo)
+    code, output = cli(capsys, "validate", "specs")
+    assert code == 2
+    assert "mlops-gen.yaml:17:21: policies.allowed_targets[0]:" in output
+    assert "mlops-gen.yaml:9:5: defaults.azure.locaton: unknown key 'locaton'" in output
 
 
 def test_yes_is_fine_where_a_boolean_is_meant_but_the_defaults_are_spec_fields(
@@ -336,6 +348,19 @@ def test_resolve_full_marks_the_built_in_defaults(repo: Path, capsys: pytest.Cap
     assert any(line.startswith("rollout:") and line.endswith("# default") for line in lines)
     assert any(line.startswith("  owners:") and "from mlops-gen.yaml:6" in line for line in lines)
     assert not any("name: tiny-model" in line and "#" in line for line in lines)
+
+
+@pytest.mark.parametrize("spec", [*sorted((ROOT / "specs").glob("*.yaml")), *sorted(CORPUS.glob("*.yaml"))],
+                         ids=lambda path: path.stem)
+def test_resolve_full_prints_a_spec_that_validates_to_the_same_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    spec: Path) -> None:
+    """Every applicable setting written out, none of another target or strategy (those the rules refuse)."""
+    monkeypatch.chdir(tmp_path)  # no configuration found: the spec alone
+    full = tmp_path / "full.yaml"
+    full.write_text(ok(capsys, "resolve", str(spec), "--full"), encoding="utf-8")
+    again = load_spec(full).spec
+    assert again.model_dump() == load_spec(spec).spec.model_dump()
 
 
 # ----- schema -----

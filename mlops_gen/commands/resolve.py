@@ -1,6 +1,6 @@
 """`mlops-gen resolve SPEC [--full]`: the spec as mlops-gen reads it, after the repository configuration's
 defaults, each inherited value marked with the configuration line it comes from (and, with --full, every
-built-in default too, marked `default`). The output is itself a valid spec."""
+built-in default that applies too, marked `default`). Either output is itself a valid spec."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from mlops_gen.repo_config.find import find_config
 from mlops_gen.repo_config.load import load_settings
 from mlops_gen.repo_config.merge import DEFAULTS, resolved
 from mlops_gen.spec.loader import LoadedSpec, Path_, load_file
+from mlops_gen.spec.semantic import AZURE_TARGET_ONLY, TARGET_ONLY, TARGET_SETTINGS
 from mlops_gen.spec.validate import validate_loaded
 
 
@@ -38,7 +39,7 @@ def run_resolve(spec: str, full: bool = False, config_option: str | None = None)
         result = validate_loaded(loaded)
     if isinstance(result, list):
         raise SpecError(result)
-    data = result.model_dump(mode="json", by_alias=True) if full else loaded.data
+    data = _what_applies(result.model_dump(mode="json", by_alias=True)) if full else loaded.data
     document = _annotated(data, (), origin, loaded if full else None)
     out = io.StringIO()
     yaml = YAML()
@@ -51,6 +52,21 @@ def run_resolve(spec: str, full: bool = False, config_option: str | None = None)
     # value holding " # " is always quoted, so only our notes match.
     click.echo(_NOTE.sub(r"\1  # \2", out.getvalue()), nl=False)
     return 0
+
+
+def _what_applies(data: dict[str, Any]) -> dict[str, Any]:
+    """Every setting the spec uses, without the built-in defaults of another target or strategy: written, the
+    spec rules would refuse them (so --full prints a valid spec too)."""
+    for env in data.get("environments") or []:
+        for name in TARGET_ONLY:
+            if name not in TARGET_SETTINGS[env["target"]]:
+                env.pop(name, None)
+        for name, targets in AZURE_TARGET_ONLY.items():
+            if env["target"] not in targets:
+                (env.get("azure") or {}).pop(name, None)
+    if data["rollout"]["strategy"] != "canary":
+        data["rollout"].pop("increments", None)
+    return data
 
 
 _NOTE = re.compile(r"(\S) # (from .*|default)$", re.MULTILINE)

@@ -58,6 +58,10 @@ class RepoSettings:
                        f"{problem.message} (inherited by {spec})")
 
 
+def _in_defaults(path: str) -> bool:
+    return path == "defaults" or path.startswith(("defaults.", "defaults["))
+
+
 def _under_defaults(path: str) -> str:
     return f"defaults.{path}" if path else "defaults"
 
@@ -77,6 +81,10 @@ def load_settings(file: ConfigFile) -> RepoSettings:
         config = RepositoryConfig.model_validate(document.data)
     except ValidationError as exc:
         problems += problems_from_validation(document, exc, RepositoryConfig)
+        # The defaults are checked too, in the same report, unless they are what failed (then their fields are
+        # not there to check): one pass shows every problem of the file.
+        if isinstance(document.data.get("defaults"), dict) and not any(_in_defaults(p.path) for p in problems):
+            problems += _defaults_problems(document)
         raise SpecError(problems) from None
     problems += _defaults_problems(document)
     if problems:

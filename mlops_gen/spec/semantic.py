@@ -72,11 +72,11 @@ TARGET_SETTINGS: dict[str, tuple[str, ...]] = {
     "azureml_online_endpoint": ("instance_type", "instance_count"),
     "aci": ("resources",),
 }
-_TARGET_ONLY = sorted({name for names in TARGET_SETTINGS.values() for name in names})
+TARGET_ONLY = sorted({name for names in TARGET_SETTINGS.values() for name in names})
 
 
 def _target_settings(index: int, env: Environment) -> Iterator[Finding]:
-    for name in _TARGET_ONLY:
+    for name in TARGET_ONLY:
         if name in env.model_fields_set and name not in TARGET_SETTINGS[env.target]:
             users = " or ".join(repr(t) for t, names in TARGET_SETTINGS.items() if name in names)
             yield ("environments", index, name), (f"{name!r} is used only by target {users}, and this environment's "
