@@ -473,3 +473,14 @@ def test_diff_summarises_a_configuration_change_first(tmp_path: Path, monkeypatc
     assert code == 1
     assert output.splitlines()[0] == ("# repository configuration change (every model's input): mlops-gen.yaml "
                                       "since HEAD: defaults.azure.workspace: mlw-shared → mlw-next")
+
+
+def test_the_readme_spec_example_is_a_valid_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The first example a reader copies: it must pass `validate` as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## The spec", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "data" / "config").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.yaml").write_text(example, encoding="utf-8")
+    assert ok(capsys, "validate", "spec.yaml").strip() == "spec.yaml: ok (customer-churn)"
