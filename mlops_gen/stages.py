@@ -68,7 +68,7 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
     "src/deployment/export_model.py": _flags("--model-name!", "--alias", "--version-file", "--output-dir!",
                                              "--output"),
     "src/deployment/pre_deployment_checks.py": _flags(
-        "--model-name!", "--alias", "--version-file", "--pipeline-config!"),
+        "--model-name!", "--alias", "--serving-alias", "--version-file", "--pipeline-config!"),
     "src/deployment/deploy.py": _flags(
         "--target!", "--environment!", "--model-name!", "--alias", "--version-file", "--endpoint-name!",
         "--image", "--deployment-name", "--traffic-percentage", "--namespace", "--cluster", "--manifests",

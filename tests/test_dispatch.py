@@ -22,7 +22,17 @@ import pytest
 import yaml
 
 from mlops_gen.pipeline import build_pipeline
-from mlops_gen.pipeline.dispatch import ACTIONS, DEPLOY, INPUTS, REFUSED, Dispatch, Plan, guard_script
+from mlops_gen.pipeline.dispatch import (
+    ACTIONS,
+    DEPLOY,
+    INPUTS,
+    NO_ENVIRONMENT,
+    NO_VERSION,
+    REFUSED,
+    Dispatch,
+    Plan,
+    guard_script,
+)
 from mlops_gen.spec.validate import load_specs
 from tests.ado_expressions import evaluate as evaluate_condition
 from tests.ado_expressions import simulate as simulate_stages
@@ -37,12 +47,13 @@ BASH = shutil.which("bash")
 pytestmark = pytest.mark.skipif(BASH is None, reason="needs bash")
 
 
-def run_guard(action: str, environment: str = "", version: str = "",
-              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_guard(action: str, environment: str = "", version: str = "", cwd: Path | None = None,
+              ref: str = "refs/heads/main") -> subprocess.CompletedProcess[str]:
     variables = dict(zip((item.variable for item in INPUTS), (action, environment, version), strict=True))
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **variables}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RUN_REF": ref, **variables}
     assert BASH is not None
-    return subprocess.run([BASH, "--noprofile", "--norc", "-euo", "pipefail", "-c", guard_script(ENVS)],
+    return subprocess.run([BASH, "--noprofile", "--norc", "-euo", "pipefail", "-c",
+                           guard_script(ENVS, "main", "RUN_REF")],
                           env=env, cwd=cwd, capture_output=True, text=True, check=False, timeout=30)
 
 
@@ -59,6 +70,7 @@ def test_one_source_for_actions_and_inputs() -> None:
     ("deploy", "prod", "7"),
     ("deploy", "dev", "123456789"),
     ("rollback", "staging", ""),
+    ("rollback", "staging", NO_VERSION),  # Azure DevOps' default of the version parameter
 ])
 def test_guard_accepts_a_valid_request(action: str, environment: str, version: str) -> None:
     result = run_guard(action, environment, version)
@@ -73,10 +85,12 @@ def test_guard_accepts_a_valid_request(action: str, environment: str, version: s
     ("deploy", "prod", "7 ", "version must be a positive integer"),
     ("deploy", "prod", "7\n8", "version must be a positive integer"),
     ("deploy", "prod", "$(touch pwned)", "version must be a positive integer"),
-    ("deploy", "production", "7", "unknown environment, expected one of: dev, staging, prod"),
-    ("rollback", "", "", "unknown environment, expected one of: dev, staging, prod"),
-    ("rollback", "prod;id", "", "unknown environment"),
-    ("rollback", "*", "", "unknown environment"),
+    ("deploy", "production", "7", "name the environment, one of: dev, staging, prod"),
+    ("rollback", "", "", "name the environment, one of: dev, staging, prod"),
+    ("rollback", NO_ENVIRONMENT, "", "name the environment"),  # the inputs' default: no silent first environment
+    ("rollback", "prod;id", "", "name the environment"),
+    ("rollback", "*", "", "name the environment"),
+    ("rollback", "prod", "5", "a rollback takes no version"),  # not silently ignored
     ("retrain", "prod", "7", "unknown action, expected one of: train, deploy, rollback"),
     ("", "", "", "unknown action"),
 ])
@@ -92,12 +106,21 @@ def test_guard_refuses_with_exit_2_and_says_why(action: str, environment: str, v
     assert not (tmp_path / "pwned").exists()  # the value was compared, never run
 
 
+@pytest.mark.parametrize("action", ["deploy", "rollback"])
+def test_a_manual_operation_runs_from_the_release_branch_only(action: str) -> None:
+    """It builds and pushes an image from the checked-out code: another branch's code must not reach an
+    environment (a train from another branch is the pipeline's own business: its jobs stop at the gates)."""
+    result = run_guard(action, "prod", "7" if action == "deploy" else "", ref="refs/heads/develop")
+    assert result.returncode == 2 and "a manual deploy or rollback runs from main only" in result.stderr
+    assert run_guard("train", ref="refs/heads/develop").returncode == 0
+
+
 def test_guard_quotes_environment_names_as_literal_patterns() -> None:
     """A spec's environment names become case patterns: quoted, so none acts as a glob."""
-    script = guard_script(("dev", "prod"))
+    script = guard_script(("dev", "prod"), "main", "GITHUB_REF")
     assert "dev|prod) ;;" in script
     with pytest.raises(ValueError, match="at least one environment"):
-        guard_script(())
+        guard_script((), "main", "GITHUB_REF")
 
 
 # --- The GitHub workflow: inputs, which jobs run for each action, and the version a manual run releases ---------
@@ -137,7 +160,9 @@ def test_github_inputs_come_from_the_model(github_trees: dict[str, tuple[Any, di
         assert inputs["action"]["type"] == "choice" and inputs["action"]["default"] == "train"
         assert inputs["action"]["options"] == [action.name for action in ACTIONS]
         assert inputs["environment"]["type"] == "choice"
-        assert inputs["environment"]["options"] == [release.env.name for release in pipeline.releases]
+        names = [release.env.name for release in pipeline.releases]
+        assert inputs["environment"]["options"] == [NO_ENVIRONMENT, *names]
+        assert inputs["environment"]["default"] == NO_ENVIRONMENT  # a rollback must name its environment
         assert inputs["version"]["type"] == "string" and inputs["version"]["required"] is False
         for trigger in ("push", "schedule", "pull_request"):  # only a manual run carries inputs
             assert "inputs" not in (on.get(trigger) or {})
@@ -214,8 +239,8 @@ def test_github_inputs_reach_steps_only_through_env(github_trees: dict[str, tupl
         first = next(iter(jobs.values()))
         guard = first["steps"][0]
         on = workflow.get("on", workflow.get(True))
-        environments = tuple(on["workflow_dispatch"]["inputs"]["environment"]["options"])
-        assert guard["run"].strip() == guard_script(environments).strip()
+        environments = tuple(on["workflow_dispatch"]["inputs"]["environment"]["options"][1:])
+        assert guard["run"].strip() == guard_script(environments, "main", "GITHUB_REF").strip()
         assert guard["env"] == {item.variable: "${{ (inputs.action || 'train') }}" if item.name == "action"
                                 else "${{ inputs." + item.name + " }}" for item in INPUTS}
         for job in jobs.values():
@@ -268,7 +293,7 @@ def run_step(script: str, cwd: Path, action: str, environment: str, version: str
     (stub / "az").chmod(0o755)
     variables = dict(zip((item.variable for item in INPUTS), (action, environment, version), strict=True))
     env = {"PATH": f"{stub}:{os.environ.get('PATH', '/usr/bin:/bin')}", "AZURE_SUBSCRIPTION_ID": "sub",
-           **variables}
+           "GITHUB_REF": "refs/heads/main", "BUILD_SOURCEBRANCH": "refs/heads/main", **variables}
     assert BASH is not None
     return subprocess.run([BASH, "--noprofile", "--norc", "-euo", "pipefail", "-c", script], env=env, cwd=cwd,
                           capture_output=True, text=True, check=False, timeout=30)
@@ -307,8 +332,11 @@ def test_azure_parameters_come_from_the_model(azure_trees: dict[str, tuple[Any, 
         assert all(item["type"] == "string" for item in parameters.values())
         assert parameters["action"]["values"] == [action.name for action in ACTIONS]
         assert parameters["action"]["default"] == "train"
-        assert parameters["environment"]["values"] == [release.env.name for release in pipeline.releases]
-        assert parameters["environment"]["default"] in parameters["environment"]["values"]
+        assert parameters["environment"]["values"] == [NO_ENVIRONMENT,
+                                                       *(release.env.name for release in pipeline.releases)]
+        assert parameters["environment"]["default"] == NO_ENVIRONMENT  # in the values, as Azure requires
+        assert run_guard("rollback", NO_ENVIRONMENT).returncode == REFUSED
+        assert parameters["version"]["default"] == NO_VERSION
         assert "values" not in parameters["version"]
         assert run_guard("deploy", "prod", parameters["version"]["default"]).returncode == REFUSED
 
@@ -367,7 +395,7 @@ def test_azure_build_releases_the_requested_version(azure_trees: dict[str, tuple
         (job,) = build["jobs"]
         steps = job["steps"]
         assert steps[0]["displayName"] == "Check the inputs of a manual run"
-        assert guard_script(pipeline.dispatch.environments).strip() in steps[0]["bash"]
+        assert guard_script(pipeline.dispatch.environments, "main", "BUILD_SOURCEBRANCH").strip() in steps[0]["bash"]
         env = {item.variable: "${{ parameters." + item.name + " }}" for item in INPUTS}
         assert steps[0]["env"] == env
         by_name = {step.get("displayName"): step for step in steps}
@@ -411,7 +439,8 @@ def test_drift_retraining_dispatches_the_train_action() -> None:
 def test_plan_reads_the_cases_the_platforms_render() -> None:
     """Dispatch.plan, from the same cases the conditions are rendered from: train releases in order, a manual
     operation one named environment, and the guard's refusals are refusals here too."""
-    dispatch = Dispatch(environments=ENVS, aliases=(("dev", "staging"), ("staging", "staging"), ("prod", "production")))
+    dispatch = Dispatch(environments=ENVS, aliases=(("dev", "staging"), ("staging", "staging"), ("prod", "production")),
+                        branch="main")
     for action in ("", "train"):
         assert dispatch.plan(action) == Plan(training=True, releases=ENVS, post_release=True)
     for action in ("deploy", "rollback"):
@@ -421,3 +450,34 @@ def test_plan_reads_the_cases_the_platforms_render() -> None:
         with pytest.raises(ValueError, match="guard refuses"):
             dispatch.plan(action, env)
     assert dispatch.alias("prod") == "production"
+
+
+def test_a_rollback_acts_only_when_its_release_job_ran(github_trees: dict[str, tuple[Any, dict[str, Any]]]) -> None:
+    """A job cancelled while pending (a newer run's job took its place in the concurrency group: "any existing
+    pending job ... will be canceled", docs.github.com/en/actions/using-jobs/using-concurrency) has result
+    'cancelled' like one cancelled mid-rollout, but ran nothing: its rollback job must leave the environment,
+    maybe mid-release in another run, alone. The release job marks itself started (its endpoint description,
+    uploaded whatever happens); the rollback acts only when that artifact is there."""
+    checked = 0
+    for _, workflow in github_trees.values():
+        jobs = workflow["jobs"]
+        for job_id, job in jobs.items():
+            rollback_id = f"rollback-{job_id.removeprefix('deploy-')}"
+            if not job_id.startswith("deploy-") or rollback_id not in jobs:
+                continue
+            names = [step["name"] for step in job["steps"]]
+            marker = names.index("Mark this release as started")
+            first_script = next(i for i, step in enumerate(job["steps"]) if "python src/" in step.get("run", ""))
+            assert marker < first_script
+            upload = job["steps"][names.index("Upload the endpoint description")]
+            assert evaluate(upload["if"], {}, {"always": True, "cancelled": True, "success": False}) is True
+            rollback = jobs[rollback_id]["steps"]
+            (download,) = [step for step in rollback if step.get("id") == "started"]
+            assert download["continue-on-error"] is True
+            acting = [step for step in rollback if "python src/" in step.get("run", "")]
+            assert acting
+            for step in acting:
+                for outcome, acts in (("success", True), ("failure", False)):
+                    assert evaluate(step["if"], {"steps": {"started": {"outcome": outcome}}}) is acts
+            checked += 1
+    assert checked

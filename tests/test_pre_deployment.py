@@ -72,11 +72,11 @@ CONFIG = {"quality_gates": {"accuracy": {"min": 0.8}}, "registry": {"tags": {"te
 
 
 def _check(checks: ModuleType, tmp_path: Path, aliases: dict[str, str], version: str,
-           alias: str | None = "staging") -> list[str]:
+           alias: str | None = "staging", serving_alias: str | None = None) -> list[str]:
     sys.modules["common.registry"].client = lambda: FakeClient(aliases)  # type: ignore[attr-defined]
     version_file = tmp_path / "model-version.json"
     version_file.write_text(json.dumps({"model_name": "churn", "version": version}), encoding="utf-8")
-    checked, failures = checks.check("churn", alias, CONFIG, str(version_file))
+    checked, failures = checks.check("churn", alias, CONFIG, str(version_file), serving_alias)
     assert checked == version
     return list(failures)
 
@@ -94,3 +94,12 @@ def test_a_version_that_never_passed_staging_is_refused(checks: ModuleType, tmp_
 
 def test_a_first_environment_checks_the_version_without_an_alias(checks: ModuleType, tmp_path: Path) -> None:
     assert _check(checks, tmp_path, {}, "4", alias=None) == []
+
+
+def test_a_rollback_redeploys_what_the_environment_was_last_promoted_to(checks: ModuleType, tmp_path: Path) -> None:
+    """Staging has moved on to 7, production failed its release and still holds 6: a manual rollback of production
+    redeploys 6, which holds production's own alias; a version that holds neither is still refused."""
+    aliases = {"staging": "7", "production": "6"}
+    assert _check(checks, tmp_path, aliases, "6", serving_alias="production") == []
+    assert _check(checks, tmp_path, aliases, "5", serving_alias="production") == [
+        "version 5 has not passed the earlier environment: 'staging' holds version 7"]

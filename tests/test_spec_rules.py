@@ -227,11 +227,28 @@ def test_an_aks_canary_needs_a_gateway_to_split_requests() -> None:
 
 
 @pytest.mark.parametrize("host", ["Churn.example.com", "churn.example.com:443", "10.0.0.1:80", "-a.example.com",
-                                  "a..b", "*"])
+                                  "a..b", "*", "10.0.0.1"])
 def test_gateway_hostnames_are_dns_names(host: str) -> None:
     found = messages(check(environments=[{"name": "dev", "target": "aks", "cluster": "c",
                                           "gateway": {"name": "gw", "hostnames": [host]}}]))
     assert [m for m in found if m.startswith("environments[0].gateway.hostnames[0]")], found
+
+
+def test_gateway_hostnames_are_listed_once() -> None:
+    found = messages(check(environments=[{"name": "dev", "target": "aks", "cluster": "c", "gateway": {
+        "name": "gw", "hostnames": ["a.example.com", "b.example.com", "a.example.com"]}}]))
+    assert found == ["environments[0].gateway.hostnames[2]: 'a.example.com' is listed twice"]
+
+
+def test_two_aks_environments_cannot_share_a_namespace_of_one_cluster() -> None:
+    envs = [{"name": "dev", "target": "aks", "cluster": "c", "namespace": "ml"},
+            {"name": "qa", "target": "aks", "cluster": "c", "namespace": "ml"}]
+    found = messages(check(environments=envs))
+    assert [m for m in found if m.startswith("environments[1].namespace: environments[0] is served in the same "
+                                             "namespace 'ml' of cluster 'c'")], found
+    # Another namespace, or the same names in another resource group's cluster, are other places.
+    assert isinstance(check(environments=[envs[0], {**envs[1], "namespace": "ml-qa"}]), ProjectSpec)
+    assert isinstance(check(environments=[envs[0], {**envs[1], "azure": {"resource_group": "rg-qa"}}]), ProjectSpec)
 
 
 def test_long_endpoint_names_must_be_set_explicitly() -> None:

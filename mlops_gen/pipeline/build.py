@@ -95,4 +95,5 @@ def build_pipeline(spec: ProjectSpec) -> Pipeline:
     return Pipeline(training=training_stages(spec), releases=rel, post_release=_post_release(spec, rel),
                     drift=_drift(spec, monitored_release(rel).env),
                     dispatch=Dispatch(environments=tuple(r.env.name for r in rel),
-                                      aliases=tuple((r.env.name, alias_of(spec, r.env)) for r in rel)))
+                                      aliases=tuple((r.env.name, alias_of(spec, r.env)) for r in rel),
+                                      branch=spec.triggers.branches[0]))

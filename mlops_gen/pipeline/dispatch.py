@@ -48,33 +48,50 @@ ACTION = Input("action", "DISPATCH_ACTION",
 ENVIRONMENT = Input("environment", "DISPATCH_ENVIRONMENT", "The environment to deploy to or roll back")
 VERSION = Input("version", "DISPATCH_VERSION", "The registered model version to deploy (deploy only)")
 INPUTS: tuple[Input, ...] = (ACTION, ENVIRONMENT, VERSION)
+# What the environment and version inputs hold when not given: a choice and an Azure DevOps parameter need a
+# default, and a manual operation must name its environment, not fall back on the first one. Neither is a valid
+# environment name nor a version, so the guard refuses them where they are needed.
+NO_ENVIRONMENT = "(none)"
+NO_VERSION = "none"
 
 
-def guard_script(environments: tuple[str, ...]) -> str:
-    """A bash check of the three input variables: the action is known, the environment is one of the spec's
-    (unless training) and the version a positive integer (for deploy). It never prints the values it refuses:
-    an input is free text and a line of it could read as a workflow command."""
+def guard_script(environments: tuple[str, ...], branch: str, ref_variable: str) -> str:
+    """A bash check of the three input variables: the action is known; a deploy or rollback runs from the release
+    branch (`ref_variable` names the platform's variable holding the run's ref: it builds and pushes an image
+    from the checked-out code), names one of the spec's environments, and for deploy a positive integer version,
+    for rollback none (a rollback redeploys the version holding the environment's alias). It never prints the
+    values it refuses: an input is free text and a line of it could read as a workflow command."""
     if not environments:
         raise ValueError("a manual run needs at least one environment")
     actions = "|".join(shlex.quote(action.name) for action in ACTIONS)
     envs = "|".join(shlex.quote(env) for env in environments)
     versioned = "|".join(shlex.quote(action.name) for action in ACTIONS if action.needs_version)
+    unversioned = "|".join(shlex.quote(a.name) for a in ACTIONS if not a.needs_version and a is not TRAIN)
     action, env, version = (f'"${{{item.variable}}}"' for item in INPUTS)
+    ref = shlex.quote(f"refs/heads/{branch}")
     lines = [
         f"case {action} in",
         f"  {actions}) ;;",
         f"  *) echo {_message('unknown action, expected one of', [a.name for a in ACTIONS])} >&2; exit {REFUSED} ;;",
         "esac",
         f'if [ {action} != {shlex.quote(TRAIN.name)} ]; then',
+        f'  if [ "${{{ref_variable}}}" != {ref} ]; then',
+        f"    echo {shlex.quote(f'a manual deploy or rollback runs from {branch} only')} >&2; exit {REFUSED}",
+        "  fi",
         f"  case {env} in",
         f"    {envs}) ;;",
-        f"    *) echo {_message('unknown environment, expected one of', environments)} >&2; exit {REFUSED} ;;",
+        f"    *) echo {_message('name the environment, one of', environments)} >&2; exit {REFUSED} ;;",
         "  esac",
         "fi",
         f"case {action} in",
         f"  {versioned})",
         f"    if ! [[ {version} =~ ^[1-9][0-9]{{0,8}}$ ]]; then",
         f'      echo "version must be a positive integer (a registered model version)" >&2; exit {REFUSED}',
+        "    fi ;;",
+        f"  {unversioned})",
+        f"    if [ -n {version} ] && [ {version} != {shlex.quote(NO_VERSION)} ]; then",
+        "      echo \"a rollback takes no version: it redeploys the version holding the environment's alias\" >&2",
+        f"      exit {REFUSED}",
         "    fi ;;",
         "esac",
     ]
@@ -115,6 +132,7 @@ class Dispatch:
 
     environments: tuple[str, ...]
     aliases: tuple[tuple[str, str], ...]  # (environment, alias) in release order
+    branch: str  # the release branch: manual operations run from it only
 
     # Train (the default; every trigger without inputs): everything, releases in order. deploy and rollback: no
     # training; the named environment's release alone, the same job (and so the same approval and checks) a
@@ -145,7 +163,11 @@ class Dispatch:
     def alias(self, environment: str) -> str:
         return dict(self.aliases)[environment]
 
-    def resolve_script(self, model_name: str, version_file: str, export_by_alias: Callable[[str], str]) -> str:
+    def guard(self, ref_variable: str) -> str:
+        return guard_script(self.environments, self.branch, ref_variable)
+
+    def resolve_script(self, model_name: str, version_file: str, export_by_alias: Callable[[str], str],
+                       ref_variable: str) -> str:
         """Bash writing `version_file` (the registered version a release deploys) for a manual run: the requested
         version for deploy; for rollback the version holding the environment's alias, exported by
         `export_by_alias(alias)` (an export_model.py call with `--alias` and `--output version_file`, its
@@ -154,7 +176,7 @@ class Dispatch:
         action, env, version = (f'"${{{item.variable}}}"' for item in INPUTS)
         record = '{"model_name": "%s", "version": "%s"}\\n'
         lines = [
-            guard_script(self.environments).rstrip("\n"),
+            self.guard(ref_variable).rstrip("\n"),
             f"if [ {action} = {shlex.quote(DEPLOY.name)} ]; then",
             f"  printf {shlex.quote(record)} {shlex.quote(model_name)} {version} \\",
             f"    > {version_file}",

@@ -193,8 +193,9 @@ def releases(spec: ProjectSpec) -> tuple[Release, ...]:
         predeploy = [_preflight(env)]
         if env.production:
             # The version about to be deployed passed the environment before (it holds that environment's
-            # alias) and still meets the gates; a first environment has no earlier alias to check.
-            passed = (("--alias", alias_of(spec, before)),) if before else ()
+            # alias), or it is the one this environment was last promoted to (it holds this environment's alias: a
+            # manual rollback redeploys it), and still meets the gates; a first environment has no earlier alias.
+            passed = (("--alias", alias_of(spec, before)), ("--serving-alias", alias_of(spec, env))) if before else ()
             predeploy.append(Step("checks", "Pre-deployment checks", "src/deployment/pre_deployment_checks.py", (
                 ("--model-name", spec.model.name), *passed, ("--version-file", VERSION_FILE),
                 ("--pipeline-config", PIPELINE_CONFIG)), kind="check"))

@@ -17,9 +17,11 @@ TARGET_EXPOSURE: dict[str, str] = {
            "for test environments. It cannot split traffic, so rollout strategies `canary` and `blue_green` are "
            "refused for a production-like `aci` environment.",
     "aks": "Kubernetes `ClusterIP` services on port 80 in `namespace`: reachable **inside the cluster only**, with no "
-           "authentication in the app; expose the service named after the model through your own ingress or "
-           "gateway (and its authentication). One more service per track (`stable`, and `canary` for canary and "
-           "blue-green rollouts) for the rollout's tests and monitoring.",
+           "authentication in the app. With `gateway`, an HTTPRoute attaches the model to that Gateway API "
+           "Gateway, whose listeners decide what is exposed and how (TLS, authentication); a canary needs it, "
+           "and its percentage is a share of the requests through it. Without, expose the service named after "
+           "the model through your own ingress. One more service per track (`stable`, and `canary` for canary "
+           "and blue-green rollouts) for the rollout's route, tests and monitoring.",
     "azureml_online_endpoint": "An Azure ML managed online endpoint (HTTPS) with **Entra ID token** authentication "
                                "(`auth_mode: aad_token`): callers send a bearer token for `https://ml.azure.com`; "
                                "no endpoint key is created, printed or stored. Traffic is split between the "

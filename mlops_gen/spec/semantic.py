@@ -12,6 +12,7 @@ from mlops_gen.spec.model import (
     Environment,
     ProjectSpec,
     endpoint_name,
+    environment_azure,
     is_production,
 )
 from mlops_gen.spec.types import quantity_amount
@@ -107,11 +108,34 @@ def _resources(index: int, env: Environment) -> Iterator[Finding]:
                    f"{kind} request {request} is above the limit {limit}; Kubernetes refuses such a pod")
 
 
+def _gateway(index: int, env: Environment) -> Iterator[Finding]:
+    hostnames = env.gateway.hostnames if env.gateway else []
+    for position, host in enumerate(hostnames):
+        path: FieldPath = ("environments", index, "gateway", "hostnames", position)
+        if all(label.isdigit() for label in host.split(".")):
+            yield path, f"{host!r} is an IP address; a Gateway API hostname is a DNS name (no IP addresses)"
+        if host in hostnames[:position]:
+            yield path, f"{host!r} is listed twice"
+
+
 def _environments(spec: ProjectSpec) -> Iterator[Finding]:
     seen: dict[str, int] = {}
     endpoints: dict[str, int] = {}
+    clusters: dict[tuple[str | None, ...], int] = {}
     for index, env in enumerate(spec.environments):
         path: FieldPath = ("environments", index)
+        yield from _gateway(index, env)
+        if env.target == "aks" and env.cluster:
+            # The manifests name their objects after the model: two environments in one namespace of one cluster
+            # would deploy over each other.
+            azure = environment_azure(spec, env)
+            place = (azure.subscription_id, azure.resource_group, env.cluster, env.namespace)
+            if place in clusters and env.name not in seen:
+                yield (*path, "namespace"), (
+                    f"environments[{clusters[place]}] is served in the same namespace {env.namespace!r} of cluster "
+                    f"{env.cluster!r}: the model's Kubernetes objects would be shared; give each environment its "
+                    "own namespace")
+            clusters.setdefault(place, index)
         yield from _target_settings(index, env)
         yield from _azure_target_settings(index, env)
         yield from _resources(index, env)

@@ -11,7 +11,7 @@ from typing import Any
 
 from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.build import cloud_drift
-from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Case, Dispatch, guard_script
+from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, NO_ENVIRONMENT, NO_VERSION, TRAIN, Case, Dispatch
 from mlops_gen.pipeline.training import gate_flags
 from mlops_gen.render.filters import script_call, sh
 from mlops_gen.render.plan import OutputFile
@@ -89,7 +89,8 @@ ENVIRONMENT_VARIABLE = "dispatchEnvironment"
 TRAINS = f"eq(variables['{ACTION_VARIABLE}'], '{TRAIN.name}')"
 DISPATCHED = f"ne(variables['{ACTION_VARIABLE}'], '{TRAIN.name}')"
 BUILD_STAGE = "BuildContainer"
-NO_VERSION = "none"  # the version parameter's default: a parameter cannot be optional, the guard refuses it for deploy
+# The predefined variable holding the run's ref, as scripts see it ("refs/heads/<branch>").
+REF_VARIABLE = "BUILD_SOURCEBRANCH"
 
 
 def _succeeded(stage: str) -> str:
@@ -141,10 +142,13 @@ def dispatch_context(spec: ProjectSpec, dispatch: Dispatch, releases: list[Azure
 
     return {
         "parameters": [
-            {"name": action.name, "displayName": action.description, "default": TRAIN.name,
+            # This pipeline trains nothing itself: its "train" releases what the training pipeline registered.
+            {"name": action.name, "displayName": f"{TRAIN.name} (release what training registered last), deploy "
+                                                 "a version, or roll back an environment",
+             "default": TRAIN.name,
              "values": [a.name for a in ACTIONS]},
             {"name": environment.name, "displayName": environment.description + " (deploy, rollback)",
-             "default": dispatch.environments[0], "values": list(dispatch.environments)},
+             "default": NO_ENVIRONMENT, "values": [NO_ENVIRONMENT, *dispatch.environments]},
             {"name": version.name, "displayName": version.description, "default": NO_VERSION, "values": None},
         ],
         "variables": {ACTION_VARIABLE: "${{ parameters." + action.name + " }}",
@@ -152,9 +156,9 @@ def dispatch_context(spec: ProjectSpec, dispatch: Dispatch, releases: list[Azure
         "env": {item.variable: "${{ parameters." + item.name + " }}" for item in INPUTS},
         "trains": TRAINS,
         "dispatched": DISPATCHED,
-        "guard": guard_script(dispatch.environments),
+        "guard": dispatch.guard(REF_VARIABLE),
         "resolve": f"mkdir -p {sh(RELEASE_VERSION_DIR)}\n"
-                   + dispatch.resolve_script(spec.model.name, sh(version_file), export),
+                   + dispatch.resolve_script(spec.model.name, sh(version_file), export, REF_VARIABLE),
         "artifact": RELEASE_VERSION_ARTIFACT,
         "dir": RELEASE_VERSION_DIR,
         "version_file": version_file,

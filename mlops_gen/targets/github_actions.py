@@ -13,7 +13,7 @@ from typing import Any
 from mlops_gen.errors import UserError
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
 from mlops_gen.pipeline.build import cloud_drift
-from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, TRAIN, Case, Dispatch, guard_script
+from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, NO_ENVIRONMENT, TRAIN, Case, Dispatch
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
 from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import EnvView, environments
@@ -292,6 +292,10 @@ def dispatch_conditions(dispatch: Dispatch, jobs: list[ReleaseJob], build_needs:
     return out
 
 
+# The runner's variable holding the run's ref ("refs/heads/<branch>" for a branch's run).
+REF_VARIABLE = "GITHUB_REF"
+
+
 def dispatch_inputs(dispatch: Dispatch) -> dict[str, dict[str, Any]]:
     """`on.workflow_dispatch.inputs`: the action and the environment as choices (from the pipeline model), the
     version as text (the guard checks it)."""
@@ -300,8 +304,8 @@ def dispatch_inputs(dispatch: Dispatch) -> dict[str, dict[str, Any]]:
         action.name: {"description": action.description, "type": "choice", "required": True,
                       "default": TRAIN.name, "options": [a.name for a in ACTIONS]},
         environment.name: {"description": environment.description + " (deploy, rollback)", "type": "choice",
-                           "required": False, "default": dispatch.environments[0],
-                           "options": list(dispatch.environments)},
+                           "required": False, "default": NO_ENVIRONMENT,
+                           "options": [NO_ENVIRONMENT, *dispatch.environments]},
         version.name: {"description": version.description, "type": "string", "required": False, "default": ""},
     }
 
@@ -379,12 +383,13 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
         "dispatch_env": dispatch_env(),
         "dispatch_conditions": conditions,
         "build_needs": build_needs,
-        "guard_script": guard_script(dispatch.environments),
+        "guard_script": dispatch.guard(REF_VARIABLE),
         "resolve_script": dispatch.resolve_script(spec.model.name, VERSION_FILE, lambda alias: str(script_call(
             "src/deployment/export_model.py", [
                 ("--model-name", spec.model.name), ("--alias", alias), ("--output-dir", "model"),
                 ("--output", VERSION_FILE), ("--workspace", spec.azure.workspace),
-                ("--resource-group", spec.azure.resource_group), ("--subscription-id", SUBSCRIPTION)], indent=4))),
+                ("--resource-group", spec.azure.resource_group), ("--subscription-id", SUBSCRIPTION)], indent=4)),
+            REF_VARIABLE),
     }
 
 

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model-name", required=True, help="registered model name")
     parser.add_argument("--alias", help="alias the version must hold (the earlier environment's); none for the "
                         "first environment")
+    parser.add_argument("--serving-alias", help="this environment's own alias: a version holding it passes the "
+                        "--alias check too (it is what the environment was last promoted to; a rollback redeploys it)")
     parser.add_argument("--version-file", help="JSON from register_model.py: the version about to be deployed "
                         "(without it, the version holding --alias is checked)")
     parser.add_argument("--pipeline-config", required=True, help="config/pipeline.yaml (quality gates, tags)")
@@ -47,7 +49,7 @@ def gate_failures(metrics: dict[str, float], gates: dict[str, dict[str, float]])
 
 
 def check(name: str, alias: str | None, config: dict[str, Any],
-          version_file: str | None = None) -> tuple[str, list[str]]:
+          version_file: str | None = None, serving_alias: str | None = None) -> tuple[str, list[str]]:
     import mlflow
 
     from common.registry import client, resolve_version, run_metrics, version_by_alias
@@ -60,7 +62,9 @@ def check(name: str, alias: str | None, config: dict[str, Any],
     if version_file:
         version = resolve_version(mlflow_client, name, version_file=version_file)
         found = mlflow_client.get_model_version(name, version)
-        if alias and (holder is None or str(holder.version) != version):
+        serving = version_by_alias(mlflow_client, name, serving_alias) if serving_alias else None
+        if alias and (holder is None or str(holder.version) != version) and \
+                (serving is None or str(serving.version) != version):
             held = f"version {holder.version}" if holder is not None else "no version"
             failures.append(f"version {version} has not passed the earlier environment: {alias!r} holds {held}")
     elif holder is None:
@@ -94,7 +98,7 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     config = read_yaml(args.pipeline_config) or {}
     configure_mlflow(args)
-    version, failures = check(args.model_name, args.alias, config, args.version_file)
+    version, failures = check(args.model_name, args.alias, config, args.version_file, args.serving_alias)
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     if failures:
