@@ -14,30 +14,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tests.expression_tokens import tokens
+
 TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>[(),\[\]])|(?P<name>[A-Za-z_][A-Za-z0-9_.-]*))")
 OK = ("Succeeded", "SucceededWithIssues")
-
-
-def tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    text = text.strip()
-    while pos < len(text):
-        match = TOKEN.match(text, pos)
-        if not match:
-            raise ValueError(f"cannot read {text[pos:]!r}")
-        kind = match.lastgroup
-        assert kind is not None
-        out.append((kind, match.group(kind)))
-        pos = match.end()
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-    return out
 
 
 class _Parser:
     def __init__(self, text: str, variables: Mapping[str, str], dependencies: Mapping[str, str],
                  status: Mapping[str, bool]) -> None:
-        self.items, self.pos = tokens(text), 0
+        self.items, self.pos = tokens(text, TOKEN), 0
         self.variables, self.dependencies, self.status = variables, dependencies, status
 
     def take(self, value: str | None = None) -> tuple[str, str]:

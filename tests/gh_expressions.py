@@ -19,30 +19,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tests.expression_tokens import tokens
+
 TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<op>==|!=|&&|\|\||[!(),])"
                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*))")
 STATUS = ("success", "failure", "always", "cancelled")
 
 
-def tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    text = text.strip()
-    while pos < len(text):
-        match = TOKEN.match(text, pos)
-        if not match or match.end() == pos:
-            raise ValueError(f"cannot read {text[pos:]!r}")
-        kind = match.lastgroup
-        assert kind is not None
-        out.append((kind, match.group(kind)))
-        pos = match.end()
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-    return out
-
-
 class _Parser:
     def __init__(self, text: str, context: Mapping[str, Any], status: Mapping[str, bool]) -> None:
-        self.items = tokens(text)
+        self.items = tokens(text, TOKEN)
         self.pos = 0
         self.context = context
         self.status = status

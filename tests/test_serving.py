@@ -626,14 +626,7 @@ def test_a_canary_without_a_route_is_refused(churn: Path, tmp_path: Path, kube: 
     manifests = tmp_path / "manifests"
     shutil.copytree(churn / "k8s/production", manifests)
     (manifests / "httproute.yaml").unlink()
-    version_file = tmp_path / "model-version.json"
-    result = subprocess.run([sys.executable, str(churn / "src/deployment/deploy.py"), "--backend", "azure",
-                             "--target", "aks", "--environment", "production", "--model-name", "customer-churn",
-                             "--version-file", str(version_file), "--endpoint-name", "customer-churn-production",
-                             "--image", "registry.example/churn:2", "--deployment-name", "customer-churn-canary",
-                             "--traffic-percentage", "10", "--namespace", "ml-models", "--manifests",
-                             str(manifests), "--output", str(tmp_path / "endpoint.json")],
-                            cwd=churn, env=kube, capture_output=True, text=True, timeout=60, check=False)
+    result = _run_deploy(churn, kube, tmp_path, "2", "10", manifests=str(manifests))
     assert result.returncode != 0
     assert "needs the HTTPRoute 'customer-churn' to split requests by weight" in result.stderr
 
@@ -679,16 +672,7 @@ def test_a_canary_step_keeps_the_pods_its_autoscaler_added(churn: Path, tmp_path
 def test_deploy_waits_for_the_gateway_to_take_the_route(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:
     """A route no listener admits carries no request: deploy fails with the Gateway's own reason instead of
     letting the monitor judge the probes alone."""
-    version_file = tmp_path / "model-version.json"
-    version_file.write_text(json.dumps({"version": "1"}), encoding="utf-8")
-    result = subprocess.run([sys.executable, str(churn / "src/deployment/deploy.py"), "--backend", "azure",
-                             "--target", "aks", "--environment", "production", "--model-name", "customer-churn",
-                             "--version-file", str(version_file), "--endpoint-name", "customer-churn-production",
-                             "--image", "registry.example/churn:1", "--deployment-name", "customer-churn-canary",
-                             "--traffic-percentage", "10", "--namespace", "ml-models", "--manifests",
-                             "k8s/production", "--output", str(tmp_path / "endpoint.json")],
-                            cwd=churn, env={**kube, "FAKE_ROUTE_REFUSED": "1"}, capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = _run_deploy(churn, {**kube, "FAKE_ROUTE_REFUSED": "1"}, tmp_path, "1", "10")
     assert result.returncode == 1
     assert ("route customer-churn is not in effect: Gateway public-gateway: Accepted is False "
             "(NotAllowedByListeners") in result.stderr
@@ -696,16 +680,8 @@ def test_deploy_waits_for_the_gateway_to_take_the_route(churn: Path, tmp_path: P
 
 def test_deploy_names_a_missing_permission_before_changing_anything(churn: Path, tmp_path: Path,
                                                                     kube: dict[str, str]) -> None:
-    version_file = tmp_path / "model-version.json"
-    version_file.write_text(json.dumps({"version": "1"}), encoding="utf-8")
     env = {**kube, "FAKE_DENY": "patch httproutes.gateway.networking.k8s.io,get pods/log"}
-    result = subprocess.run([sys.executable, str(churn / "src/deployment/deploy.py"), "--backend", "azure",
-                             "--target", "aks", "--environment", "production", "--model-name", "customer-churn",
-                             "--version-file", str(version_file), "--endpoint-name", "customer-churn-production",
-                             "--image", "registry.example/churn:1", "--deployment-name", "customer-churn-canary",
-                             "--traffic-percentage", "10", "--namespace", "ml-models", "--manifests",
-                             "k8s/production", "--output", str(tmp_path / "endpoint.json")],
-                            cwd=churn, env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = _run_deploy(churn, env, tmp_path, "1", "10")
     assert result.returncode == 1
     assert ("this identity may not patch httproutes.gateway.networking.k8s.io, get pods/log in namespace "
             "ml-models") in result.stderr
@@ -752,15 +728,25 @@ def _promote(churn: Path, kube: dict[str, str], manifests: bool = False) -> str 
     return promoted
 
 
-def _deploy(churn: Path, kube: dict[str, str], tmp_path: Path, version: str, pct: str,
-            deployment: str = "customer-churn-canary") -> dict[str, Any]:
+def _run_deploy(churn: Path, env: dict[str, str], tmp_path: Path, version: str, pct: str,
+                deployment: str = "customer-churn-canary", manifests: str = "k8s/production"
+                ) -> subprocess.CompletedProcess[str]:
+    """deploy.py of the churn model's production (AKS) against the fake cluster, whatever its exit status."""
     version_file = tmp_path / "model-version.json"
     version_file.write_text(json.dumps({"version": version}), encoding="utf-8")
-    _script(churn, "src/deployment/deploy.py", kube, "--target", "aks", "--environment", "production",
-            "--model-name", "customer-churn", "--version-file", str(version_file),
-            "--endpoint-name", "customer-churn-production", "--image", f"registry.example/churn:{version}",
-            "--deployment-name", deployment, "--traffic-percentage", pct,
-            "--namespace", "ml-models", "--manifests", "k8s/production", "--output", str(tmp_path / "endpoint.json"))
+    return subprocess.run([sys.executable, str(churn / "src/deployment/deploy.py"), "--backend", "azure",
+                           "--target", "aks", "--environment", "production", "--model-name", "customer-churn",
+                           "--version-file", str(version_file), "--endpoint-name", "customer-churn-production",
+                           "--image", f"registry.example/churn:{version}", "--deployment-name", deployment,
+                           "--traffic-percentage", pct, "--namespace", "ml-models", "--manifests", manifests,
+                           "--output", str(tmp_path / "endpoint.json")],
+                          cwd=churn, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _deploy(churn: Path, kube: dict[str, str], tmp_path: Path, version: str, pct: str,
+            deployment: str = "customer-churn-canary") -> dict[str, Any]:
+    result = _run_deploy(churn, kube, tmp_path, version, pct, deployment)
+    assert result.returncode == 0, result.stdout + result.stderr
     info: dict[str, Any] = json.loads((tmp_path / "endpoint.json").read_text(encoding="utf-8"))
     return info
 
