@@ -78,7 +78,7 @@ SCRIPTS: dict[str, tuple[Flag, ...]] = {
         "--max-error-rate!", "--max-latency-ms!", "--baseline-deployment", "--output"),
     "src/deployment/rollback.py": _flags(
         "--target!", "--endpoint-name!", "--stable-deployment!", "--candidate-deployment!", "--namespace",
-        "--cluster", "--endpoint-file"),
+        "--cluster", "--manifests", "--endpoint-file"),
     "src/deployment/promote.py": _flags(
         "--target!", "--endpoint-name!", "--stable-deployment!", "--candidate-deployment!", "--namespace",
         "--cluster", "--manifests", "--model-name!", "--alias!", "--version-file"),

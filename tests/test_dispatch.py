@@ -477,7 +477,13 @@ def test_a_rollback_acts_only_when_its_release_job_ran(github_trees: dict[str, t
             acting = [step for step in rollback if "python src/" in step.get("run", "")]
             assert acting
             for step in acting:
-                for outcome, acts in (("success", True), ("failure", False)):
-                    assert evaluate(step["if"], {"steps": {"started": {"outcome": outcome}}}) is acts
+                for outcome, result, acts in (("success", "cancelled", True), ("failure", "cancelled", False),
+                                              ("failure", "failure", True)):  # a failed job may have lost its runner
+                    context = {"steps": {"started": {"outcome": outcome}}, "needs": {job_id: {"result": result}}}
+                    assert evaluate(step["if"], context) is acts
+            # The marker is the file the always-run upload sends.
+            marker_step = job["steps"][marker]
+            assert marker_step["env"]["ENDPOINT_FILE"] == upload["with"]["path"]
+            assert upload["with"]["overwrite"] is True  # a re-run attempt replaces the first attempt's
             checked += 1
     assert checked

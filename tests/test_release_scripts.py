@@ -265,7 +265,7 @@ def test_rollback_of_a_split_release_removes_the_candidate(release: Release, tar
         release.target(name)
     assert rollback.main(_rollback_argv(target, "--cluster", "c1", "--namespace", "churn")) == 0
     expected = {
-        "aks": [*AKS_LOGIN, ("aks_target.rollback", (release.kubectl, "green"))],
+        "aks": [*AKS_LOGIN, ("aks_target.rollback", (release.kubectl, "green", None))],
         "azureml_online_endpoint": [("azureml_target.rollback", ("ml-client(ws)", "ep", "blue", "green"))],
         "aci": [("aci_target.delete", ("rg", "green"))],
     }[target]

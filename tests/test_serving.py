@@ -692,6 +692,24 @@ def test_deploy_names_a_missing_permission_before_changing_anything(churn: Path,
             ("create", "poddisruptionbudgets.policy"), ("list", "pods")} <= asked
 
 
+def test_a_rollback_that_cannot_steer_its_route_keeps_the_canary(churn: Path, tmp_path: Path,
+                                                                  kube: dict[str, str]) -> None:
+    """Where the manifests route the environment's requests, a route the identity may not read stops the rollback
+    before the canary's pods go: scaled to zero under its weight, its share would meet a Service without pods."""
+    _deploy(churn, kube, tmp_path, "1", "100")
+    _promote(churn, kube, manifests=True)
+    _deploy(churn, kube, tmp_path, "2", "25")
+    result = subprocess.run([sys.executable, str(churn / "src/deployment/rollback.py"), "--backend", "azure",
+                             "--target", "aks", "--endpoint-name", "customer-churn-production",
+                             "--stable-deployment", "customer-churn-stable", "--candidate-deployment",
+                             "customer-churn-canary", "--namespace", "ml-models", "--manifests", "k8s/production"],
+                            cwd=churn, env={**kube, "FAKE_FORBID_ROUTE": "1"}, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 1
+    assert "reading route customer-churn failed: Error from server (Forbidden)" in result.stderr
+    assert _objects(kube)["Deployment/customer-churn-canary"]["spec"]["replicas"] > 0
+
+
 def test_a_rollback_without_the_gateway_api_still_restores_stable(churn: Path, tmp_path: Path,
                                                                  kube: dict[str, str]) -> None:
     """An environment without a gateway (blue-green) on a cluster without the Gateway API CRDs: the rollback's
@@ -764,12 +782,15 @@ def test_aks_promotion_moves_the_canary_image_onto_stable(churn: Path, tmp_path:
     assert objects["Deployment/customer-churn-canary"]["spec"]["replicas"] == 0
     assert objects["Service/customer-churn"]["spec"]["selector"]["mlops-gen.io/track"] == "stable"
     assert _weights(objects) == {"customer-churn-stable": 100, "customer-churn-canary": 0}
-    # While stable rolled onto the candidate's image, every request went to the candidate.
+    # Stable rolled onto the candidate's image under the rollout's weights (the canary, sized for its 50 %, never
+    # carried everything alone); the route moved once, after stable's rollout.
     calls = json.loads(Path(kube["FAKE_KUBE_STATE"]).read_text(encoding="utf-8"))["calls"]
+    started = max(i for i, c in enumerate(calls) if c[:3] == ["get", "deployment", "customer-churn-canary"])
     rolled = max(i for i, c in enumerate(calls) if c[:3] == ["rollout", "status", "deployment/customer-churn-stable"])
     route = "httproute.gateway.networking.k8s.io"
-    before = [c for c in calls[:rolled] if c[:2] == ["patch", route]][-1]
-    assert [op["value"] for op in json.loads(before[before.index("-p") + 1]) if op["op"] == "add"] == [0, 100]
+    assert not [c for c in calls[started:rolled] if c[:2] == ["patch", route]]
+    (flip,) = [c for c in calls[rolled:] if c[:2] == ["patch", route]]
+    assert [op["value"] for op in json.loads(flip[flip.index("-p") + 1]) if op["op"] == "add"] == [100, 0]
 
 
 def test_aks_first_release_promotion_needs_the_manifests(churn: Path, tmp_path: Path, kube: dict[str, str]) -> None:

@@ -92,7 +92,7 @@ def monitor_step(spec: ProjectSpec, env: EnvView, step_id: str, baseline: str | 
 
 def _manifests(env: EnvView) -> Flags:
     """AKS: the environment's manifests (deploy creates from them; promote creates the stable Deployment from
-    them after a first release)."""
+    them after a first release; promote and rollback steer the route they define, if any)."""
     return (("--manifests", f"k8s/{env.name}"),) if env.env.target == "aks" else ()
 
 
@@ -174,7 +174,7 @@ def _rollback(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
     if not spec.rollout.auto_rollback:
         return (notify,)
     return (Step("rollback", f"Roll back {env.name}", "src/deployment/rollback.py", (
-        *_swap_flags(env, _candidate(env)), ("--endpoint-file", Ref("endpoint_file", env.name))),
+        *_swap_flags(env, _candidate(env)), *_manifests(env), ("--endpoint-file", Ref("endpoint_file", env.name))),
         kind="rollback", when=When.FAILURE), notify)
 
 

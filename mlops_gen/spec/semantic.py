@@ -114,7 +114,7 @@ def _gateway(index: int, env: Environment) -> Iterator[Finding]:
         path: FieldPath = ("environments", index, "gateway", "hostnames", position)
         if all(label.isdigit() for label in host.split(".")):
             yield path, f"{host!r} is an IP address; a Gateway API hostname is a DNS name (no IP addresses)"
-        if host in hostnames[:position]:
+        if host.casefold() in [other.casefold() for other in hostnames[:position]]:
             yield path, f"{host!r} is listed twice"
 
 
@@ -128,9 +128,10 @@ def _environments(spec: ProjectSpec) -> Iterator[Finding]:
         if env.target == "aks" and env.cluster:
             # The manifests name their objects after the model: two environments in one namespace of one cluster
             # would deploy over each other.
-            azure = environment_azure(spec, env)
-            place = (azure.subscription_id, azure.resource_group, env.cluster, env.namespace)
-            if place in clusters and env.name not in seen:
+            azure = environment_azure(spec, env)  # Azure names compare without case
+            azure_names = (azure.subscription_id, azure.resource_group, env.cluster)
+            place = (*(str(v).casefold() if v else v for v in azure_names), env.namespace)
+            if place in clusters:
                 yield (*path, "namespace"), (
                     f"environments[{clusters[place]}] is served in the same namespace {env.namespace!r} of cluster "
                     f"{env.cluster!r}: the model's Kubernetes objects would be shared; give each environment its "

@@ -10,7 +10,8 @@ Deployments report every replica ready; rollouts succeed at once. As documented:
 - an HTTPRoute's metadata.generation grows with each spec change, and the Gateway's controller reports Accepted
   and ResolvedRefs for that generation in status.parents (Gateway API RouteParentStatus); with
   $FAKE_ROUTE_REFUSED the listener does not admit it (Accepted False, NotAllowedByListeners);
-- without the Gateway API ($FAKE_NO_GATEWAY_API) the server "doesn't have a resource type" httproute;
+- without the Gateway API ($FAKE_NO_GATEWAY_API) the server "doesn't have a resource type" httproute; with
+  $FAKE_FORBID_ROUTE the identity may not read or change routes (Forbidden);
 - `auth can-i` exits 1 for what $FAKE_DENY lists ("verb resource[/subresource]", comma-separated), else 0;
 - `kubectl logs POD` of a container not started yet fails ("is waiting to start: ContainerCreating"), of a pod
   that no longer exists fails (NotFound); --since-time keeps lines at or after it, --timestamps prefixes each.
@@ -147,6 +148,9 @@ def main(argv: list[str]) -> int:
     try:
         if ROUTE_KIND in args[:2] and os.environ.get("FAKE_NO_GATEWAY_API"):
             raise Refused('error: the server doesn\'t have a resource type "httproute"')
+        if ROUTE_KIND in args[:2] and os.environ.get("FAKE_FORBID_ROUTE"):
+            raise Refused(f'Error from server (Forbidden): httproutes.gateway.networking.k8s.io "{args[2]}" is '
+                          'forbidden: User cannot get resource "httproutes" in API group "gateway.networking.k8s.io"')
         run(state, objects, verb, args)
     except Refused as exc:
         state_path.write_text(json.dumps(state, indent=1))

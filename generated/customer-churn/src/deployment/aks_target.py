@@ -204,7 +204,8 @@ def set_weights(kubectl: Kubectl, weights: dict[str, int], live: dict[str, Any] 
 def route_problem(live: dict[str, Any] | None) -> tuple[str, bool] | None:
     """Why the route's current generation is not in effect yet, and whether that is final: every parent Gateway
     must report Accepted and ResolvedRefs True for this generation (Gateway API RouteParentStatus; a condition of
-    an older generation says nothing about the new weights)."""
+    an older generation says nothing about the new weights, and one without observedGeneration is taken as
+    current). Only False is final: Unknown (reason Pending: "not yet reconciled") is waited for."""
     if live is None:
         return "the route does not exist", True
     generation = live["metadata"].get("generation")
@@ -217,11 +218,13 @@ def route_problem(live: dict[str, Any] | None) -> tuple[str, bool] | None:
         conditions = {c.get("type"): c for c in parent.get("conditions") or []}
         for kind in ("Accepted", "ResolvedRefs"):
             condition = conditions.get(kind)
-            if condition is None or condition.get("observedGeneration") != generation:
+            observed = (condition or {}).get("observedGeneration", generation)
+            if condition is None or observed != generation:
                 return f"Gateway {gateway} has not reported {kind} for generation {generation} yet", False
             if condition.get("status") != "True":
-                return (f"Gateway {gateway}: {kind} is {condition.get('status')} ({condition.get('reason')}: "
-                        f"{condition.get('message', '')})"), True
+                text = (f"Gateway {gateway}: {kind} is {condition.get('status')} ({condition.get('reason')}: "
+                        f"{condition.get('message', '')})")
+                return text, condition.get("status") == "False"
     return None
 
 
@@ -244,16 +247,15 @@ def apply_route(kubectl: Kubectl, route: dict[str, Any], weights: dict[str, int]
 
 
 def live_route(kubectl: Kubectl) -> dict[str, Any] | None:
-    """The live HTTPRoute, or None where the cluster has no Gateway API or this identity may not read routes (an
-    environment without a gateway needs neither): a rollback must not stop there."""
+    """The live HTTPRoute, or None where the cluster has no Gateway API at all."""
     result = run(kubectl.command("get", ROUTE, main_service(), "--ignore-not-found", "-o", "json"), capture=True,
                  check=False)
     if result.returncode != 0:
         detail = (result.stderr or "").strip()
-        if "doesn't have a resource type" in detail or "forbidden" in detail.lower():
-            print(f"no route to steer: {detail.splitlines()[-1]}")
+        if "doesn't have a resource type" in detail:
             return None
-        raise DeployError(f"reading route {main_service()} failed: {detail}")
+        raise DeployError(f"reading route {main_service()} failed: {detail} (the identity needs get and patch on "
+                          f"httproutes: the Role {model_name()}-rollout of the model README)")
     text = result.stdout.strip()
     return json.loads(text) if text else None
 
@@ -262,8 +264,12 @@ def _live_pods(live: dict[str, Any]) -> int:
     return int(live.get("status", {}).get("readyReplicas") or live["spec"].get("replicas") or 1)
 
 
-# What the rollout monitor reads besides the manifests' objects (pod_traffic.py): the pods and their logs.
-MONITOR_ACCESS = (("list", "pods", ""), ("get", "pods", "log"))
+# What the release does besides applying the manifests' objects: `rollout status` lists and watches Deployments,
+# `kubectl scale` patches their scale subresource, the tests and probes port-forward to a Service's pod, and the
+# monitor (pod_traffic.py) lists pods and reads their logs.
+RELEASE_ACCESS = (("list", "deployments.apps", ""), ("watch", "deployments.apps", ""),
+                  ("patch", "deployments.apps", "scale"), ("create", "pods", "portforward"),
+                  ("list", "pods", ""), ("get", "pods", "log"))
 
 
 def needed_access(manifests: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -272,7 +278,7 @@ def needed_access(manifests: list[dict[str, Any]]) -> list[tuple[str, str, str]]
     resources = sorted({f"{o['kind'].lower()}s" + (f".{o['apiVersion'].split('/')[0]}" if "/" in o["apiVersion"]
                                                     else "") for o in manifests})
     return [(verb, resource, "") for resource in resources for verb in ("get", "create", "patch")] + \
-        list(MONITOR_ACCESS)
+        list(RELEASE_ACCESS)
 
 
 def check_access(kubectl: Kubectl, manifests: list[dict[str, Any]]) -> None:
@@ -282,7 +288,10 @@ def check_access(kubectl: Kubectl, manifests: list[dict[str, Any]]) -> None:
     missing = []
     for verb, resource, subresource in needed_access(manifests):
         args = ["auth", "can-i", verb, resource, "--quiet"] + ([f"--subresource={subresource}"] if subresource else [])
-        if run(kubectl.command(*args), capture=True, check=False).returncode != 0:
+        result = run(kubectl.command(*args), capture=True, check=False)
+        if result.returncode != 0 and (result.stderr or "").strip():  # no answer: credentials, network, kubeconfig
+            raise DeployError(f"asking the cluster for permissions failed: {result.stderr.strip()}")
+        if result.returncode != 0:
             missing.append(f"{verb} {resource}" + (f"/{subresource}" if subresource else ""))
     if missing:
         raise DeployError(f"this identity may not {', '.join(missing)} in namespace {kubectl.namespace}: grant them "
@@ -384,9 +393,13 @@ def restore_selector(kubectl: Kubectl, service: str) -> None:
     print(f"service {service} selector restored")
 
 
-def rollback(kubectl: Kubectl, candidate: str) -> None:
-    """All requests back on stable (the route, where there is one, and the Service), then the canary to zero."""
-    live = live_route(kubectl)
+def rollback(kubectl: Kubectl, candidate: str, manifests: list[dict[str, Any]] | None = None) -> None:
+    """All requests back on stable (the route, where the environment has one, and the Service), then the canary
+    to zero. The route comes from the manifests (without them, from the cluster): where one carries the
+    environment's requests, failing to steer it stops the rollback before the canary's pods go, or its share
+    would meet a Service without endpoints."""
+    routed = route_of(manifests) is not None if manifests is not None else True
+    live = live_route(kubectl) if routed else None
     names = [ref["name"] for ref in _backends(live)] if live else []
     stable = next((name for name in names if name != candidate), None) if candidate in names else None
     if stable is not None:
@@ -408,10 +421,11 @@ def promote(kubectl: Kubectl, stable: str, candidate: str,
         return stable_live["metadata"].get("labels", {}).get(VERSION_LABEL) if stable_live else None
     # All requests on the verified candidate while stable rolls onto its image (a route is expected where the
     # manifests have one: a missing or unreadable one is then an error, not a reason to switch selectors).
+    # With a route, stable rolls onto the candidate's image under the weights the rollout left (its rolling
+    # update keeps its pods serving: maxUnavailable 0), then takes every request back; the canary was sized for
+    # its share only and never carries stable's load alone. Without one, the Service selects the candidate.
     routed = splits(route_of(manifests) if manifests is not None else live_route(kubectl), candidate)
-    if routed:
-        set_weights(kubectl, {stable: 0, candidate: 100})
-    else:
+    if not routed:
         switch_to(kubectl, main_service(), candidate)
     image = live["spec"]["template"]["spec"]["containers"][0]["image"]
     version = str(live["metadata"].get("labels", {}).get(VERSION_LABEL, ""))

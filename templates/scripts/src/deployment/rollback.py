@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Send all traffic back to the stable deployment.")
     add_common_flags(parser)
     add_release_flags(parser)
+    parser.add_argument("--manifests", help="the environment's Kubernetes manifests (aks): whether a route carries "
+                        "its requests")
     parser.add_argument("--endpoint-file", help="JSON written by deploy.py (what the release replaced); a missing "
                         "file means the release failed before deploying")
     return parser
@@ -94,7 +96,8 @@ def _main(argv: list[str] | None) -> int:
 
         kubeconfig = aks_target.credentials(args.cluster, args.resource_group, args.workdir)
         kubectl = aks_target.Kubectl(aks_target.namespace_of(args.namespace), kubeconfig)
-        aks_target.rollback(kubectl, args.candidate_deployment)
+        manifests = aks_target.load_manifests(args.manifests) if args.manifests else None
+        aks_target.rollback(kubectl, args.candidate_deployment, manifests)
     elif args.target == "azureml_online_endpoint":
         import azureml_target
         from support import ml_client
