@@ -128,19 +128,20 @@ def test_guard_quotes_environment_names_as_literal_patterns() -> None:
 GITHUB_TRAINING = ("data-validation", "train", "validate-model", "register-model")
 
 
-@pytest.fixture(scope="module")
-def github_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """{model: (its pipeline model, the parsed ml-pipeline.yml)} for the example specs."""
-    specs = [path for path in example_specs()
-             if "github_actions" in load_specs([str(path)])[0].spec.platforms]
-    folders = render_to(specs, tmp_path_factory.mktemp("dispatch"))
-    out = {}
-    for path in specs:
-        spec = load_specs([str(path)])[0].spec
-        workflow = yaml.safe_load((folders[spec.model.name] / WORKFLOW).read_text(encoding="utf-8"))
-        out[spec.model.name] = (build_pipeline(spec), workflow)
+def _rendered(tmp: Path, platform: str, file: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """{model: (its pipeline model, the parsed `file`)} for the example specs on `platform`."""
+    specs = {path: load_specs([str(path)])[0].spec for path in example_specs()}
+    chosen = [path for path, spec in specs.items() if platform in spec.platforms]
+    folders = render_to(chosen, tmp)
+    out = {specs[path].model.name: (build_pipeline(specs[path]), yaml.safe_load(
+        (folders[specs[path].model.name] / file).read_text(encoding="utf-8"))) for path in chosen}
     assert out
     return out
+
+
+@pytest.fixture(scope="module")
+def github_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, dict[str, Any]]]:
+    return _rendered(tmp_path_factory.mktemp("dispatch"), "github_actions", WORKFLOW)
 
 
 def _dispatch(inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -306,20 +307,10 @@ DEPLOYMENT = "azure-pipelines/deployment.yml"
 
 @pytest.fixture(scope="module")
 def azure_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """{model: (its pipeline model, the parsed deployment.yml)} for the example specs."""
-    specs = [path for path in example_specs()
-             if "azure_devops" in load_specs([str(path)])[0].spec.platforms]
-    folders = render_to(specs, tmp_path_factory.mktemp("dispatch-ado"))
-    out = {}
-    for path in specs:
-        spec = load_specs([str(path)])[0].spec
-        document = yaml.safe_load((folders[spec.model.name] / DEPLOYMENT).read_text(encoding="utf-8"))
-        out[spec.model.name] = (build_pipeline(spec), document)
-    assert out
-    return out
+    return _rendered(tmp_path_factory.mktemp("dispatch-ado"), "azure_devops", DEPLOYMENT)
 
 
-def _parameters(action: str, environment: str, version: str = "none") -> dict[str, str]:
+def _parameters(action: str, environment: str, version: str = NO_VERSION) -> dict[str, str]:
     return {"action": action, "environment": environment, "version": version}
 
 

@@ -103,9 +103,7 @@ def _swap_flags(env: EnvView, candidate: str) -> Flags:
 
 
 def _candidate(env: EnvView) -> str:
-    """Canary and blue-green serve the candidate beside the stable deployment; rolling and direct update the
-    stable deployment in place."""
-    return env.candidate_deployment if env.strategy in ("canary", "blue_green") else env.stable_deployment
+    return env.candidate_deployment if env.side_by_side else env.stable_deployment
 
 
 def _increments(spec: ProjectSpec, env: EnvView) -> tuple[Phase, ...]:
@@ -148,7 +146,7 @@ def alias_of(spec: ProjectSpec, env: EnvView) -> str:
 
 def _promote(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
     alias = alias_of(spec, env)
-    if env.strategy in ("canary", "blue_green"):
+    if env.side_by_side:
         return (Step("promote", f"Promote {env.candidate_deployment} to {env.stable_deployment} and set the {alias} "
                      "alias", "src/deployment/promote.py", (
                          *_swap_flags(env, env.candidate_deployment), *_manifests(env),

@@ -56,6 +56,18 @@ class EnvView:
     stable_deployment: str = "stable"
     candidate_deployment: str = "canary"
 
+    @property
+    def side_by_side(self) -> bool:
+        """Canary and blue-green serve the candidate beside the stable deployment; rolling and direct update the
+        stable deployment in place."""
+        return self.strategy in ("canary", "blue_green")
+
+    @property
+    def tracks(self) -> tuple[tuple[str, str], ...]:
+        """(track label, deployment) of each deployment the rollout runs: stable, and the candidate beside it."""
+        stable = (("stable", self.stable_deployment),)
+        return (*stable, ("canary", self.candidate_deployment)) if self.side_by_side else stable
+
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))

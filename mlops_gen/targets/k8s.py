@@ -23,7 +23,7 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
             continue
         extra = {"view": view, "env": view.env, "port": SERVING_PORT, "uid": SERVING_UID}
         names = ["deployment.yaml", "service.yaml", "hpa.yaml", "pdb.yaml"]
-        if view.strategy in ("canary", "blue_green"):
+        if view.side_by_side:
             names.append("deployment-canary.yaml")
         if view.env.gateway is not None:
             names.append("httproute.yaml")

@@ -419,11 +419,10 @@ def promote(kubectl: Kubectl, stable: str, candidate: str,
         print(f"no running canary {candidate}: nothing to move onto {stable}")
         stable_live = kubectl.get("deployment", stable)
         return stable_live["metadata"].get("labels", {}).get(VERSION_LABEL) if stable_live else None
-    # All requests on the verified candidate while stable rolls onto its image (a route is expected where the
-    # manifests have one: a missing or unreadable one is then an error, not a reason to switch selectors).
-    # With a route, stable rolls onto the candidate's image under the weights the rollout left (its rolling
-    # update keeps its pods serving: maxUnavailable 0), then takes every request back; the canary was sized for
-    # its share only and never carries stable's load alone. Without one, the Service selects the candidate.
+    # With a route (the manifests', else the live one), stable rolls onto the candidate's image under the weights
+    # the rollout left (its rolling update keeps its pods serving: maxUnavailable 0), then takes every request
+    # back; the canary was sized for its share only and never carries stable's load alone. Without one, the
+    # Service selects the candidate.
     routed = splits(route_of(manifests) if manifests is not None else live_route(kubectl), candidate)
     if not routed:
         switch_to(kubectl, main_service(), candidate)

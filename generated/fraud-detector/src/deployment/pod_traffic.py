@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for serving.*
 
 from serving.access_log import Access, parse_line
-from serving.client import kubeconfig_for, percentile
+from serving.client import kubeconfig_for, percentile, share
 
 SCORING_PATH = "/predict"
 CONTAINER = "serving"
@@ -45,8 +45,7 @@ def summarise(accesses: list[Access]) -> dict[str, Any]:
     latencies = [a.latency_ms for a in answered if a.status < 400]
     total = len(answered)
     return {"requests": total, "errors": errors, "client_errors": client_errors,
-            "error_rate": round(errors / total, 4) if total else 0.0,
-            "client_error_rate": round(client_errors / total, 4) if total else 0.0,
+            "error_rate": share(errors, total), "client_error_rate": share(client_errors, total),
             "p95_latency_ms": round(percentile(latencies, 0.95), 1)}
 
 

@@ -217,6 +217,11 @@ def predictions_of(body: Any, expected: int) -> list[Any] | None:
     return [item["prediction"] for item in body]
 
 
+def share(part: int, whole: int) -> float:
+    """part / whole to 4 places (an error rate); 0 when nothing was counted."""
+    return round(part / whole, 4) if whole else 0.0
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile (p95: fraction 0.95)."""
     if not values:

@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pod_traffic  # noqa: E402
 from support import add_common_flags, fail, guarded_main, write_json  # noqa: E402
 
+from serving.client import percentile, share  # noqa: E402
+
 BURST = 10  # requests per sample
 LATENCY_TOLERANCE = 1.25  # candidate p95 may be this much above the baseline's ...
 LATENCY_SLACK_MS = 20.0  # ... plus this, before it counts as a regression
@@ -74,10 +76,8 @@ class Window:
                 self.last_error = f"{reply.status or reply.error}"
 
     def summary(self) -> dict[str, Any]:
-        from serving.client import percentile
-
         return {"requests": self.requests, "errors": self.errors,
-                "error_rate": round(self.errors / self.requests, 4) if self.requests else 0.0,
+                "error_rate": share(self.errors, self.requests),
                 "p95_latency_ms": round(percentile(self.latencies, 0.95), 1), "last_error": self.last_error}
 
     def unanswered(self) -> int:
@@ -94,7 +94,7 @@ def with_pods(probes: Window, pods: dict[str, Any] | None) -> dict[str, Any]:
     lost = max(0, probes.unanswered())
     requests, errors = pods["requests"] + lost, pods["errors"] + lost
     return {**pods, "requests": requests, "errors": errors,
-            "error_rate": round(errors / requests, 4) if requests else 0.0,
+            "error_rate": share(errors, requests),
             "probes": probes.requests, "last_error": probes.last_error}
 
 
