@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 SHARED = "_shared"  # the shared part's folder under the output folder: a model name (DNS-1123) cannot start with _
 WORKFLOWS = ".github/workflows"  # GitHub runs workflows from the repository root's folder only
-SHARED_WORKFLOW_PREFIX = "mlops-shared-"  # reusable workflows; a caller is mlops-<model>.yml
+# Reusable workflows are mlops.<name>.yml, a model's callers mlops-<model>.yml and mlops-<model>.<suffix>.yml: model
+# names have no dots, so no caller can take a shared workflow's name or another model's.
+SHARED_WORKFLOW_PREFIX = "mlops."
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,10 @@ class Monorepo:
 
     @staticmethod
     def shared_workflow(name: str) -> str:
+        """name: e.g. "pipeline.yml"."""
         return f"{WORKFLOWS}/{SHARED_WORKFLOW_PREFIX}{name}"
 
     @staticmethod
     def caller(model: str, suffix: str = "") -> str:
-        return f"{WORKFLOWS}/mlops-{model}{suffix}.yml"
+        """suffix: "" for the model's pipeline, e.g. "drift" for another workflow of the model."""
+        return f"{WORKFLOWS}/mlops-{model}{'.' + suffix if suffix else ''}.yml"
