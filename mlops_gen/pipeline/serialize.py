@@ -1,0 +1,124 @@
+"""The pipeline model as data: `config/plan.yaml` of a model in the monorepo layout.
+
+The shared CI files of the monorepo layout hold no model-specific literal, so what a model's pipeline runs (its
+steps, their flags, gates, rollout phases and rollback) reaches the CI job as this file, and the shared runner
+(src/pipeline/run_plan.py) executes one part of it. Values only the platform knows at run time stay symbolic
+({"ref": kind, "arg": arg}) and the runner resolves them for its platform.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlops_gen.pipeline.build import build_pipeline, cloud_drift
+from mlops_gen.pipeline.model import EXTENSION, PYTEST, Pipeline, Ref, Release, Step, Value
+from mlops_gen.render.context import EnvView, environments
+from mlops_gen.render.filters import number
+from mlops_gen.spec.model import ProjectSpec
+
+FORMAT = "mlops-gen/plan-v1"
+# The runner's name for the subscription a job logged in to (AZURE_SUBSCRIPTION_ID of the job).
+SUBSCRIPTION = Ref("subscription")
+# Steps that can outlive an Azure login, and so make the next step needing Azure log in again first: GitHub's OIDC
+# token and the federated token an Azure DevOps task gets are short-lived, and `az login --federated-token` cannot
+# renew them (AADSTS700024, "client assertion is not within its valid time range").
+LONG_KINDS = frozenset({"deploy", "route", "monitor"})
+LONG_IDS = frozenset({"wait"})
+NO_AZURE = frozenset({"src/notification/send_notification.py"})
+# A deployment to Azure Container Instances pulls with this identity (a repository or pipeline variable).
+ACI_IDENTITY = "ACI_ACR_IDENTITY"
+
+
+def azure_flags(spec: ProjectSpec, step: Step) -> tuple[tuple[str, Value], ...]:
+    """The coordinates a step's scripts act on: the training workspace's, or those of the environment it serves
+    in, with the training workspace as --registry-* (model versions, aliases and training data stay there)."""
+    env = step.serving_env(environments(spec))
+    if env is None or not env.separate:
+        return (("--workspace", spec.azure.workspace), ("--resource-group", spec.azure.resource_group),
+                ("--subscription-id", SUBSCRIPTION))
+    own = env.own_subscription
+    flags: list[tuple[str, Value]] = [
+        ("--workspace", env.azure.workspace), ("--resource-group", env.azure.resource_group),
+        ("--subscription-id", own or SUBSCRIPTION), ("--registry-workspace", spec.azure.workspace),
+        ("--registry-resource-group", spec.azure.resource_group)]
+    if own:  # spec.semantic makes sure the training subscription is named then
+        flags.append(("--registry-subscription-id", spec.azure.subscription_id or SUBSCRIPTION))
+    return tuple(flags)
+
+
+def _value(value: Value) -> Any:
+    if isinstance(value, Ref):
+        return {"ref": value.kind, **({"arg": value.arg} if value.arg else {})}
+    return number(value) if isinstance(value, float) else value
+
+
+def _steps(spec: ProjectSpec, steps: tuple[Step, ...], late: bool = False) -> list[dict[str, Any]]:
+    """Steps as data; `relogin` marks the first step needing Azure after a long one (at once when `late`: a
+    rollback after a failed observation window)."""
+    out = []
+    stale = late
+    for step in steps:
+        takes_azure = step.azure and step.script not in (PYTEST, EXTENSION)
+        flags = (*step.flags, *(azure_flags(spec, step) if takes_azure else ()))
+        item: dict[str, Any] = {
+            "id": step.id, "name": step.name, "script": step.script, "kind": step.kind, "when": step.when.value,
+            "gate": step.gate, "args": [{flag: _value(value)} for flag, value in flags],
+            "relogin": stale and step.script not in NO_AZURE}
+        if step.script == EXTENSION:
+            item["path"] = step.path
+        if step.served_in:
+            item["served_in"] = step.served_in
+        if item["relogin"]:
+            stale = False
+        stale = stale or step.kind in LONG_KINDS or step.id in LONG_IDS
+        out.append(item)
+    return out
+
+
+def _release(spec: ProjectSpec, release: Release) -> dict[str, Any]:
+    env: EnvView = release.env
+    steps = iter(_steps(spec, tuple(release.steps())))  # one pass: a login goes stale across phases too
+    return {
+        "environment": env.name, "target": env.env.target, "strategy": release.strategy,
+        "approval": release.approval, "production": env.production, "timeout_minutes": release.timeout_minutes,
+        "subscription": env.own_subscription, "endpoint_file": _value(release.endpoint_file),
+        "phases": [{"kind": phase.kind, "traffic": phase.traffic, "steps": [next(steps) for _ in phase.steps]}
+                   for phase in release.phases],
+        "rollback": _steps(spec, release.rollback, late=True)}
+
+
+def _variables(pipeline: Pipeline, drift: tuple[Step, ...]) -> list[str]:
+    """Repository or pipeline variables the steps read: the CI job maps each into its environment."""
+    names = {value.arg for step in (*_all_steps(pipeline), *drift) for _, value in step.flags
+             if isinstance(value, Ref) and value.kind == "variable"}
+    if any(step.kind in ("deploy", "route") and step.value("--target") == "aci" for step in _all_steps(pipeline)):
+        names.add(ACI_IDENTITY)
+    return sorted(names)
+
+
+def _all_steps(pipeline: Pipeline) -> list[Step]:
+    steps = [step for stage in pipeline.training for step in stage.steps]
+    for release in pipeline.releases:
+        steps += [*release.steps(), *release.rollback]
+    return [*steps, *pipeline.post_release]
+
+
+def plan_data(spec: ProjectSpec, spec_hash: str) -> dict[str, Any]:
+    """The model's pipeline as plan.yaml holds it. A step's args are one-key mappings, in order (a flag may
+    repeat; '' is a positional argument)."""
+    pipeline = build_pipeline(spec)
+    drift = cloud_drift(spec, pipeline)
+    notifications = spec.notifications
+    return {
+        "format": FORMAT,
+        "model": spec.model.name,
+        "spec_hash": spec_hash,
+        "branch": spec.triggers.branches[0],
+        "secrets": [notifications.webhook_secret] if notifications.channel != "none" else [],
+        "variables": _variables(pipeline, drift),
+        "stages": [{"id": stage.id, "name": stage.name, "steps": _steps(spec, stage.steps)}
+                   for stage in pipeline.training],
+        "releases": [_release(spec, release) for release in pipeline.releases],
+        "post_release": _steps(spec, pipeline.post_release),
+        "drift": _steps(spec, drift),
+    }
