@@ -11,7 +11,7 @@ Parts: stage:<id> (data, train, validate, register), release:<environment>, roll
 Steps run in order with the model folder as working directory (the plan's paths are relative to it) and
 MLOPS_MODEL_DIR pointing at it; stage scripts and tests are this shared folder's. A step runs when every earlier
 step passed (`success`), after a failure (`failure`: a release's rollback), or always. Files steps hand to each
-other live in the run folder (.mlops-run/ in the model folder), which the CI jobs carry from job to job.
+other live in the run folder (mlops-run/ in the model folder), which the CI jobs carry from job to job.
 
 Exit codes: 0 every step passed; 1 a step failed (a release's rollback steps ran); 2 a bad plan, part or
 missing setting (nothing ran).
@@ -32,7 +32,9 @@ from typing import Any
 
 SHARED = Path(__file__).resolve().parents[2]  # the shared folder: src/ and tests/ of every model's steps
 FORMAT = "mlops-gen/plan-v1"
-RUN_DIR = ".mlops-run"  # relative to the model folder
+# Relative to the model folder. Not a dot-folder: upload-artifact (v4.4.0 on) leaves hidden files and folders out
+# by default, silently (https://github.com/actions/upload-artifact/pull/598).
+RUN_DIR = "mlops-run"
 PYTEST = "-m pytest"
 EXTENSION = "extension"
 PLATFORMS = ("github", "azure_devops")

@@ -68,7 +68,7 @@ def test_a_stage_resolves_its_values_for_the_platform(rp: Any, model: Path) -> N
     assert rp.run_part(model, "github", "stage:train", ENV, execute=run) == 0
     (argv,) = run.ran
     assert argv[1] == str(rp.SHARED / "src/training/train.py")
-    assert argv[2:] == ["--config", "config/training_config.yaml", "--output-dir", ".mlops-run/model.json",
+    assert argv[2:] == ["--config", "config/training_config.yaml", "--output-dir", "mlops-run/model.json",
                         "--tag", "build_id=41", "--tag", "spec_hash=abc"]  # the local data path is left out
 
 
@@ -88,7 +88,7 @@ def test_a_passing_release_logs_in_again_where_asked_and_skips_its_rollback(rp: 
                        login=lambda p, e: logins.append(p)) == 0
     names = [argv[3] if argv[1:3] == ["-m", "pytest"] else Path(argv[1]).name for argv in run.ran]
     assert names == ["deploy.py", str(rp.SHARED / "tests/endpoint"), "promote.py", "generate_model_card.py"]
-    assert "--junitxml=.mlops-run/test-results/e.xml" in run.ran[1]
+    assert "--junitxml=mlops-run/test-results/e.xml" in run.ran[1]
     assert logins == ["github"]
 
 
@@ -96,7 +96,7 @@ def test_the_rollback_part_runs_every_rollback_step(rp: Any, model: Path) -> Non
     run = Recorder()
     assert rp.run_part(model, "azure_devops", "rollback:prod", ENV, execute=run) == 0
     assert [Path(argv[1]).name for argv in run.ran] == ["rollback.py", "generate_model_card.py"]
-    assert run.ran[0][2:] == ["--endpoint-file", ".mlops-run/endpoint-prod.json"]
+    assert run.ran[0][2:] == ["--endpoint-file", "mlops-run/endpoint-prod.json"]
 
 
 def test_missing_settings_and_unknown_parts_exit_2_before_any_step(rp: Any, model: Path,
