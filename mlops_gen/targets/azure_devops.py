@@ -205,3 +205,17 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
         files.append(OutputFile("azure-pipelines/drift-monitor.yml", "azure_devops/drift-monitor.yml.j2",
                                 "azure_devops", extra=extra))
     return files
+
+
+# The monorepo layout's hooks (protocol: mlops_gen/layout; design: docs of issue 14) live in azure_monorepo, which
+# builds on this module: imported when called, so neither module imports the other at load time.
+def monorepo_shared(repo: Any) -> list[OutputFile]:
+    from mlops_gen.targets import azure_monorepo
+
+    return azure_monorepo.monorepo_shared(repo)
+
+
+def monorepo_model(spec: ProjectSpec, repo: Any) -> list[OutputFile]:
+    from mlops_gen.targets import azure_monorepo
+
+    return azure_monorepo.monorepo_model(spec, repo)
