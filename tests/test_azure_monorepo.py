@@ -346,3 +346,13 @@ def test_the_shared_guard_decides_as_the_per_model_guard(inputs: tuple[str, str,
     codes = [subprocess.run([bash, "-euo", "pipefail", "-c", script], env=env, capture_output=True, text=True,
                             check=False).returncode for script in (per_model, shared)]
     assert codes[0] == codes[1], (inputs, codes)
+
+
+def test_the_deployment_pipeline_waits_for_a_stage_the_training_pipeline_has(repo: Path) -> None:
+    for spec_file in SPEC_FILES:
+        name = spec_file.spec.model.name
+        training, _ = expand_pipeline(repo / REPO.model(name, "azure-pipelines/training.yml"), repo)
+        deployment = load(repo / REPO.model(name, "azure-pipelines/deployment.yml"))
+        [resource] = deployment["resources"]["pipelines"]
+        assert resource["trigger"]["stages"] == [training["stages"][-1]["stage"]]
+        assert training["stages"][-1]["stage"] == azure_monorepo.STAGE_IDENTS["register"]
