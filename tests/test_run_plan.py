@@ -242,3 +242,16 @@ def test_a_failed_fresh_login_fails_the_step_it_was_for(tmp_path: Path) -> None:
 
     assert run_plan.run_part(model, "github", "release:production", ENV, execute=execute, login=refuse) == 1
     assert "monitor_deployment.py" not in ran and "rollback.py" not in ran  # rollback's own login fails too
+
+
+def test_the_run_folder_is_the_one_the_ci_files_carry() -> None:
+    from mlops_gen.layout.paths import RUN_FOLDER
+
+    assert run_plan.RUN_DIR == RUN_FOLDER and not RUN_FOLDER.startswith(".")
+
+
+def test_the_azure_devops_templates_read_the_files_where_the_runner_writes_them() -> None:
+    from mlops_gen.targets import azure_monorepo
+
+    assert run_plan.file_path("version") == f"{run_plan.RUN_DIR}/{azure_monorepo.VERSION_FILE}"
+    assert run_plan.file_path("drift-report") == f"{run_plan.RUN_DIR}/{azure_monorepo.DRIFT_REPORT}"

@@ -35,3 +35,8 @@ class Monorepo:
     def caller(model: str, suffix: str = "") -> str:
         """suffix: "" for the model's pipeline, e.g. "drift" for another workflow of the model."""
         return f"{WORKFLOWS}/mlops-{model}{'.' + suffix if suffix else ''}.yml"
+
+# The run folder in a model's folder: files the steps of one CI run hand to each other, carried from job to job as
+# artifacts. The runner's RUN_DIR (templates/scripts/src/pipeline/run_plan.py; tests/test_run_plan.py keeps the two
+# equal). Not a dot-folder: upload-artifact (v4.4.0 on) silently leaves hidden folders out.
+RUN_FOLDER = "mlops-run"

@@ -40,7 +40,7 @@ import shlex
 from functools import cache
 from typing import Any
 
-from mlops_gen.layout.paths import Monorepo
+from mlops_gen.layout.paths import RUN_FOLDER, Monorepo
 from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.dispatch import (
     ACTIONS,
@@ -82,9 +82,8 @@ INCLUDES = {"deployment.yml": ("release-environment.yml",)}
 # The runtime contract (monorepo design, "Runtime contract"): the runner, its platform name and the run folder.
 RUNNER = "src/pipeline/run_plan.py"
 PLATFORM = "azure_devops"
-RUN_FOLDER = ".mlops-run"
-# Assumed names inside the run folder (the runner's contract names `.mlops-run/model-version.json`): the version a
-# release deploys, and the drift check's report, whose "result" (drift | no_drift) decides on retraining.
+# Names inside the run folder (the runner's file_path of "version" and of the drift step's "drift-report"): the
+# version a release deploys, and the drift check's report, whose "result" (drift | no_drift) decides on retraining.
 VERSION_FILE = "model-version.json"
 DRIFT_REPORT = "drift-report.json"
 # Build arguments of the shared Dockerfile (the scripts helper's; placeholders until it is merged).

@@ -34,7 +34,7 @@ SHARED = Path(__file__).resolve().parents[2]  # the shared folder: src/ and test
 FORMAT = "mlops-gen/plan-v1"
 # Relative to the model folder. Not a dot-folder: upload-artifact (v4.4.0 on) leaves hidden files and folders out
 # by default, silently (https://github.com/actions/upload-artifact/pull/598).
-RUN_DIR = "mlops-run"
+RUN_DIR = "mlops-run"  # mlops_gen.layout.paths.RUN_FOLDER
 PYTEST = "-m pytest"
 EXTENSION = "extension"
 PLATFORMS = ("github", "azure_devops")
