@@ -13,8 +13,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from mlops_gen.errors import UserError
-from mlops_gen.output.changes import Rendered
-from mlops_gen.output.manifest import read_manifest
+from mlops_gen.output.changes import Rendered, recorded_files
+from mlops_gen.output.manifest import MANIFEST_PATH, PER_MODEL
 from mlops_gen.output.paths import read_checked
 
 
@@ -23,12 +23,13 @@ def adopted_paths(paths: Sequence[str]) -> frozenset[str]:
     return frozenset(os.path.abspath(path) for path in paths)
 
 
-def unrecorded_in(root: Path, planned: Collection[str]) -> list[str]:
-    """Planned paths of `root` where a file exists that the manifest does not record (cheap: no rendering)."""
+def unrecorded_in(root: Path, planned: Collection[str], manifest_path: str = MANIFEST_PATH,
+                  layout: str = PER_MODEL) -> list[str]:
+    """Planned paths of `root` where a file exists that the manifest does not record (cheap: no rendering).
+    `manifest_path` and `layout`: the unit's (see plan_folder); a previous layout's manifest counts too."""
     if not os.path.isdir(root):
         return []
-    manifest = read_manifest(root)
-    recorded = manifest.files if manifest is not None else {}
+    recorded = recorded_files(root, manifest_path, layout)[1]
     return sorted(path for path in planned if path not in recorded
                   and os.path.lexists(os.path.join(root, *path.split("/"))))
 
@@ -52,13 +53,14 @@ def conflicts_in(root: Path, candidates: Sequence[str], files: Mapping[str, Rend
     return found
 
 
-def refuse_conflicts(roots: Sequence[tuple[Path, Collection[str]]],
+def refuse_conflicts(roots: Sequence[tuple[Path, Collection[str]] | tuple[Path, Collection[str], str, str]],
                      render: Callable[[int], Mapping[str, Rendered]], adopted: frozenset[str]) -> None:
-    """Raise one UserError naming every user file generate would overwrite; `roots`: each model folder and the
-    paths planned in it, `render(index)`: the rendered files of the folder at that index (called only when needed)."""
+    """Raise one UserError naming every user file generate would overwrite; `roots`: each model folder (or unit:
+    root, planned paths, manifest path, layout) and the paths planned in it, `render(index)`: the rendered files of
+    the folder at that index (called only when needed)."""
     conflicts: list[Path] = []
-    for index, (root, planned) in enumerate(roots):
-        candidates = unrecorded_in(root, planned)
+    for index, (root, planned, *place) in enumerate(roots):
+        candidates = unrecorded_in(root, planned, *place)
         if candidates:
             conflicts.extend(conflicts_in(root, candidates, render(index), adopted))
     if not conflicts:

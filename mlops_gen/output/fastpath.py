@@ -13,7 +13,7 @@ from pathlib import Path
 from mlops_gen import __version__
 from mlops_gen.output.changes import Change, FolderPlan, folder_changes, verify_folder
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
-from mlops_gen.output.manifest import Manifest, all_manifests
+from mlops_gen.output.manifest import MANIFEST_PATH, PER_MODEL, Manifest, all_manifests
 from mlops_gen.output.options import shown_overrides
 from mlops_gen.output.paths import shown_path
 from mlops_gen.parallel import process_pool, workers
@@ -60,7 +60,8 @@ def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], f
             continue
         current = (shown, digest, __version__, generator_fingerprint(), fingerprint)
         match = [(root, m) for root, m in index.get(shown, [])
-                 if m.complete and not m.edited and m.inputs() == current and m.override_dirs == overrides]
+                 if m.complete and not m.edited and m.inputs() == current and m.override_dirs == overrides
+                 and m.layout == PER_MODEL]
         if match and match[0][1].model not in result.known:
             root, manifest = match[0]
             matched.append((path, root, manifest))
@@ -74,30 +75,36 @@ def triage(specs: Sequence[Path], outdir: Path, override_dirs: Sequence[Path], f
 
 FOLDERS_PER_WORKER = 64  # comparing a folder costs ~1.5 ms; a worker process costs ~30 ms to start
 
-_folders: list[tuple[Path, Manifest]] = []  # what forked workers compare, inherited rather than pickled
+_folders: list[tuple[Path, Manifest, str]] = []  # what forked workers compare, inherited rather than pickled
 
 
 def _compare_range(start: int, stop: int) -> list[list[Change]]:
     """In a worker: only what is not up to date travels back (the parent has the manifests, and sending a record
     of every file costs more than comparing it)."""
-    return [folder_changes(root, manifest, with_unchanged=False) for root, manifest in _folders[start:stop]]
+    return [folder_changes(root, manifest, with_unchanged=False, manifest_path=where)
+            for root, manifest, where in _folders[start:stop]]
 
 
-def verified(folders: Sequence[tuple[Path, Manifest]], jobs: int = 0) -> list[FolderPlan]:
+def verified(folders: Sequence[tuple[Path, Manifest]], jobs: int = 0,
+             manifest_paths: Sequence[str] | None = None) -> list[FolderPlan]:
     """verify_folder of each (root, manifest), in order: on several cores for many folders (reading and hashing
-    tens of thousands of files is the whole cost of an up-to-date `check`)."""
+    tens of thousands of files is the whole cost of an up-to-date `check`). `manifest_paths`: each unit's manifest
+    path relative to its root, for the monorepo layout's units."""
     global _folders
     count = workers(jobs, len(folders), FOLDERS_PER_WORKER)
-    _folders = list(folders)  # before the workers fork
+    where = list(manifest_paths) if manifest_paths is not None else [MANIFEST_PATH] * len(folders)
+    units = [(root, manifest, path) for (root, manifest), path in zip(folders, where, strict=True)]
+    _folders = units  # before the workers fork
     pool = process_pool(count) if count > 1 else None
     if pool is None:
         _folders = []
-        return [verify_folder(root, manifest) for root, manifest in folders]
+        return [verify_folder(root, manifest, manifest_path=path) for root, manifest, path in units]
     try:
         size = -(-len(folders) // (count * 2))
         futures = [pool.submit(_compare_range, start, start + size) for start in range(0, len(folders), size)]
         changes = [folder for future in futures for folder in future.result()]
-        return [verify_folder(root, manifest, found) for (root, manifest), found in zip(folders, changes, strict=True)]
+        return [verify_folder(root, manifest, found, path)
+                for (root, manifest, path), found in zip(units, changes, strict=True)]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _folders = []

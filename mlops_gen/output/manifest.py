@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,6 +21,10 @@ from mlops_gen.output.paths import read_regular, safe_target, validate_relative
 
 MANIFEST_PATH = ".mlops-gen/manifest.json"
 FORMAT = 1
+PER_MODEL = "per-model"
+MONOREPO = "monorepo"
+LAYOUTS = (PER_MODEL, MONOREPO)
+SHARED_UNIT = "_shared"  # the monorepo layout's shared unit (mlops_gen.layout.paths.SHARED)
 
 
 class Entry(NamedTuple):
@@ -51,6 +56,11 @@ class Manifest:
     # Read from disk and its file list does not match the digest mlops-gen recorded: edited by hand (or written by
     # an older mlops-gen). Never trusted for check's fast path, nor to delete anything.
     edited: bool = False
+    # The layout that wrote it. `per-model`: paths are relative to the manifest's model folder (and neither key is
+    # written, so those manifests keep their bytes); `monorepo`: relative to the repository root, the folder that
+    # holds `output` (the output folder, relative to that root).
+    layout: str = PER_MODEL
+    output: str = ""
 
     def files_digest(self) -> str:
         """sha256 of the file list as written: lets a later run tell a hand-edited manifest."""
@@ -84,6 +94,9 @@ class Manifest:
             "files": {path: self.files[path].to_json() for path in sorted(self.files)},
             "files_sha256": self.files_digest(),
         }
+        if self.layout != PER_MODEL:
+            data["layout"] = self.layout
+            data["output"] = self.output
         return (_dumps(data, "\n") + "\n").encode("utf-8")
 
 
@@ -161,32 +174,64 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
         if not isinstance(target, str):
             raise _bad(where, "'target' must be a string")
         entries[path] = Entry(mode, target, bool(value.get("executable", False)), digest)
+    layout = data.get("layout", PER_MODEL)
+    if layout not in LAYOUTS:
+        raise _bad(where, f"'layout' must be one of {', '.join(LAYOUTS)}")
+    output = data.get("output", "") if layout != PER_MODEL else ""
+    if layout != PER_MODEL:
+        if not isinstance(output, str) or not output:
+            raise _bad(where, "a monorepo manifest needs its 'output' folder")
+        try:
+            validate_relative(output, where)
+        except UserError as exc:
+            raise _bad(where, str(exc).removeprefix(f"{where}: ")) from None
     manifest = Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
                     spec_sha256=_string(spec, "sha256", where),
                     generator_version=_string(generator, "version", where),
                     # optional: a manifest without it only misses check's fast path
                     generator_fingerprint=str(generator.get("fingerprint", "")) if isinstance(generator, dict) else "",
                     template_fingerprint=_string(templates, "fingerprint", where),
-                    override_dirs=tuple(overrides), complete=data.get("complete") is True, files=entries)
+                    override_dirs=tuple(overrides), complete=data.get("complete") is True, files=entries,
+                    layout=layout, output=output)
     if data.get("files_sha256") != manifest.files_digest():
         object.__setattr__(manifest, "edited", True)
     return manifest
 
 
-def manifest_file(root: Path) -> Path:
-    return safe_target(root, MANIFEST_PATH, "manifest")
+def manifest_file(root: Path, manifest_path: str = MANIFEST_PATH) -> Path:
+    """`manifest_path`: relative to `root` (a unit of the monorepo layout keeps it in its folder below the root)."""
+    return safe_target(root, manifest_path, "manifest")
 
 
-def read_manifest(root: Path) -> Manifest | None:
-    """The validated manifest of the model folder `root`, None when there is none yet."""
-    path = manifest_file(root)
+def read_manifest(root: Path, manifest_path: str = MANIFEST_PATH) -> Manifest | None:
+    """The validated manifest of the model folder `root` (or of the unit whose manifest is `root`/`manifest_path`),
+    None when there is none yet. It must name the folder that holds its `.mlops-gen/`."""
+    path = manifest_file(root, manifest_path)
     raw = read_regular(path)
     if raw is None:
         return None
     manifest = parse_manifest(raw, str(path))
-    if manifest.model != root.name:
-        raise _bad(str(path), f"it belongs to model {manifest.model!r}, not to folder {root.name!r}")
+    folder = path.parent.parent.name
+    if manifest.model != folder:
+        raise _bad(str(path), f"it belongs to model {manifest.model!r}, not to folder {folder!r}")
     return manifest
+
+
+def unit_place(folder: Path, manifest: Manifest) -> tuple[Path, str]:
+    """The root a manifest's paths are relative to and the manifest's path relative to it, for the manifest of
+    `folder` (the folder holding `.mlops-gen/`): the folder itself for the per-model layout; the repository root
+    (`output`'s parent, `output` levels above the output folder) for the monorepo layout."""
+    if manifest.layout == PER_MODEL:
+        return folder, MANIFEST_PATH
+    parts = manifest.output.split("/")
+    absolute = Path(os.path.abspath(folder))
+    outdir = absolute.parent
+    if outdir.parts[-len(parts):] != tuple(parts):
+        raise _bad(str(folder / MANIFEST_PATH), f"it was written for the output folder {manifest.output!r}, which is "
+                                                "not where it is now")
+    root = outdir.parents[len(parts) - 1]
+    shown = root if folder.is_absolute() else Path(os.path.relpath(root))
+    return shown, f"{manifest.output}/{folder.name}/{MANIFEST_PATH}"
 
 
 def all_manifests(outdir: Path) -> list[tuple[Path, Manifest]]:

@@ -63,7 +63,10 @@ def _prune_empty_parents(root: Path, path: Path) -> None:
 
 
 def apply_plan(plan: FolderPlan) -> None:
-    with writing_into(plan.root):
+    if plan.before is not None:  # a layout switch: the previous layout's files outside this root go first
+        with writing_into(plan.before.root):
+            _apply_plan(plan.before)
+    with writing_into(plan.folder):
         _apply_plan(plan)
 
 
@@ -88,13 +91,14 @@ def _apply_plan(plan: FolderPlan) -> None:
             target.unlink(missing_ok=True)
             _prune_empty_parents(root, target)
     if plan.retired:
-        manifest = safe_target(root, MANIFEST_PATH)
+        manifest = safe_target(root, plan.manifest_path)
         manifest.unlink(missing_ok=True)
         _prune_empty_parents(root, manifest)
-        with contextlib.suppress(OSError):  # the folder stays when the user's files are left in it
-            root.rmdir()
+        if plan.manifest_path == MANIFEST_PATH:
+            with contextlib.suppress(OSError):  # the folder stays when the user's files are left in it
+                root.rmdir()
     elif plan.manifest is not None and plan.manifest_changed:
-        atomic_write(safe_target(root, MANIFEST_PATH), plan.manifest.to_bytes(), executable=False)
+        atomic_write(safe_target(root, plan.manifest_path), plan.manifest.to_bytes(), executable=False)
 
 
 def is_new_folder(plan: FolderPlan) -> bool:

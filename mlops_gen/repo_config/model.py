@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field
 from mlops_gen.spec.model import LOWER_IS_BETTER, RATIO_METRICS, Bound, DeployTarget, MetricName, Section
 from mlops_gen.spec.types import Location, OutputFolder
 
-Layout = Literal["per-model"]
+Layout = Literal["per-model", "monorepo"]
 
 
 def _sound_gates(gates: dict[str, Bound]) -> dict[str, Bound]:
@@ -56,8 +56,14 @@ class RepositoryConfig(Section):
 
     api_version: Literal["mlops-gen/v1"] = Field(alias="apiVersion", description="Configuration format version.")
     kind: Literal["RepositoryConfig"] = Field(description="Document kind.")
-    layout: Layout = Field("per-model", description="Output layout: 'per-model' renders each model folder as the "
-                                                    "root of its own repository.")
+    layout: Layout = Field(
+        "per-model",
+        description="Output layout: 'per-model' renders each model folder as the root of its own repository; "
+                    "'monorepo' renders the shared part once (OUTPUT/_shared/: stage scripts, serving app, "
+                    "Dockerfile, Azure DevOps templates; GitHub reusable workflows in the root "
+                    ".github/workflows/) and per model only thin callers (root .github/workflows/mlops-<model>.yml), "
+                    "its config, Kubernetes manifests and README in OUTPUT/<model>/. Changing it moves ownership: "
+                    "the next generate removes the old layout's generated files and keeps seeded and your files.")
     output: OutputFolder = Field("generated", description="Output folder, relative to this file; the -o option "
                                                           "overrides it.")
     defaults: dict[str, Any] = Field(
