@@ -113,6 +113,12 @@ def run_check(paths: Sequence[str], output: str | None, override_dirs: Sequence[
               jobs: int = 0, config_option: str | None = None) -> int:
     with reader_may_leave():
         config = find_config(config_option)
+        from mlops_gen.layout.units import layout_of
+
+        if config is not None and layout_of(config) == "monorepo":
+            from mlops_gen.layout import units
+
+            return units.run_check(config, paths, output, override_dirs, verbose, jobs, config_option)
         return _check(paths, output_folder(output, config), override_dirs, verbose, jobs, config, config_option)
 
 

@@ -103,6 +103,12 @@ def run_diff(paths: Sequence[str], output: str | None, stat: bool = False, overr
              base: str = "HEAD", jobs: int = 0, config_option: str | None = None) -> int:
     with reader_may_leave():
         config = find_config(config_option)
+        from mlops_gen.layout.units import layout_of
+
+        if config is not None and layout_of(config) == "monorepo":
+            from mlops_gen.layout import units
+
+            return units.run_diff(config, paths, output, stat, override_dirs)
         return _diff(paths, output_folder(output, config), stat, override_dirs, base, jobs, config)
 
 

@@ -413,7 +413,7 @@ class FolderSummary:
 
     @classmethod
     def of(cls, plan: FolderPlan) -> FolderSummary:
-        return cls(root=plan.root, counts={action: plan.count(action) for action in ACTION_LABELS},
+        return cls(root=plan.folder, counts={action: plan.count(action) for action in ACTION_LABELS},
                    changes=tuple((c.action, c.path, c.reason) for c in plan.all_changes()),
                    differs=bool(plan.differences), retired=plan.retired, renamed_to=plan.renamed_to)
 
@@ -478,8 +478,14 @@ class _Summary:
 def run_generate(paths: Sequence[str], output: str | None, targets: Sequence[str] = TARGETS, dry_run: bool = False,
                  verbose: bool = False, override_dirs: Sequence[str] = (), jobs: int = 0,
                  adopt: Sequence[str] = (), config_option: str | None = None) -> int:
-    overrides = override_paths(override_dirs)
     config = find_config(config_option)
+    from mlops_gen.layout.units import layout_of
+
+    if config is not None and layout_of(config) == "monorepo":
+        from mlops_gen.layout import units
+
+        return units.run_generate(config, paths, output, targets, dry_run, verbose, override_dirs, jobs, adopt)
+    overrides = override_paths(override_dirs)
     output = output_folder(output, config)
     outdir = Path(output)
     if outdir.exists() and not outdir.is_dir():

@@ -156,6 +156,7 @@ class Inputs:
     override_dirs: tuple[str, ...] = ()
     layout: str = PER_MODEL
     output: str = ""  # monorepo: the output folder relative to the repository root
+    templates_used: tuple[str, ...] = ()  # monorepo: the templates template_fingerprint covers
 
 
 def _replaced_by_link(root: Path, path: str, exc: LinkRefused) -> bool:
@@ -328,7 +329,7 @@ def plan_folder(root: Path, files: Mapping[str, Rendered], inputs: Inputs,
                              generator_fingerprint=inputs.generator_fingerprint,
                              template_fingerprint=inputs.template_fingerprint,
                              override_dirs=inputs.override_dirs, complete=complete, files=entries,
-                             layout=inputs.layout, output=inputs.output)
+                             layout=inputs.layout, output=inputs.output, templates_used=inputs.templates_used)
     plan.changes.sort(key=lambda c: c.path)
     return plan
 

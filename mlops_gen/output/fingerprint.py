@@ -55,6 +55,23 @@ def template_fingerprint(override_dirs: Sequence[Path] = ()) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
+def template_hashes(override_dirs: Sequence[Path] = ()) -> dict[str, str]:
+    """sha256 of every effective template by its name (an override shadows the built-in file of the same name)."""
+    effective: dict[str, Path] = {}
+    for root in [*override_dirs, builtin_templates()]:
+        for relative, path in _template_files(root).items():
+            effective.setdefault(relative, path)
+    return {relative: hashlib.sha256(path.read_bytes()).hexdigest() for relative, path in effective.items()}
+
+
+def templates_fingerprint(names: Sequence[str], hashes: dict[str, str]) -> str:
+    """Hash of the templates `names` (a unit's, as its render loaded them): only their changes change it."""
+    digest = hashlib.sha256()
+    for name in sorted(set(names)):
+        digest.update(name.encode("utf-8") + b"\0" + hashes.get(name, "missing").encode("ascii") + b"\n")
+    return f"sha256:{digest.hexdigest()}"
+
+
 @cache
 def generator_fingerprint() -> str:
     digest = hashlib.sha256()

@@ -61,6 +61,9 @@ class Manifest:
     # holds `output` (the output folder, relative to that root).
     layout: str = PER_MODEL
     output: str = ""
+    # monorepo: the templates the unit's render loaded; `template_fingerprint` covers these only, so a template
+    # change touches the manifests of the units that use it, not every unit's.
+    templates_used: tuple[str, ...] = ()
 
     def files_digest(self) -> str:
         """sha256 of the file list as written: lets a later run tell a hand-edited manifest."""
@@ -97,6 +100,7 @@ class Manifest:
         if self.layout != PER_MODEL:
             data["layout"] = self.layout
             data["output"] = self.output
+            data["templates"]["used"] = list(self.templates_used)  # type: ignore[index]
         return (_dumps(data, "\n") + "\n").encode("utf-8")
 
 
@@ -185,6 +189,9 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
             validate_relative(output, where)
         except UserError as exc:
             raise _bad(where, str(exc).removeprefix(f"{where}: ")) from None
+    used = templates.get("used", []) if isinstance(templates, dict) else []
+    if not isinstance(used, list) or not all(isinstance(name, str) for name in used):
+        raise _bad(where, "'templates.used' must be a list of strings")
     manifest = Manifest(model=_string(data, "model", where), spec_path=_string(spec, "path", where),
                     spec_sha256=_string(spec, "sha256", where),
                     generator_version=_string(generator, "version", where),
@@ -192,7 +199,7 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
                     generator_fingerprint=str(generator.get("fingerprint", "")) if isinstance(generator, dict) else "",
                     template_fingerprint=_string(templates, "fingerprint", where),
                     override_dirs=tuple(overrides), complete=data.get("complete") is True, files=entries,
-                    layout=layout, output=output)
+                    layout=layout, output=output, templates_used=tuple(used))
     if data.get("files_sha256") != manifest.files_digest():
         object.__setattr__(manifest, "edited", True)
     return manifest

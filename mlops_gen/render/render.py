@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jinja2
 
@@ -11,7 +12,7 @@ from mlops_gen.output.paths import shown_path
 from mlops_gen.render.context import build_context
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.headers import with_header
-from mlops_gen.render.plan import TARGETS, Mode, plan
+from mlops_gen.render.plan import TARGETS, Mode, OutputFile, plan
 from mlops_gen.render.verify import verify
 from mlops_gen.spec.validate import SpecFile
 
@@ -38,10 +39,17 @@ def render_spec(spec_file: SpecFile, targets: Sequence[str] = TARGETS,
     env = env or build_env()
     shown = shown_path(spec_file.path)
     context = {**build_context(spec_file.spec, shown, spec_file.inputs), "output_dir": output_dir}
+    return render_outputs(plan(spec_file.spec, targets), context, env, shown)
+
+
+def render_outputs(outputs: Iterable[OutputFile], context: Mapping[str, Any], env: jinja2.Environment,
+                   spec_shown: str = "", shared_by: str = "") -> dict[str, RenderedFile]:
+    """Render each output with `context` plus its `extra` and `output_path`, verify it parses, add the header (naming
+    `spec_shown`, or, with `shared_by`, the output folder whose models all share the file); sorted by path."""
     rendered: dict[str, RenderedFile] = {}
-    for output in plan(spec_file.spec, targets):
+    for output in outputs:
         body = env.get_template(output.template).render(**context, **output.extra, output_path=output.path)
         verify(output.path, body)  # before the header (comments only), so identical bodies are parsed once
-        text = with_header(output.path, body, shown, output.mode).rstrip("\n") + "\n"  # LF, one trailing newline
+        text = with_header(output.path, body, spec_shown, output.mode, shared_by).rstrip("\n") + "\n"  # LF, one \n
         rendered[output.path] = RenderedFile(text, output.mode, output.executable, output.target)
     return dict(sorted(rendered.items()))
