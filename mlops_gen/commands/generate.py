@@ -410,12 +410,23 @@ class FolderSummary:
     differs: bool
     retired: str
     renamed_to: str = ""
+    switched: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # a layout switch's lines: (real run, dry run)
 
     @classmethod
     def of(cls, plan: FolderPlan) -> FolderSummary:
-        return cls(root=plan.folder, counts={action: plan.count(action) for action in ACTION_LABELS},
+        counts: dict[str, int] = {action: plan.count(action) for action in ACTION_LABELS}
+        before = plan.before.changes if plan.before is not None else []
+        for change in before:  # the previous layout's files outside the folder (see output.changes.plan_folder)
+            counts[change.action] += 1
+        switched: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        if before or any(c.reason.startswith("other-layout") for c in plan.changes):
+            from mlops_gen.layout.units import switch_lines
+
+            switched = (tuple(switch_lines(plan, False)), tuple(switch_lines(plan, True)))
+        return cls(root=plan.folder, counts=counts,
                    changes=tuple((c.action, c.path, c.reason) for c in plan.all_changes()),
-                   differs=bool(plan.differences), retired=plan.retired, renamed_to=plan.renamed_to)
+                   differs=bool(plan.differences) or any(c.is_difference for c in before), retired=plan.retired,
+                   renamed_to=plan.renamed_to, switched=switched)
 
 
 def rename_hint(folder: FolderSummary, dry_run: bool) -> list[str]:
@@ -464,6 +475,8 @@ class _Summary:
         retired = f"; model folder retired: {folder.retired}" if folder.retired else ""
         click.echo(f"{folder.root}: {self.counts(numbers)}{retired}")
         for line in rename_hint(folder, self.dry_run):
+            click.echo(line)
+        for line in folder.switched[self.dry_run]:
             click.echo(line)
         if self.verbose:
             for action, path, reason in folder.changes:
