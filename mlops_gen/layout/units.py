@@ -208,13 +208,56 @@ def _env(overrides: Sequence[Path]) -> Any:
     return build_env(overrides)
 
 
-def _load(paths: Sequence[Path], config: ConfigFile | None, known: Mapping[str, str]) -> list[SpecFile]:
-    from mlops_gen.commands.generate import unique_models
-    from mlops_gen.spec.validate import load_specs
+def _load(paths: Sequence[Path], config: ConfigFile | None, known: Mapping[str, str], jobs: int
+          ) -> list[SpecFile]:
+    """Every spec validated (on several cores for many), model names unique with the up-to-date ones too."""
+    from mlops_gen.commands.generate import load_parallel, unique_models
 
-    specs = load_specs([str(path) for path in paths], config) if paths else []
+    specs = load_parallel(paths, jobs, None, config)[0] if paths else []
     unique_models(specs, known)
     return specs
+
+
+def _units_in_worker(specs: list[SpecFile], repo: Monorepo, targets: tuple[str, ...]) -> list[Unit]:
+    """In a worker process (see commands.generate._pool, whose initializer made the jinja environment): the model
+    units, without their spec (the parent has it)."""
+    import dataclasses
+
+    from mlops_gen.commands import generate
+    from mlops_gen.layout.monorepo import model_unit
+
+    return [dataclasses.replace(model_unit(spec_file, repo, generate._worker_env, targets), spec_file=None)
+            for spec_file in specs]
+
+
+def rendered_units(specs: Sequence[SpecFile], repo: Monorepo, overrides: Sequence[Path], targets: Sequence[str],
+                   jobs: int, env: Any) -> Iterator[Unit]:
+    """model_unit of each spec, in order: on several cores for many specs."""
+    import collections
+    import dataclasses
+
+    from mlops_gen.commands.generate import _pool
+    from mlops_gen.layout.monorepo import model_unit
+    from mlops_gen.parallel import workers
+
+    count = workers(jobs, len(specs))
+    if count <= 1:
+        for spec_file in specs:
+            yield model_unit(spec_file, repo, env, targets)
+        return
+    pool = _pool(count, overrides)
+    size = max(1, min(32, len(specs) // (count * 4)))
+    pending: collections.deque[Any] = collections.deque()
+    try:
+        for start in range(0, len(specs), size):
+            chunk = list(specs[start:start + size])
+            pending.append((chunk, pool.submit(_units_in_worker, chunk, repo, tuple(targets))))
+        while pending:
+            chunk, future = pending.popleft()
+            for spec_file, unit in zip(chunk, future.result(), strict=True):
+                yield dataclasses.replace(unit, spec_file=spec_file)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -242,24 +285,24 @@ def unit_name(plan: FolderPlan) -> str:
 
 def plan_units(repo: Repo, paths: Sequence[str], spec_paths: Sequence[Path], overrides: Sequence[Path],
                targets: Sequence[str], config: ConfigFile | None, found: UnitTriage | None, hashes: dict[str, str],
-               full: bool) -> Planned:
+               full: bool, jobs: int = 0) -> Planned:
     """Validate the specs the fast path could not settle, render their units (and the shared unit unless it is up
     to date), and plan every unit read-only; the retired units of a full run too."""
     from mlops_gen.commands.generate import _blame_overrides
 
     with _blame_overrides(overrides):  # a failing --override-dir template is the user's to fix: exit 2 naming it
-        return _plan_units(repo, paths, spec_paths, overrides, targets, config, found, hashes, full)
+        return _plan_units(repo, paths, spec_paths, overrides, targets, config, found, hashes, full, jobs)
 
 
 def _plan_units(repo: Repo, paths: Sequence[str], spec_paths: Sequence[Path], overrides: Sequence[Path],
                 targets: Sequence[str], config: ConfigFile | None, found: UnitTriage | None, hashes: dict[str, str],
-                full: bool) -> Planned:
+                full: bool, jobs: int) -> Planned:
     from mlops_gen.commands.generate import selected_targets
-    from mlops_gen.layout.monorepo import model_unit, shared_unit
+    from mlops_gen.layout.monorepo import shared_unit
 
     up_to_date = found.up_to_date() if found is not None else {}
     slow = [path for path in spec_paths if path not in up_to_date]
-    specs = _load(slow, config, found.known if found is not None else {})
+    specs = _load(slow, config, found.known if found is not None else {}, jobs)
     env = _env(overrides)
     selected = selected_targets(targets)
     planned = Planned()
@@ -271,15 +314,14 @@ def _plan_units(repo: Repo, paths: Sequence[str], spec_paths: Sequence[Path], ov
                            selected)
     planned.shared = shared
     shared.spec_path = paths[0] if paths else "."  # what to generate to fix it
-    loaded = iter(specs)
+    loaded = rendered_units(specs, repo.paths, overrides, targets, jobs, env)
     models: dict[str, str] = {}
     for path in spec_paths:
         if path in up_to_date:
             plan = up_to_date[path]
             planned.models.append((plan, None))
         else:
-            spec_file = next(loaded)
-            unit = model_unit(spec_file, repo.paths, env, targets)
+            unit = next(loaded)
             plan = plan_unit(repo, unit, unit_inputs(repo, unit, hashes, overrides), selected)
             planned.models.append((plan, unit))
         models[plan.spec_path] = unit_name(plan)
@@ -381,7 +423,7 @@ def run_generate(config: ConfigFile, paths: Sequence[str], output: str | None, t
         with output_lock(outdir, shared=dry_run):
             hashes = template_hashes(overrides)
             found = triage_units(repo, spec_paths, overrides, hashes, jobs, config.raw) if full else None
-            planned = plan_units(repo, paths, spec_paths, overrides, targets, config, found, hashes, full)
+            planned = plan_units(repo, paths, spec_paths, overrides, targets, config, found, hashes, full, jobs)
             units = [(plan, unit) for plan, unit in [(planned.shared, planned.shared_unit), *planned.models]
                      if unit is not None and plan is not None]
             refuse_conflicts([(repo.root, list(unit.files), unit.manifest_path, MONOREPO) for _, unit in units],
@@ -430,7 +472,7 @@ def run_check(config: ConfigFile, paths: Sequence[str], output: str | None, over
         else:  # only now pay for pydantic and jinja2
             from mlops_gen.registry import TARGETS
 
-            planned = plan_units(repo, paths, spec_paths, overrides, TARGETS, config, found, hashes, True)
+            planned = plan_units(repo, paths, spec_paths, overrides, TARGETS, config, found, hashes, True, jobs)
             plans = list(planned.all())
         for label, plan in plans:
             total, files = total + 1, files + plan.size
