@@ -323,3 +323,16 @@ def test_a_diff_applies_with_git_apply_at_the_repository_root(repo: Path, capsys
     applied = subprocess.run(["git", "apply", "change.patch"], cwd=repo, capture_output=True, text=True, check=False)
     assert applied.returncode == 0, applied.stderr
     assert "3 units up to date" in ok(capsys, "check", "specs", *OVR)
+
+
+def test_diff_opens_with_the_spec_change_summary(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ok(capsys, "generate", "specs", *OVR)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "specs"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "specs"], cwd=repo, check=True)
+    set_gate(repo / "specs/churn.yaml", "accuracy", 0.9)
+    code, output = cli(capsys, "diff", "specs", *OVR, "--stat")
+    assert code == 1
+    assert output.splitlines()[0] == ("# spec change: specs/churn.yaml since HEAD: "
+                                      "quality_gates.metrics.accuracy.min: 0.85 → 0.9")

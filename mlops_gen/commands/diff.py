@@ -24,7 +24,7 @@ from mlops_gen.output.paths import shown_path
 from mlops_gen.output.spec_changes import summary
 from mlops_gen.repo_config.find import ConfigFile, find_config, output_folder
 from mlops_gen.spec.loader import LoadedSpec, load_text
-from mlops_gen.spec.validate import load_specs
+from mlops_gen.spec.validate import SpecFile, load_specs
 
 
 def _lines(data: bytes | None) -> list[str]:
@@ -99,25 +99,8 @@ def _stat(rows: list[tuple[str, int, int]]) -> None:
                f"{sum(r[2] for r in rows)} deletions(-)")
 
 
-def run_diff(paths: Sequence[str], output: str | None, stat: bool = False, override_dirs: Sequence[str] = (),
-             base: str = "HEAD", jobs: int = 0, config_option: str | None = None) -> int:
-    with reader_may_leave():
-        config = find_config(config_option)
-        from mlops_gen.layout.units import layout_of
-
-        if config is not None and layout_of(config) == "monorepo":
-            from mlops_gen.layout import units
-
-            return units.run_diff(config, paths, output, stat, override_dirs)
-        return _diff(paths, output_folder(output, config), stat, override_dirs, base, jobs, config)
-
-
-def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence[str], base: str, jobs: int,
-          config: ConfigFile | None) -> int:
-    overrides = override_paths(override_dirs)
-    outdir = Path(output)
-    specs = load_specs(paths, config)
-    unique_models(specs)
+def summaries(specs: Sequence[SpecFile], config: ConfigFile | None, base: str) -> None:
+    """The reviewer's one-line summaries of the configuration's and each spec's change since `base`."""
     if config is not None:  # an input of every model: its change first
         current = load_text(config.raw.decode("utf-8", errors="replace").removeprefix("\ufeff"), config.shown_as)
         if isinstance(current, LoadedSpec):
@@ -130,6 +113,28 @@ def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence
             line = summary(spec_file.path, shown_path(spec_file.path), loaded.data, base)
             if line:
                 click.echo(f"# spec change: {line}")
+
+
+def run_diff(paths: Sequence[str], output: str | None, stat: bool = False, override_dirs: Sequence[str] = (),
+             base: str = "HEAD", jobs: int = 0, config_option: str | None = None) -> int:
+    with reader_may_leave():
+        config = find_config(config_option)
+        from mlops_gen.layout.units import layout_of
+
+        if config is not None and layout_of(config) == "monorepo":
+            from mlops_gen.layout import units
+
+            return units.run_diff(config, paths, output, stat, override_dirs, base, jobs)
+        return _diff(paths, output_folder(output, config), stat, override_dirs, base, jobs, config)
+
+
+def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence[str], base: str, jobs: int,
+          config: ConfigFile | None) -> int:
+    overrides = override_paths(override_dirs)
+    outdir = Path(output)
+    specs = load_specs(paths, config)
+    unique_models(specs)
+    summaries(specs, config, base)
     rows: list[tuple[str, int, int]] = []  # --stat: name, insertions, deletions
     models: dict[str, str] = {}
     changed: list[str] = []

@@ -510,11 +510,11 @@ def diff_entries(plan: FolderPlan) -> list[tuple[str, Change]]:
 
 
 def run_diff(config: ConfigFile, paths: Sequence[str], output: str | None, stat: bool,
-             override_dirs: Sequence[str]) -> int:
+             override_dirs: Sequence[str], base: str = "HEAD", jobs: int = 0) -> int:
     """A unified diff with paths relative to the repository root (apply with `git apply` there); with --stat,
     the changed files grouped by unit: shared first, then each model."""
     from mlops_gen.commands.diff import _counts as line_counts
-    from mlops_gen.commands.diff import file_diff
+    from mlops_gen.commands.diff import file_diff, summaries
     from mlops_gen.registry import TARGETS
 
     overrides = override_paths(override_dirs)
@@ -524,7 +524,9 @@ def run_diff(config: ConfigFile, paths: Sequence[str], output: str | None, stat:
     changed = 0
     with output_lock(repo.outdir, shared=True):
         hashes = template_hashes(overrides)
-        planned = plan_units(repo, paths, spec_paths, overrides, TARGETS, config, None, hashes, True)
+        planned = plan_units(repo, paths, spec_paths, overrides, TARGETS, config, None, hashes, True, jobs)
+        summaries([unit.spec_file for _, unit in planned.models if unit is not None and unit.spec_file is not None],
+                  config, base)
         for label, plan in planned.all():
             entries = diff_entries(plan)
             if plan.retired:
