@@ -336,3 +336,45 @@ def test_diff_opens_with_the_spec_change_summary(repo: Path, capsys: pytest.Capt
     assert code == 1
     assert output.splitlines()[0] == ("# spec change: specs/churn.yaml since HEAD: "
                                       "quality_gates.metrics.accuracy.min: 0.85 → 0.9")
+
+
+# ----- configuration, the lock, check's stat records -----
+
+def test_an_unknown_layout_is_exit_2_at_its_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fakes.repository(repo, layout="mono")
+    for command in ("generate", "check", "diff"):
+        code, output = cli(capsys, command, "specs", *OVR)
+        assert code == 2 and "mlops-gen.yaml:3:" in output and "layout" in output, output
+        assert "Traceback" not in output
+    assert not (repo / "generated").exists()
+
+
+def test_monorepo_generate_waits_for_the_output_folder_s_lock(repo: Path) -> None:
+    import os
+
+    from mlops_gen.output.lock import output_lock
+
+    (repo / "generated").mkdir()
+    with output_lock(repo / "generated"):
+        process = subprocess.Popen([sys.executable, "-m", "mlops_gen", "generate", "specs"], cwd=repo,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        assert "waiting for another mlops-gen run" in first, first + process.stderr.read()
+        assert not list((repo / "generated").iterdir()) and not (repo / ".github").exists()
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert (repo / "generated/_shared" / MANIFEST_PATH).is_file()
+
+
+def test_check_keeps_stat_records_per_unit(repo: Path, capsys: pytest.CaptureFixture[str], cache_dir: Path) -> None:
+    ok(capsys, "generate", "specs", *OVR)
+    ok(capsys, "check", "specs", *OVR)
+    records = {path.name for path in (cache_dir / "check").rglob("*.json")}
+    assert {"_shared.json", f"{CHURN}.json", f"{HOUSE}.json"} <= records
+    shared = (repo / fakes.SHARED_SCRIPT)
+    data = shared.read_bytes()
+    shared.write_bytes(data.replace(b"every", b"EVERY"))  # same size: only the ctime tells
+    code, output = cli(capsys, "check", "specs", *OVR)
+    assert code == 1 and f"{fakes.SHARED_SCRIPT}: hand-edited" in output
