@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import os
+import posixpath
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -18,7 +20,6 @@ from mlops_gen.commands.generate import iter_rendered, plan_model, unique_models
 from mlops_gen.errors import EXIT_DIFFERENCES
 from mlops_gen.output.changes import Action, Change, FolderPlan, retired_folders
 from mlops_gen.output.lock import output_lock
-from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.output.options import override_paths, reader_may_leave, scanned_dirs
 from mlops_gen.output.paths import shown_path
 from mlops_gen.output.spec_changes import summary
@@ -65,16 +66,25 @@ def file_diff(name: str, change: Change) -> Iterator[str]:
             yield "\\ No newline at end of file"
 
 
+def _relative(root: Path, outdir: Path) -> str:
+    """`root` as a prefix relative to OUTDIR (a monorepo unit's root, the repository root, lies above it)."""
+    return Path(os.path.relpath(root, outdir)).as_posix()
+
+
 def _entries(plan: FolderPlan, outdir: Path) -> list[tuple[str, Change]]:
-    prefix = plan.root.relative_to(outdir).as_posix()
-    entries = [(f"{prefix}/{c.path}", c) for c in plan.differences]
+    prefix = _relative(plan.root, outdir)
+    entries = []
+    if plan.before is not None:  # a layout switch: the previous layout's files outside the folder
+        before = _relative(plan.before.root, outdir)
+        entries += [(posixpath.normpath(f"{before}/{c.path}"), c) for c in plan.before.differences]
+    entries += [(posixpath.normpath(f"{prefix}/{c.path}"), c) for c in plan.differences]
+    manifest = posixpath.normpath(f"{prefix}/{plan.manifest_path}")
     if plan.retired and plan.manifest_old is not None:
-        entries.append((f"{prefix}/{MANIFEST_PATH}", Change(MANIFEST_PATH, "delete", "orphaned",
-                                                            old=plan.manifest_old)))
+        entries.append((manifest, Change(plan.manifest_path, "delete", "orphaned", old=plan.manifest_old)))
     elif plan.manifest is not None and plan.manifest_changed:
         action: Action = "create" if plan.manifest_old is None else "update"
-        entries.append((f"{prefix}/{MANIFEST_PATH}",
-                        Change(MANIFEST_PATH, action, "stale", old=plan.manifest_old, new=plan.manifest.to_bytes())))
+        entries.append((manifest, Change(plan.manifest_path, action, "stale", old=plan.manifest_old,
+                                         new=plan.manifest.to_bytes())))
     return entries
 
 
@@ -141,7 +151,7 @@ def _diff(paths: Sequence[str], output: str, stat: bool, override_dirs: Sequence
 
     def show(plan: FolderPlan) -> None:
         if plan.retired:
-            click.echo(f"# {plan.root.relative_to(outdir).as_posix()}: no spec generates this model folder any more "
+            click.echo(f"# {_relative(plan.folder, outdir)}: no spec generates this model folder any more "
                        f"({plan.retired})")
         for name, change in _entries(plan, outdir):
             if stat:
