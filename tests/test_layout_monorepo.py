@@ -378,3 +378,26 @@ def test_check_keeps_stat_records_per_unit(repo: Path, capsys: pytest.CaptureFix
     shared.write_bytes(data.replace(b"every", b"EVERY"))  # same size: only the ctime tells
     code, output = cli(capsys, "check", "specs", *OVR)
     assert code == 1 and f"{fakes.SHARED_SCRIPT}: hand-edited" in output
+
+
+def test_worker_processes_render_the_same_units(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for index in range(4):
+        write_spec(repo / "specs", name=f"more-{index}.yaml",
+                   model={"name": f"extra-{index}", "description": "x", "task": "classification"})
+    ok(capsys, "generate", "specs", *OVR, "-j", "1")
+    serial = snapshot(repo)
+    (repo / "generated").rename(repo / "serial")
+    import shutil
+
+    shutil.rmtree(repo / ".github")
+    ok(capsys, "generate", "specs", *OVR, "-j", "3")
+    assert snapshot(repo) == serial and len([p for p in serial if p.endswith(MANIFEST_PATH)]) == 7
+    assert "7 units up to date" in ok(capsys, "check", "specs", *OVR, "-j", "3")
+
+
+def test_the_configuration_schema_offers_both_layouts() -> None:
+    from mlops_gen.schema import config_schema
+
+    layout = config_schema()["properties"]["layout"]
+    assert layout["enum"] == ["per-model", "monorepo"] and layout["default"] == "per-model"
+    assert "'monorepo' renders the shared part once" in layout["description"]

@@ -241,11 +241,11 @@ def rendered_units(specs: Sequence[SpecFile], repo: Monorepo, overrides: Sequenc
     from mlops_gen.parallel import workers
 
     count = workers(jobs, len(specs))
-    if count <= 1:
+    pool = _pool(count, overrides) if count > 1 else None
+    if pool is None:  # few specs, or no process pool on this platform
         for spec_file in specs:
             yield model_unit(spec_file, repo, env, targets)
         return
-    pool = _pool(count, overrides)
     size = max(1, min(32, len(specs) // (count * 4)))
     pending: collections.deque[Any] = collections.deque()
     try:
