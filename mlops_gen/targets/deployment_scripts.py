@@ -6,8 +6,10 @@ read at run time from config/pipeline.yaml; the endpoint tests' defaults reach t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from mlops_gen.layout.paths import Monorepo
 from mlops_gen.render.plan import Mode, OutputFile
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.targets import training_scripts
@@ -72,8 +74,21 @@ def smoke_records(spec: ProjectSpec) -> list[dict[str, Any]]:
     return records
 
 
+def _code() -> list[OutputFile]:
+    return [*(_file(path, executable=True) for path in DEPLOYMENT_SCRIPTS), *(_file(path) for path in MODULES)]
+
+
+def _model(spec: ProjectSpec) -> list[OutputFile]:
+    return [_file(SMOKE_DATA, mode="seeded", extra={"records": {"records": smoke_records(spec)}})]
+
+
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
-    files = [_file(path, executable=True) for path in DEPLOYMENT_SCRIPTS]
-    files += [_file(path) for path in MODULES]
-    files.append(_file(SMOKE_DATA, mode="seeded", extra={"records": {"records": smoke_records(spec)}}))
-    return files
+    return [*_code(), *_model(spec)]
+
+
+def monorepo_shared(repo: Monorepo) -> list[OutputFile]:
+    return [replace(file, path=repo.shared(file.path)) for file in _code()]
+
+
+def monorepo_model(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
+    return [replace(file, path=repo.model(spec.model.name, file.path)) for file in _model(spec)]

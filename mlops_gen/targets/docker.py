@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from mlops_gen.layout.paths import Monorepo
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec
 
@@ -18,10 +21,30 @@ SERVING_PORT = 8080
 SERVING_UID = 10001  # numeric, so runAsNonRoot can check it; matches the k8s securityContext
 
 
-def outputs(spec: ProjectSpec) -> list[OutputFile]:
-    extra = {"base_image": PYTHON_IMAGES[spec.python_version], "port": SERVING_PORT, "uid": SERVING_UID}
+# The shared Dockerfile's (monorepo layout) build argument naming the base image: each model's pipeline passes
+# base_image(spec) as it.
+BASE_IMAGE_ARG = "PYTHON_IMAGE"
+
+
+def base_image(spec: ProjectSpec) -> str:
+    return PYTHON_IMAGES[spec.python_version]
+
+
+def _files(base: str | None) -> list[OutputFile]:
+    extra = {"base_image": base, "base_image_arg": BASE_IMAGE_ARG, "example_image": PYTHON_IMAGES[max(PYTHON_IMAGES)],
+             "port": SERVING_PORT, "uid": SERVING_UID}
     return [
         OutputFile("Dockerfile", "docker/Dockerfile", TARGET, extra=extra),
         OutputFile(".dockerignore", "docker/dockerignore", TARGET),
         OutputFile("requirements-serving.txt", "docker/requirements-serving.txt", TARGET),
     ]
+
+
+def outputs(spec: ProjectSpec) -> list[OutputFile]:
+    return _files(base_image(spec))
+
+
+def monorepo_shared(repo: Monorepo) -> list[OutputFile]:
+    """One image recipe for every model: the build context is the shared folder (the pipeline exports the model
+    version into its model/ first) and the base image is the build argument BASE_IMAGE_ARG."""
+    return [replace(file, path=repo.shared(file.path)) for file in _files(None)]

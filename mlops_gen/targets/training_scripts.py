@@ -6,8 +6,10 @@ templates are plain Python; only config files and the generated tests read the s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from mlops_gen.layout.paths import Monorepo
 from mlops_gen.render.context import container_size, deployment_names
 from mlops_gen.render.plan import Mode, OutputFile
 from mlops_gen.spec.model import (
@@ -53,6 +55,7 @@ MODULES = (
     "src/common/backend.py",
     "src/common/evaluation.py",
     "src/common/files.py",
+    "src/common/paths.py",
     "src/common/junit.py",
     "src/common/registry.py",
     "src/common/tabular.py",
@@ -74,7 +77,11 @@ TESTS = (
     "tests/unit/test_azure_fakes.py",
     "tests/unit/test_preflight.py",
     "tests/unit/test_pod_traffic.py",
+    "tests/unit/test_model_dir.py",
 )
+# Only in the monorepo layout: the runner its shared CI files call with a model's plan (config/plan.yaml).
+MONOREPO_SHARED = ("src/pipeline/run_plan.py", "tests/unit/test_run_plan.py")
+PIPELINE_CONFIG = "config/pipeline.yaml"
 
 OWNED_FILES = (
     "config/pipeline.yaml",
@@ -92,16 +99,36 @@ def _file(path: str, *, mode: Mode = "owned", executable: bool = False, template
                       executable=executable, extra=extra or {})
 
 
-def outputs(spec: ProjectSpec) -> list[OutputFile]:
+def _code(python_version: str | None) -> list[OutputFile]:
+    """The scripts, their helpers, tests and tool settings: the same for every model but for mypy's Python."""
     files = [_file(path, executable=True) for path in SCRIPTS]
-    files += [_file(path) for path in (*MODULES, *TESTS, *OWNED_FILES) if path != "config/pipeline.yaml"]
-    files.append(_file("config/pipeline.yaml", extra={"pipeline_settings": pipeline_settings(spec)}))
-    files.append(_file(".amlignore", template="amlignore"))
-    # Seeded: written once, then the user's to tune (the spec names where they live).
-    files.append(_file(spec.training.config, mode="seeded", template="config/training_config.yaml"))
-    files.append(_file(spec.data.expectations, mode="seeded", template="config/data_expectations.json",
-                       extra={"expectations": data_expectations(spec)}))
+    files += [_file(path, extra={"python_version": python_version} if path == "mypy.ini" else None)
+              for path in (*MODULES, *TESTS, *OWNED_FILES) if path != PIPELINE_CONFIG]
     return files
+
+
+def _model(spec: ProjectSpec) -> list[OutputFile]:
+    """The model's own files: its settings, and (seeded: written once, then the user's to tune; the spec names
+    where they live) its training config and data expectations."""
+    return [_file(PIPELINE_CONFIG, extra={"pipeline_settings": pipeline_settings(spec)}),
+            _file(spec.training.config, mode="seeded", template="config/training_config.yaml"),
+            _file(spec.data.expectations, mode="seeded", template="config/data_expectations.json",
+                  extra={"expectations": data_expectations(spec)})]
+
+
+def outputs(spec: ProjectSpec) -> list[OutputFile]:
+    # The whole folder is the Azure ML job's code snapshot: .amlignore leaves out what the job does not need.
+    return [*_code(spec.python_version), *_model(spec), _file(".amlignore", template="amlignore")]
+
+
+def monorepo_shared(repo: Monorepo) -> list[OutputFile]:
+    """The shared code (submit_training.py copies src/ and the training config into the job's code snapshot)."""
+    files = [*_code(None), *(_file(path, executable=path.startswith("src/")) for path in MONOREPO_SHARED)]
+    return [replace(file, path=repo.shared(file.path)) for file in files]
+
+
+def monorepo_model(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
+    return [replace(file, path=repo.model(spec.model.name, file.path)) for file in _model(spec)]
 
 
 def environment_settings(spec: ProjectSpec, env: Environment) -> dict[str, Any]:

@@ -19,9 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SRC = ROOT / "src"
+SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))  # the scripts' shared `common` helpers
+
+from common.paths import model_dir  # noqa: E402
+
+ROOT = model_dir()  # the model's files: this folder, or MLOPS_MODEL_DIR (the monorepo layout's shared tests)
 
 
 def load_script(relative: str) -> ModuleType:

@@ -19,19 +19,26 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-from serving.client import Endpoint, open_endpoint  # noqa: E402
+import yaml
 
-# Defaults: the spec's rollout.monitor thresholds.
-DEFAULT_MAX_LATENCY_MS = "500"
-DEFAULT_MAX_ERROR_RATE = "0.05"
-DEFAULT_TEST_DATA = str(ROOT / "tests" / "data" / "smoke_test_data.json")
+from common.paths import model_file
+from serving.client import Endpoint, open_endpoint
+
+
+def _monitor_limits() -> dict[str, Any]:
+    """The spec's rollout.monitor thresholds, from the model's config/pipeline.yaml."""
+    settings = yaml.safe_load(model_file("config/pipeline.yaml").read_text(encoding="utf-8"))
+    return dict(settings["rollout"]["monitor"])
+
+
+DEFAULT_TEST_DATA = str(model_file("tests/data/smoke_test_data.json"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     env = os.environ.get
+    limits = _monitor_limits()
     group = parser.getgroup("endpoint")
     group.addoption("--endpoint-file", default=env("ENDPOINT_FILE"),
                     help="endpoint JSON from deploy.py (default: $ENDPOINT_FILE; or set $ENDPOINT_URL)")
@@ -40,10 +47,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--test-data", default=env("ENDPOINT_TEST_DATA", DEFAULT_TEST_DATA),
                     help='records to send: {"records": [...]}')
     group.addoption("--max-latency-ms", type=float,
-                    default=float(env("ENDPOINT_MAX_LATENCY_MS", DEFAULT_MAX_LATENCY_MS)),
+                    default=float(env("ENDPOINT_MAX_LATENCY_MS") or limits["max_latency_ms"]),
                     help="p95 latency bound for single requests")
     group.addoption("--max-error-rate", type=float,
-                    default=float(env("ENDPOINT_MAX_ERROR_RATE", DEFAULT_MAX_ERROR_RATE)),
+                    default=float(env("ENDPOINT_MAX_ERROR_RATE") or limits["max_error_rate"]),
                     help="highest error rate tolerated under load")
     group.addoption("--load-requests", type=int, default=int(env("ENDPOINT_LOAD_REQUESTS", "100")),
                     help="requests sent by the load test (at most 10000)")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SMOKE_DATA = ROOT / "tests" / "data" / "smoke_test_data.json"
+from common.paths import CODE_ROOT, model_file
+
+SMOKE_DATA = model_file("tests/data/smoke_test_data.json")
 NAME = "unit-deploy-model"
 
 
@@ -82,7 +83,7 @@ def deployment(scripts: Callable[[str], Any]) -> Callable[[str], Any]:
     """The deployment scripts import their siblings (support, local_target) as top-level modules."""
     import sys
 
-    folder = str(ROOT / "src" / "deployment")
+    folder = str(CODE_ROOT / "src" / "deployment")
     if folder not in sys.path:
         sys.path.insert(0, folder)
     return lambda name: scripts(f"deployment/{name}.py")
@@ -91,7 +92,7 @@ def deployment(scripts: Callable[[str], Any]) -> Callable[[str], Any]:
 def test_pre_deployment_checks(deployment: Callable[[str], Any], common: list[str], registry: dict[str, Any],
                                capsys: pytest.CaptureFixture[str]) -> None:
     checks = deployment("pre_deployment_checks")
-    config = ["--pipeline-config", str(ROOT / "config" / "pipeline.yaml"), "--model-name", NAME]
+    config = ["--pipeline-config", str(model_file("config/pipeline.yaml")), "--model-name", NAME]
     assert checks.main([*config, "--alias", "staging", *common]) == 0
     assert checks.main([*config, "--alias", "broken", *common]) == 1
     errors = capsys.readouterr().err

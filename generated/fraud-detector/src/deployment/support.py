@@ -16,23 +16,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for the shared `common` helpers
 
-from common.backend import (  # noqa: E402
+from common.backend import (
     ScriptError,
     add_common_arguments,
     backend_of,
     configure_mlflow,
     ml_client,
 )
-from common.files import write_json  # noqa: E402
+from common.files import write_json
+from common.paths import CODE_ROOT, model_file
 
-__all__ = ["DeployError", "ScriptError", "add_common_flags", "backend_of", "configure_mlflow", "environment_settings",
-           "fail", "ml_client", "model_name", "model_uri", "percentage_of", "pipeline_settings", "read_version",
-           "resolve_version", "run", "write_json"]
+__all__ = ["CODE_ROOT", "DeployError", "ScriptError", "add_common_flags", "backend_of", "configure_mlflow",
+           "environment_settings", "fail", "ml_client", "model_file", "model_name", "model_uri", "percentage_of",
+           "pipeline_settings", "read_version", "resolve_version", "run", "write_json"]
 
-PIPELINE_CONFIG = REPO_ROOT / "config" / "pipeline.yaml"  # written by mlops-gen from the spec
+PIPELINE_CONFIG = "config/pipeline.yaml"  # of the model folder (common.paths), written by mlops-gen from the spec
 SERVING_PORT = 8080
 # Labels and annotations the manifests and the scripts agree on.
 TRACK_LABEL = "mlops-gen.io/track"
@@ -51,9 +51,10 @@ def pipeline_settings() -> dict[str, Any]:
     """
     from common.files import read_yaml
 
-    settings = read_yaml(PIPELINE_CONFIG)
+    path = model_file(PIPELINE_CONFIG)
+    settings = read_yaml(path)
     if not isinstance(settings, dict) or not isinstance(settings.get("model"), dict):
-        raise ScriptError(f"{PIPELINE_CONFIG}: not the settings mlops-gen writes; run `mlops-gen generate` again")
+        raise ScriptError(f"{path}: not the settings mlops-gen writes; run `mlops-gen generate` again")
     return settings
 
 

@@ -5,12 +5,11 @@ fairness threshold) on the training table, and training is reproducible."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from common.paths import model_file
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +19,7 @@ def train(scripts: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def config(train: Any, pipeline: dict[str, Any]) -> dict[str, Any]:
-    return train.load_config(str(ROOT / pipeline["training"]["config"]), pipeline["model"]["task"])
+    return train.load_config(str(model_file(pipeline["training"]["config"])), pipeline["model"]["task"])
 
 
 @pytest.fixture(scope="module")

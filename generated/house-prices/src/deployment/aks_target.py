@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from support import (
-    REPO_ROOT,
     SELECTOR_ANNOTATION,
     VERSION_LABEL,
     DeployError,
+    model_file,
     model_name,
     run,
 )
@@ -111,9 +111,7 @@ def credentials(cluster: str | None, resource_group: str, workdir: str) -> str |
 def load_manifests(directory: str) -> list[dict[str, Any]]:
     import yaml
 
-    folder = Path(directory)
-    if not folder.is_absolute():
-        folder = REPO_ROOT / folder
+    folder = model_file(directory)
     objects: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.yaml")):
         objects.extend(doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc)

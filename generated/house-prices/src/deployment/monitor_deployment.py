@@ -24,20 +24,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # src/, for serving.*
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pod_traffic  # noqa: E402
-from support import add_common_flags, fail, guarded_main, write_json  # noqa: E402
+import pod_traffic
+from support import add_common_flags, fail, guarded_main, model_file, write_json
 
-from serving.client import percentile, share  # noqa: E402
+from serving.client import percentile, share
 
 BURST = 10  # requests per sample
 LATENCY_TOLERANCE = 1.25  # candidate p95 may be this much above the baseline's ...
 LATENCY_SLACK_MS = 20.0  # ... plus this, before it counts as a regression
 MIN_COMPARED = 100  # requests on each side before their shares of client errors are compared
-TEST_DATA = ROOT / "tests" / "data" / "smoke_test_data.json"
+TEST_DATA = "tests/data/smoke_test_data.json"  # of the model folder
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +129,7 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.interval_seconds <= 0 or args.duration_seconds <= 0:
         return fail("--duration-seconds and --interval-seconds must be positive")
-    records = json.loads(TEST_DATA.read_text(encoding="utf-8"))["records"]
+    records = json.loads(model_file(TEST_DATA).read_text(encoding="utf-8"))["records"]
     info = json.loads(Path(args.endpoint_file).read_text(encoding="utf-8"))
     name = args.deployment_name or info.get("deployment")
     samples = max(1, args.duration_seconds // args.interval_seconds)

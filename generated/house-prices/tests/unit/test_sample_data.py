@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from common.paths import model_file
+
 
 @pytest.fixture(scope="module")
 def sample(scripts: Any) -> Any:
@@ -27,7 +29,7 @@ def test_same_seed_same_table(sample: Any, task: str) -> None:
 def test_main_writes_the_pipeline_config_table(sample: Any, pipeline: dict[str, Any], tmp_path: Path) -> None:
     import pandas as pd
 
-    config = Path(__file__).resolve().parents[2] / "config" / "pipeline.yaml"
+    config = model_file("config/pipeline.yaml")
     output = tmp_path / "sample.csv"
     assert sample.main(["--pipeline-config", str(config), "--output", str(output), "--rows", "120"]) == 0
     table = pd.read_csv(output)

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from support import REPO_ROOT, DeployError
+from support import CODE_ROOT, DeployError
 
 READY_TIMEOUT_SECONDS = 180
 
@@ -127,7 +127,7 @@ def _start_router(folder: Path, port: int) -> int:
     """The router answers 503 while no deployment takes traffic: ready means its port accepts connections."""
     with (folder / "router.log").open("ab") as out:
         process = subprocess.Popen(  # noqa: S603  # nosec B603
-            [sys.executable, str(REPO_ROOT / "src" / "deployment" / "local_router.py"), "--state-dir", str(folder),
+            [sys.executable, str(CODE_ROOT / "src" / "deployment" / "local_router.py"), "--state-dir", str(folder),
              "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     deadline = time.monotonic() + 30
@@ -157,7 +157,7 @@ def start(workdir: str, endpoint: str, deployment: str, uri: str, version: str) 
     env = {**os.environ, "MODEL_URI": uri, "MODEL_VERSION": version}
     # The server loads the model from the local registry, whichever script (re)starts it.
     env.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{(Path(workdir).resolve() / 'mlflow.db').as_posix()}")
-    pid = _spawn([sys.executable, str(REPO_ROOT / "src" / "serving" / "app.py"), "--host", "127.0.0.1", "--port",
+    pid = _spawn([sys.executable, str(CODE_ROOT / "src" / "serving" / "app.py"), "--host", "127.0.0.1", "--port",
                   str(port)], env, log, f"{base}/health", "the scoring server")
     state = {"pid": pid, "port": port, "model_uri": uri, "version": version, "log": str(log)}
     _write(folder / "deployments" / f"{deployment}.json", state)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess  # nosec B404
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,9 +34,9 @@ from common.backend import (
 )
 from common.evaluation import TASKS
 from common.files import data_fingerprint, parse_pairs, pinned_data, write_json
+from common.paths import CODE_ROOT, model_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]  # the model repository: the job's code folder
-TRAIN_SCRIPT = "src/training/train.py"  # relative to REPO_ROOT
+TRAIN_SCRIPT = "src/training/train.py"  # relative to the job's code folder
 # Azure ML's placeholder for the data input, written in two pieces so the generator's templates leave it alone.
 DATA_INPUT = "${" + "{inputs.data}}"
 # Base image of the Azure ML training environment; requirements-azure.txt is installed on top of it.
@@ -110,7 +112,7 @@ def submit_local(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, An
 def _conda_env() -> dict[str, Any]:
     pins = []
     for name in ("requirements.txt", "requirements-azure.txt"):
-        for line in (REPO_ROOT / name).read_text(encoding="utf-8").splitlines():
+        for line in (CODE_ROOT / name).read_text(encoding="utf-8").splitlines():
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
                 pins.append(line)
@@ -120,8 +122,7 @@ def _conda_env() -> dict[str, Any]:
 
 
 def submit_azure(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, Any]:
-    from azure.ai.ml import Input, command
-    from azure.ai.ml.entities import Environment
+    from azure.ai.ml import Input
 
     if not args.dataset or not args.compute:
         raise ScriptError("the azure backend needs --dataset and --compute")
@@ -129,8 +130,31 @@ def submit_azure(args: argparse.Namespace, tags: dict[str, str]) -> dict[str, An
     asset = data_asset(args, args.dataset, args.dataset_version)
     inputs = {"data": Input(type=asset.type, path=asset.id)}
     train_command = " ".join([f"python {TRAIN_SCRIPT}", *_train_args(args, DATA_INPUT, "outputs")])
+    with tempfile.TemporaryDirectory(prefix="training-code-") as snapshot:
+        # Uploaded by create_or_update, before the snapshot goes.
+        return _submit(client, args, tags, inputs, train_command, code_folder(args.config, Path(snapshot)))
+
+
+def code_folder(config: str, snapshot: Path) -> str:
+    """The job's code: src/ and the training config. A model folder holding both is uploaded as it is (its
+    .amlignore leaves the rest out); in the monorepo layout the shared src/ and the model's config are copied into
+    `snapshot`, so the job sees the same relative paths."""
+    if model_dir() == CODE_ROOT:
+        return str(CODE_ROOT)
+    shutil.copytree(CODE_ROOT / "src", snapshot / "src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    target = snapshot / config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_dir() / config, target)
+    return str(snapshot)
+
+
+def _submit(client: Any, args: argparse.Namespace, tags: dict[str, str], inputs: dict[str, Any],
+            train_command: str, code: str) -> dict[str, Any]:
+    from azure.ai.ml import command
+    from azure.ai.ml.entities import Environment
+
     job = command(
-        code=str(REPO_ROOT),  # src/ and config/; files matched by .gitignore/.amlignore stay out
+        code=code,  # src/ and config/; files matched by .gitignore/.amlignore stay out
         command=train_command,
         inputs=inputs,
         environment=Environment(image=AML_BASE_IMAGE, conda_file=_conda_env()),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from common.paths import model_file
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +38,12 @@ def test_training_stages(run: Any, pipeline: dict[str, Any]) -> None:
     name = f"{model['name']}-unit"
     job = str(work / "job.json")
     assert run("data_validation/validate_data.py", "--data-path", str(work / "data.csv"), "--expectations",
-               str(ROOT / data["expectations"]), "--junit-output", str(work / "data.xml")) == 0
+               str(model_file(data["expectations"])), "--junit-output", str(work / "data.xml")) == 0
     for attempt in (1, 2):  # two versions, so promotion, comparison and archiving have something to do
         assert run("training/submit_training.py", "--experiment", "unit", "--data-path", str(work / "data.csv"),
                    "--target", data["target"], "--task", model["task"], "--config",
-                   str(ROOT / pipeline["training"]["config"]), "--job-file", job, "--tag", f"attempt={attempt}") == 0
+                   str(model_file(pipeline["training"]["config"])), "--job-file", job,
+                   "--tag", f"attempt={attempt}") == 0
         assert run("training/wait_for_completion.py", "--job-file", job, "--timeout-minutes", "5") == 0
         assert run("training/get_metrics.py", "--job-file", job, "--output", str(work / "metrics.json")) == 0
         assert run("validation/champion_challenger.py", "--metrics-file", str(work / "metrics.json"),
@@ -76,7 +77,7 @@ def test_training_stages(run: Any, pipeline: dict[str, Any]) -> None:
     assert run("documentation/generate_model_card.py", "--model-name", name, "--version-file",
                str(work / "version.json"), "--metrics-file", str(work / "metrics.json"), "--fairness-file",
                str(fairness_file), "--explainability-file", explain, "--pipeline-config",
-               str(ROOT / "config" / "pipeline.yaml"), "--output", str(work / "card.md")) == 0
+               str(model_file("config/pipeline.yaml")), "--output", str(work / "card.md")) == 0
     card = (work / "card.md").read_text(encoding="utf-8")
     assert f"# Model card: {name} version 2" in card and "build_id=42" in card
 

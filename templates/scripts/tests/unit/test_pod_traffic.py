@@ -19,7 +19,7 @@ import pytest
 
 from serving import access_log
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # the code: src/ is beside tests/
 LATER = datetime(2999, 1, 1, tzinfo=timezone.utc)  # after any window start
 
 
