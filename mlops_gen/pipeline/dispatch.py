@@ -63,12 +63,44 @@ def guard_script(environments: tuple[str, ...], branch: str, ref_variable: str) 
     values it refuses: an input is free text and a line of it could read as a workflow command."""
     if not environments:
         raise ValueError("a manual run needs at least one environment")
+    env = f'"${{{ENVIRONMENT.variable}}}"'
+    envs = "|".join(shlex.quote(name) for name in environments)
+    check = [
+        f"  case {env} in",
+        f"    {envs}) ;;",
+        f"    *) echo {_message('name the environment, one of', environments)} >&2; exit {REFUSED} ;;",
+        "  esac",
+    ]
+    return _guard(check, shlex.quote(f"refs/heads/{branch}"),
+                  shlex.quote(f"a manual deploy or rollback runs from {branch} only"), ref_variable)
+
+
+def guard_script_reading(environments_variable: str, branch_variable: str, ref_variable: str) -> str:
+    """The same checks as guard_script, with the environments (space-separated, in release order) and the release
+    branch read from two more variables: for shared CI files, which hold no model's names (the monorepo layout).
+    The environment is compared word by word (`read -a`: no glob, no pattern), never matched as a pattern."""
+    env = f'"${{{ENVIRONMENT.variable}}}"'
+    check = [
+        "  known=false",
+        f'  read -r -a environments <<< "${{{environments_variable}}}"',
+        '  for name in "${environments[@]}"; do',
+        f'    if [ "${{name}}" = {env} ]; then known=true; fi',
+        "  done",
+        '  if [ "${known}" != true ]; then',
+        f'    echo "name the environment, one of: ${{{environments_variable}}}" >&2; exit {REFUSED}',
+        "  fi",
+    ]
+    return _guard(check, f'"refs/heads/${{{branch_variable}}}"',
+                  f'"a manual deploy or rollback runs from ${{{branch_variable}}} only"', ref_variable)
+
+
+def _guard(environment_check: list[str], ref: str, branch_message: str, ref_variable: str) -> str:
+    """The guard around its environment check: the action, the branch (`ref`, `branch_message`: shell words),
+    the version."""
     actions = "|".join(shlex.quote(action.name) for action in ACTIONS)
-    envs = "|".join(shlex.quote(env) for env in environments)
     versioned = "|".join(shlex.quote(action.name) for action in ACTIONS if action.needs_version)
     unversioned = "|".join(shlex.quote(a.name) for a in ACTIONS if not a.needs_version and a is not TRAIN)
-    action, env, version = (f'"${{{item.variable}}}"' for item in INPUTS)
-    ref = shlex.quote(f"refs/heads/{branch}")
+    action, _, version = (f'"${{{item.variable}}}"' for item in INPUTS)
     lines = [
         f"case {action} in",
         f"  {actions}) ;;",
@@ -76,12 +108,9 @@ def guard_script(environments: tuple[str, ...], branch: str, ref_variable: str) 
         "esac",
         f'if [ {action} != {shlex.quote(TRAIN.name)} ]; then',
         f'  if [ "${{{ref_variable}}}" != {ref} ]; then',
-        f"    echo {shlex.quote(f'a manual deploy or rollback runs from {branch} only')} >&2; exit {REFUSED}",
+        f"    echo {branch_message} >&2; exit {REFUSED}",
         "  fi",
-        f"  case {env} in",
-        f"    {envs}) ;;",
-        f"    *) echo {_message('name the environment, one of', environments)} >&2; exit {REFUSED} ;;",
-        "  esac",
+        *environment_check,
         "fi",
         f"case {action} in",
         f"  {versioned})",
@@ -96,6 +125,21 @@ def guard_script(environments: tuple[str, ...], branch: str, ref_variable: str) 
         "esac",
     ]
     return "\n".join(lines) + "\n"
+
+
+def deploy_record(model: str, version_file: str) -> list[str]:
+    """Bash lines writing `version_file` for a manual deploy (the requested version) and ending the script;
+    `model`: the model's name as a shell word."""
+    version = f'"${{{VERSION.variable}}}"'
+    record = '{"model_name": "%s", "version": "%s"}\\n'
+    return [
+        f"if [ \"${{{ACTION.variable}}}\" = {shlex.quote(DEPLOY.name)} ]; then",
+        f"  printf {shlex.quote(record)} {model} {version} \\",
+        f"    > {version_file}",
+        "  exit 0",
+        "fi",
+        "# rollback: the version holding the environment's alias (promotion moves it at the end of a release)",
+    ]
 
 
 def _message(text: str, names: list[str] | tuple[str, ...]) -> str:
@@ -173,16 +217,10 @@ class Dispatch:
         `export_by_alias(alias)` (an export_model.py call with `--alias` and `--output version_file`, its
         continuation lines indented by 4). The inputs are checked again first: this runs in another job than the
         first guard, and the alias of each environment is a literal of the spec, never a variable."""
-        action, env, version = (f'"${{{item.variable}}}"' for item in INPUTS)
-        record = '{"model_name": "%s", "version": "%s"}\\n'
+        env = f'"${{{ENVIRONMENT.variable}}}"'
         lines = [
             self.guard(ref_variable).rstrip("\n"),
-            f"if [ {action} = {shlex.quote(DEPLOY.name)} ]; then",
-            f"  printf {shlex.quote(record)} {shlex.quote(model_name)} {version} \\",
-            f"    > {version_file}",
-            "  exit 0",
-            "fi",
-            "# rollback: the version holding the environment's alias (promotion moves it at the end of a release)",
+            *deploy_record(shlex.quote(model_name), version_file),
             f"case {env} in",
         ]
         for name, alias in self.aliases:

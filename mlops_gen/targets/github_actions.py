@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlops_gen.errors import UserError
+from mlops_gen.layout.paths import Monorepo
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
 from mlops_gen.pipeline.build import cloud_drift
 from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, NO_ENVIRONMENT, TRAIN, Case, Dispatch
@@ -286,10 +287,15 @@ def dispatch_conditions(dispatch: Dispatch, jobs: list[ReleaseJob], build_needs:
     }
     for job in jobs:
         previous = tuple(need for need in job.needs if need != BUILD_JOB)
-        # Lines of a folded scalar (`>-`): YAML joins them with spaces.
-        out[job.id] = (f"!cancelled() && needs.{BUILD_JOB}.result == 'success'\n"
-                       f"&& {github_cases(dispatch.release(job.env.name), previous)}")
+        out[job.id] = release_job_condition(dispatch, job.env.name, previous, BUILD_JOB)
     return out
+
+
+def release_job_condition(dispatch: Dispatch, environment: str, previous: tuple[str, ...], build_job: str) -> str:
+    """The `if:` of an environment's release job: Dispatch.release, after the job building the image (and, for a
+    push, the previous environment's). Lines of a folded scalar (`>-`): YAML joins them with spaces."""
+    return (f"!cancelled() && needs.{build_job}.result == 'success'\n"
+            f"&& {github_cases(dispatch.release(environment), previous)}")
 
 
 # The runner's variable holding the run's ref ("refs/heads/<branch>" for a branch's run).
@@ -391,6 +397,20 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
                 ("--resource-group", spec.azure.resource_group), ("--subscription-id", SUBSCRIPTION)], indent=4)),
             REF_VARIABLE),
     }
+
+
+def monorepo_shared(repo: Monorepo) -> list[OutputFile]:
+    """The monorepo layout's shared reusable workflows (mlops_gen.targets.github_monorepo)."""
+    from mlops_gen.targets import github_monorepo
+
+    return github_monorepo.monorepo_shared(repo)
+
+
+def monorepo_model(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
+    """A model's thin callers of the shared workflows in the monorepo layout (mlops_gen.targets.github_monorepo)."""
+    from mlops_gen.targets import github_monorepo
+
+    return github_monorepo.monorepo_model(spec, repo)
 
 
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
