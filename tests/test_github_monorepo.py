@@ -9,10 +9,12 @@ called file's `on.workflow_call.inputs`).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -436,3 +438,63 @@ def test_the_shared_guard_refuses_what_the_model_guard_refuses(guard: str) -> No
     refused = run_guard(guard, "deploy", "staging", "3", ref="refs/heads/feature")
     assert refused.returncode == 2 and "runs from main only" in refused.stderr
     assert run_guard(guard, "deploy", "dev", "3", environments="dev").returncode == 0
+
+
+# ----- the run blocks, executed -----
+
+FAKE = """import json, os, sys
+print(json.dumps({"argv": sys.argv[1:], "env": {k: os.environ.get(k) for k in ("HOOK", "V1", "OTHER")}}))
+"""
+
+
+def _fake_repo(root: Path, script: str) -> Path:
+    """A repository root with a model whose plan names one secret (HOOK) and one variable (V1), and a fake shared
+    `script` printing its arguments and those variables."""
+    (root / REPO.model("m", "config")).mkdir(parents=True)
+    (root / REPO.model("m", github_monorepo.PLAN_FILE)).write_text(
+        yaml.safe_dump({"format": "mlops-gen/plan-v1", "secrets": ["HOOK"], "variables": ["V1"]}), encoding="utf-8")
+    fake = root / REPO.shared(script)
+    fake.parent.mkdir(parents=True)
+    fake.write_text(FAKE, encoding="utf-8")
+    return root
+
+
+def _run_block(script: str, cwd: Path, env: dict[str, str]) -> dict[str, Any]:
+    assert BASH is not None
+    base = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")]),
+            "MODEL_DIR": REPO.model("m"), "SHARED_DIR": REPO.shared(), "WEBHOOK": "https://hook.example/x",
+            "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "42"}
+    result = subprocess.run([BASH, "--noprofile", "--norc", "-euo", "pipefail", "-c", script], cwd=cwd,
+                            env={**base, **env}, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out: dict[str, Any] = json.loads(result.stdout)
+    return out
+
+
+@pytest.mark.skipif(BASH is None or shutil.which("jq") is None, reason="needs bash and jq")
+def test_a_plan_step_gets_the_runner_call_and_the_plan_secret_and_variables(tree: Path, tmp_path: Path) -> None:
+    """The rendered run block: the runner with the model folder, the platform and the part; the webhook secret under
+    the plan's name for it; the variables the plan names, and no other."""
+    steps = shared(tree, github_monorepo.PIPELINE)["jobs"]["data-validation"]["steps"]
+    [step] = [step for step in steps if step.get("env", {}).get("MLOPS_PART")]
+    root = _fake_repo(tmp_path, github_monorepo.RUNNER_SCRIPT)
+    out = _run_block(step["run"], root, {"MLOPS_PART": "stage:data",
+                                         "REPOSITORY_VARIABLES": json.dumps({"V1": "a b", "OTHER": "no"})})
+    assert out["argv"] == ["--model-dir", REPO.model("m"), "--platform", "github", "stage:data"]
+    assert out["env"] == {"HOOK": "https://hook.example/x", "V1": "a b", "OTHER": None}
+
+
+@pytest.mark.skipif(BASH is None or shutil.which("jq") is None, reason="needs bash and jq")
+def test_the_failure_notice_gets_the_model_arguments_and_the_run_link(tree: Path, tmp_path: Path,
+                                                                      specs: list[SpecFile]) -> None:
+    [step] = [step for step in shared(tree, github_monorepo.NOTIFY)["jobs"]["notify"]["steps"]
+              if step.get("name") == "Notify"]
+    root = _fake_repo(tmp_path, "src/notification/send_notification.py")
+    spec = next(s.spec for s in specs if s.spec.model.name == "customer-churn")
+    args = caller(tree, spec)["jobs"]["notify-failure"]["with"]["notify-args"]
+    out = _run_block(step["run"], root, {"NOTIFY_ARGS": args})
+    # What the per-model workflow passes (notify_flags, one source), with this run's link.
+    assert out["argv"] == ["--event", "pipeline", "--model-name", "customer-churn", "--status", "failed", "--detail",
+                           "run=https://github.com/o/r/actions/runs/42", "--channel", "teams",
+                           "--webhook-env", "TEAMS_WEBHOOK_URL", "--email", "ml-team@company.com"]
+    assert out["env"]["HOOK"] == "https://hook.example/x"
