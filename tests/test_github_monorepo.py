@@ -32,6 +32,7 @@ from mlops_gen.render.plan import OutputFile
 from mlops_gen.render.verify import verify
 from mlops_gen.spec.model import ProjectSpec, metric_gates
 from mlops_gen.spec.validate import SpecFile, load_specs
+from mlops_gen.targets import docker as docker_target
 from mlops_gen.targets import github_actions, github_monorepo
 from tests.conftest import CORPUS, ROOT, example_specs
 from tests.gh_expressions import simulate
@@ -383,8 +384,11 @@ def test_the_image_digest_reaches_the_release_jobs(tree: Path) -> None:
     assert build["outputs"]["image"] == "${{ steps.push.outputs.image }}"
     [docker] = [step for step in build["steps"] if step.get("uses", "").startswith("docker/build-push-action@")]
     args = dict(line.split("=", 1) for line in docker["with"]["build-args"].splitlines())
-    assert args == {"PYTHON_IMAGE": "${{ inputs.python-image }}", "MODEL_DIR": "${{ inputs.model-dir }}"}
-    assert docker["with"]["file"] == REPO.shared("Dockerfile")
+    # The shared Dockerfile's contract (targets/docker.py): context = the shared folder, where the model version
+    # was exported, and the base image as its one build argument.
+    assert args == {docker_target.BASE_IMAGE_ARG: "${{ inputs.python-image }}"}
+    assert docker["with"]["file"] == REPO.shared("Dockerfile") and docker["with"]["context"] == REPO.shared()
+    assert build["env"]["MODEL_EXPORT"].endswith("/" + REPO.shared(docker_target.MODEL_EXPORT))
     release = shared(tree, github_monorepo.RELEASE)["jobs"]["release"]
     assert release["env"]["IMAGE_REFERENCE"] == "${{ inputs.image-reference }}"
 

@@ -69,7 +69,7 @@ from mlops_gen.targets.azure_devops import (
     release_condition,
     timeouts,
 )
-from mlops_gen.targets.docker import PYTHON_IMAGES
+from mlops_gen.targets.docker import BASE_IMAGE_ARG, MODEL_EXPORT, PYTHON_IMAGES, base_image
 from mlops_gen.targets.github_actions import PIP_AUDIT
 
 TARGET = "azure_devops"
@@ -86,12 +86,8 @@ PLATFORM = "azure_devops"
 # version a release deploys, and the drift check's report, whose "result" (drift | no_drift) decides on retraining.
 VERSION_FILE = "model-version.json"
 DRIFT_REPORT = "drift-report.json"
-# Build arguments of the shared Dockerfile (the scripts helper's; placeholders until it is merged).
-BUILD_ARGS = ("PYTHON_IMAGE", "MODEL_DIR")
 # The environment's own subscription, for a release served in another subscription than training's.
 ENV_SUBSCRIPTION_VARIABLE = "AZURE_ENVIRONMENT_SUBSCRIPTION_ID"
-# Where the exported model lands for the image build, inside the model folder.
-MODEL_EXPORT = "model"
 
 # The values every step's script reads from its env (set from parameters in the templates, never spliced).
 ENV = {
@@ -254,31 +250,30 @@ def version_scripts() -> dict[str, str]:
 
 
 def export_script() -> str:
-    """The released version's model files into the model folder, where the image build reads them."""
+    """The released version's model files into the shared folder, the image build's context."""
     return "\n".join([
         login_script(),
         _shared_call("src/deployment/export_model.py", [
             *_coordinates(), ("--model-name", ShellRaw(_var("model_name"))),
             ("--version-file", ShellRaw(f'{_var("model_dir")}/{RUN_FOLDER}/{VERSION_FILE}')),
-            ("--output-dir", ShellRaw(f'{_var("model_dir")}/{MODEL_EXPORT}')),
+            ("--output-dir", ShellRaw(f'{_var("shared_dir")}/{MODEL_EXPORT}')),
             ("--output", ShellRaw(f'{_var("model_dir")}/{RUN_FOLDER}/image-model.json'))]),
     ])
 
 
 def build_script() -> str:
-    """The serving image from the shared Dockerfile, the repository root as its context."""
-    args = {"PYTHON_IMAGE": _var("python_image"), "MODEL_DIR": _var("model_dir")}
+    """The serving image from the shared Dockerfile; the shared folder is its context (its .dockerignore)."""
     return "\n".join([
         "model_version=\"$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))[\"version\"])' \\",
         f'  {_var("model_dir")}/{RUN_FOLDER}/image-model.json)"',
         "docker build \\",
         f'  --file {_var("shared_dir")}/Dockerfile \\',
-        *(f'  --build-arg "{name}={args[name][1:-1]}" \\' for name in BUILD_ARGS),
+        f'  --build-arg "{BASE_IMAGE_ARG}={_var("python_image")[1:-1]}" \\',
         f'  --tag "${{{ENV["image_repository"]}}}:${{BUILD_BUILDID}}" \\',
         f'  --tag "${{{ENV["image_repository"]}}}:model-${{model_version}}" \\',
         '  --label "org.opencontainers.image.revision=${BUILD_SOURCEVERSION}" \\',
         f'  --label "org.opencontainers.image.title=${{{ENV["model_name"]}}}" \\',
-        "  .",
+        f'  {_var("shared_dir")}',
     ])
 
 
@@ -429,7 +424,7 @@ def model_parameters(spec: ProjectSpec, repo: Monorepo) -> dict[str, Any]:
         "modelDir": repo.model(spec.model.name),
         "sharedDir": repo.shared(),
         "pythonVersion": spec.python_version,
-        "pythonImage": PYTHON_IMAGES[spec.python_version],
+        "pythonImage": base_image(spec),
         "serviceConnection": spec.azure.service_connection,
         "subscriptionId": spec.azure.subscription_id or "",
         "workspace": spec.azure.workspace,

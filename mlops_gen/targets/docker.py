@@ -24,6 +24,9 @@ SERVING_UID = 10001  # numeric, so runAsNonRoot can check it; matches the k8s se
 # The shared Dockerfile's (monorepo layout) build argument naming the base image: each model's pipeline passes
 # base_image(spec) as it.
 BASE_IMAGE_ARG = "PYTHON_IMAGE"
+# Where the pipeline exports the model version before the build: model/ of the build context (the model folder in
+# the per-model layout, the shared folder in the monorepo layout), as the Dockerfile's COPY model/ expects.
+MODEL_EXPORT = "model"
 
 
 def base_image(spec: ProjectSpec) -> str:

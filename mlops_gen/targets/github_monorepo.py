@@ -39,6 +39,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_gen.layout.paths import RUN_FOLDER as RUN_DIR
 from mlops_gen.layout.paths import Monorepo
 from mlops_gen.pipeline import Ref, build_pipeline
 from mlops_gen.pipeline.dispatch import (
@@ -55,7 +56,7 @@ from mlops_gen.render.context import environments
 from mlops_gen.render.filters import ShellRaw, script_call, yaml_str
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec
-from mlops_gen.targets.docker import PYTHON_IMAGES
+from mlops_gen.targets.docker import BASE_IMAGE_ARG, MODEL_EXPORT, base_image
 from mlops_gen.targets.github_actions import (
     DISPATCHED,
     FILES,
@@ -70,6 +71,7 @@ from mlops_gen.targets.github_actions import (
     release_condition,
     release_job_condition,
 )
+from mlops_gen.targets.plan_file import PLAN as PLAN_FILE
 
 TARGET = "github_actions"
 TEMPLATES = "github_actions/monorepo"
@@ -80,15 +82,9 @@ CALLER_DRIFT_SUFFIX = "drift"
 # templates/scripts/src/pipeline/run_plan.py, its run folder RUN_DIR there, its plan config/plan.yaml
 # (targets/plan_file.PLAN).
 RUNNER_SCRIPT = "src/pipeline/run_plan.py"
-PLAN_FILE = "config/plan.yaml"
-RUN_DIR = "mlops-run"
 RUN_ARTIFACT = "mlops-run-"  # each job's copy of the run folder: mlops-run-<job>, merged on download
 REPORTS_DIR = "mlops-reports"  # the code-quality job's reports (kept out of the run folder)
 PLATFORM = "github"
-# Build arguments of the shared Dockerfile (templates/docker, monorepo layout): the python base image, and the
-# model folder relative to the build context (the repository root), whose model/ the image serves.
-BUILD_ARGS = {"python_image": "PYTHON_IMAGE", "model_dir": "MODEL_DIR"}
-MODEL_EXPORT = "model"  # the model version exported into the build context, in the model folder
 # The shared workflows' one secret (a name, not a value): each caller maps its spec's webhook secret into it.
 WEBHOOK_SECRET = "webhook"  # noqa: S105
 PIPELINE_JOB, POST_JOB = "pipeline", "post"
@@ -294,7 +290,7 @@ def shared_context(repo: Monorepo) -> dict[str, Any]:
         "version_file": f"{RUN_DIR}/{FILES['version']}",
         "export_record": f"{RUN_DIR}/model-export.json",
         "model_export": MODEL_EXPORT,
-        "build_args": BUILD_ARGS,
+        "base_image_arg": BASE_IMAGE_ARG,
         "files": {name: FILES[name] for name in ("version", "model-card")},
         "post_part": "post",
         "drift_part": "drift",
@@ -380,7 +376,7 @@ def caller_context(spec: ProjectSpec, repo: Monorepo) -> dict[str, Any]:
         "resource-group": spec.azure.resource_group,
         "registry": spec.azure.registry,
         "image-repository": f"{spec.azure.registry}.azurecr.io/{model}",
-        "python-image": PYTHON_IMAGES[spec.python_version],
+        "python-image": base_image(spec),
     }, PIPELINE_INPUTS)
     jobs = []
     previous: tuple[str, ...] = ()
