@@ -7,15 +7,20 @@ plain nodes and edges; the template only prints them, escaping every label with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, replace
+from typing import Any
 
+from mlops_gen.layout.paths import Monorepo
 from mlops_gen.pipeline import Pipeline, build_pipeline
 from mlops_gen.pipeline.build import drift_current
 from mlops_gen.pipeline.model import EXTENSION, Ref
 from mlops_gen.registry import PLATFORM_LABELS, REGISTRY
+from mlops_gen.render.context import azure_pipelines
 from mlops_gen.render.filters import number
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import LOWER_IS_BETTER, ProjectSpec, champion_metric, fairness_enabled, metric_gates
+from mlops_gen.targets import k8s
 
 # Mermaid shape delimiters; labels always go between double quotes inside them.
 SHAPES = {
@@ -220,10 +225,42 @@ def drift_variable(spec: ProjectSpec, pipeline: Pipeline) -> dict[str, str] | No
 
 
 def outputs(spec: ProjectSpec) -> list[OutputFile]:
+    return [_readme(spec, pipeline_files(spec), None)]
+
+
+def monorepo_model(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
+    """The model's README in the monorepo layout: the same guide, naming the files from the repository root."""
+    name = spec.model.name
+    files = _monorepo_pipeline_files(spec, repo)
+    per_model = azure_pipelines(spec)
+    monorepo = {"shared": repo.shared(), "folder": repo.model(name),
+                "workflow": Monorepo.caller(name).rsplit("/", 1)[-1],
+                "manifests": k8s.MONOREPO_FILE,
+                "azure_pipelines": {key: repo.model(name, value) if key.endswith("_file") else value
+                                    for key, value in per_model.items()}}
+    readme = _readme(spec, files, monorepo)
+    return [replace(readme, path=repo.model(name, readme.path))]
+
+
+def _monorepo_pipeline_files(spec: ProjectSpec, repo: Monorepo) -> list[PipelineFile]:
+    found = []
+    for target in REGISTRY:
+        if not target.platform or target.name not in spec.platforms:
+            continue
+        module = importlib.import_module(f"mlops_gen.targets.{target.name}")
+        for output in sorted(module.monorepo_model(spec, repo), key=lambda f: f.path):
+            if output.path.endswith((".yml", ".yaml")):
+                # the role from the file name without the model's name (a model may be called "deploy-x")
+                role = _purpose(output.path.replace(spec.model.name, "model"))
+                found.append(PipelineFile(PLATFORM_LABELS[target.name], output.path, role))
+    return found
+
+
+def _readme(spec: ProjectSpec, files: list[PipelineFile], monorepo: dict[str, Any] | None) -> OutputFile:
     pipeline = build_pipeline(spec)
     nodes, edges = flow(spec, pipeline)
-    return [OutputFile("README.md", "docs/README.md.j2", "docs",
-                       extra={"pipeline_files": pipeline_files(spec), "flow_nodes": nodes, "flow_edges": edges,
+    return OutputFile("README.md", "docs/README.md.j2", "docs",
+                       extra={"pipeline_files": files, "monorepo": monorepo, "flow_nodes": nodes, "flow_edges": edges,
                               "platform_names": [PLATFORM_LABELS[p] for p in sorted(set(spec.platforms))],
                               "glob_branches": [b for b in spec.triggers.branches if "*" in b],
                               "drift_purpose": DRIFT_PURPOSE,
@@ -233,4 +270,4 @@ def outputs(spec: ProjectSpec) -> list[OutputFile]:
                               and isinstance(drift_current(pipeline), str) else None,
                               "seeded_files": seeded_files(spec),
                               "dispatch": pipeline.dispatch,
-                              "extension_points": list(type(spec.extensions).model_fields)})]
+                              "extension_points": list(type(spec.extensions).model_fields)})
