@@ -339,8 +339,8 @@ def test_the_shared_guard_decides_as_the_per_model_guard(inputs: tuple[str, str,
     action, environment, version, ref = inputs
     env = {"PATH": "/usr/bin:/bin", **dict(zip((i.variable for i in INPUTS), (action, environment, version),
                                                strict=True)),
-           azure_devops.REF_VARIABLE: ref, "MLOPS_CI_ENVIRONMENTS": "staging production",
-           "MLOPS_CI_RELEASE_REF": "refs/heads/main"}
+           azure_devops.REF_VARIABLE: ref, azure_monorepo.ENV["environments"]: "staging production",
+           azure_monorepo.ENV["release_branch"]: "main"}
     per_model = guard_script(("staging", "production"), "main", azure_devops.REF_VARIABLE)
     shared = azure_monorepo.guard_script()
     codes = [subprocess.run([bash, "-euo", "pipefail", "-c", script], env=env, capture_output=True, text=True,

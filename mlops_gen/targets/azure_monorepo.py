@@ -48,10 +48,10 @@ from mlops_gen.pipeline.dispatch import (
     INPUTS,
     NO_ENVIRONMENT,
     NO_VERSION,
-    REFUSED,
     TRAIN,
     VERSION,
     Dispatch,
+    guard_script_reading,
 )
 from mlops_gen.pipeline.model import Pipeline, Ref, Step
 from mlops_gen.pipeline.training import training_stages
@@ -99,7 +99,7 @@ ENV = {
     "env_subscription": "MLOPS_CI_ENVIRONMENT_SUBSCRIPTION_ID",
     "variables": "MLOPS_CI_VARIABLES",
     "environments": "MLOPS_CI_ENVIRONMENTS",
-    "release_ref": "MLOPS_CI_RELEASE_REF",
+    "release_branch": "MLOPS_CI_RELEASE_BRANCH",
     "model_name": "MLOPS_CI_MODEL_NAME",
     "workspace": "MLOPS_CI_WORKSPACE",
     "resource_group": "MLOPS_CI_RESOURCE_GROUP",
@@ -175,45 +175,9 @@ def runner_script() -> str:
 
 
 def guard_script() -> str:
-    """The manual run's inputs checked before anything acts on them (the per-model layout's
-    dispatch.guard_script, with the spec's environments and release branch read from env): the action is known;
-    a deploy or rollback runs from the release branch and names one of the model's environments; deploy takes a
-    positive version, rollback none. It never prints a refused value."""
-    action, env, version = (f'"${{{item.variable}}}"' for item in INPUTS)
-    names = ", ".join(a.name for a in ACTIONS)
-    versioned = "|".join(shlex.quote(a.name) for a in ACTIONS if a.needs_version)
-    unversioned = "|".join(shlex.quote(a.name) for a in ACTIONS if not a.needs_version and a is not TRAIN)
-    return "\n".join([
-        f"case {action} in",
-        f"  {'|'.join(shlex.quote(a.name) for a in ACTIONS)}) ;;",
-        f"  *) echo {shlex.quote('unknown action, expected one of: ' + names)} >&2; exit {REFUSED} ;;",
-        "esac",
-        f"if [ {action} != {shlex.quote(TRAIN.name)} ]; then",
-        f'  if [ "${{{REF_VARIABLE}}}" != {_var("release_ref")} ]; then',
-        f'    echo "a manual deploy or rollback runs from ${{{ENV["release_ref"]}#refs/heads/}} only" >&2',
-        f"    exit {REFUSED}",
-        "  fi",
-        f'  read -r -a known <<< {_var("environments")}',
-        "  found=false",
-        '  for name in "${known[@]}"; do',
-        f'    if [ "${{name}}" = {env} ]; then found=true; fi',
-        "  done",
-        '  if [ "${found}" != true ]; then',
-        f'    echo "name the environment, one of: ${{{ENV["environments"]}// /, }}" >&2; exit {REFUSED}',
-        "  fi",
-        "fi",
-        f"case {action} in",
-        f"  {versioned})",
-        f"    if ! [[ {version} =~ ^[1-9][0-9]{{0,8}}$ ]]; then",
-        f'      echo "version must be a positive integer (a registered model version)" >&2; exit {REFUSED}',
-        "    fi ;;",
-        f"  {unversioned})",
-        f"    if [ -n {version} ] && [ {version} != {shlex.quote(NO_VERSION)} ]; then",
-        "      echo \"a rollback takes no version: it redeploys the version holding the environment's alias\" >&2",
-        f"      exit {REFUSED}",
-        "    fi ;;",
-        "esac",
-    ])
+    """The manual run's inputs checked before anything acts on them: the per-model layout's checks
+    (dispatch.guard_script_reading), with the model's environments and release branch read from env."""
+    return guard_script_reading(ENV["environments"], ENV["release_branch"], REF_VARIABLE).rstrip("\n")
 
 
 def _shared_call(script: str, args: list[tuple[str, Any]]) -> str:
