@@ -23,3 +23,15 @@ def load_script(relpath: str) -> ModuleType:
         return module
     finally:
         sys.path.remove(str(SRC))
+
+
+def helper_modules() -> list[str]:
+    """The stage scripts' helper modules imported in this process (`support`, the `common` package): a test that
+    imports a script from one folder drops them afterwards, so the next folder's scripts import their own
+    (common.paths locates the code, and with it the model's files, by its own file)."""
+    return [name for name in sys.modules if name in ("support", "common") or name.startswith("common.")]
+
+
+def forget_helper_modules() -> None:
+    for name in helper_modules():
+        del sys.modules[name]

@@ -18,13 +18,15 @@ from types import ModuleType
 
 import pytest
 
+from tests.template_scripts import forget_helper_modules, helper_modules
+
 FAKES = Path(__file__).resolve().parent / "fakes"
 DEPLOYMENT = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src" / "deployment"
 
 
 def _aks() -> ModuleType:
     # The helpers aks_target imports are put back as they were: other test modules hold the `support` they loaded.
-    saved = {name: sys.modules.get(name) for name in ("support", "common", "common.backend", "common.files")}
+    saved = {name: sys.modules[name] for name in helper_modules()}
     sys.path[:0] = [str(DEPLOYMENT), str(DEPLOYMENT.parent)]
     try:
         spec = importlib.util.spec_from_file_location("creds_aks_target", DEPLOYMENT / "aks_target.py")
@@ -35,11 +37,8 @@ def _aks() -> ModuleType:
     finally:
         for path in (str(DEPLOYMENT), str(DEPLOYMENT.parent)):
             sys.path.remove(path)
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+        forget_helper_modules()
+        sys.modules.update(saved)
 
 
 @pytest.fixture()

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.template_scripts import forget_helper_modules
+
 DEPLOYMENT = Path(__file__).resolve().parent.parent / "templates" / "scripts" / "src" / "deployment"
 
 
@@ -64,8 +66,7 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     yield module
-    for name in ("support", "common", "common.backend", "common.files", "common.registry"):
-        sys.modules.pop(name, None)
+    forget_helper_modules()
 
 
 CONFIG = {"quality_gates": {"accuracy": {"min": 0.8}}, "registry": {"tags": {"team": "ml"}}}

@@ -28,6 +28,7 @@ from mlops_gen.targets.deployment_scripts import DEPLOYMENT_SCRIPTS
 from mlops_gen.targets.docker import PYTHON_IMAGES, SERVING_UID
 from tests.conftest import CORPUS, ROOT, example_specs
 from tests.referees import assert_clean, run_tool
+from tests.template_scripts import forget_helper_modules, helper_modules
 
 SPECS = [*example_specs(), *sorted(CORPUS.glob("*.yaml"))]
 SERVING_TARGETS = ("scripts", "docker", "k8s")
@@ -508,8 +509,7 @@ def test_canary_pods_follow_the_share_of_the_stable_load(churn: Path) -> None:
         aks = _load(churn / "src/deployment/aks_target.py", "generated_aks_target")
     finally:
         sys.path.remove(str(churn / "src/deployment"))
-        for name in ("support", "common", "common.backend", "common.files"):
-            sys.modules.pop(name, None)
+        forget_helper_modules()
     assert aks.canary_replicas(4, 0, 2) == 0
     assert aks.canary_replicas(2, 10, 2) == 2  # never below the autoscaler's minimum
     assert aks.canary_replicas(10, 25, 2) == 3  # a quarter of 10 pods, rounded up
@@ -741,8 +741,7 @@ def _promote(churn: Path, kube: dict[str, str], manifests: bool = False) -> str 
             promoted: str | None = aks.promote(aks.Kubectl("ml-models", None), "customer-churn-stable",
                                                "customer-churn-canary", loaded)
         finally:
-            for name in ("support", "common", "common.backend", "common.files"):
-                sys.modules.pop(name, None)
+            forget_helper_modules()
     return promoted
 
 
@@ -908,7 +907,7 @@ def azureml(churn: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         monkeypatch.setitem(sys.modules, name, module)
     monkeypatch.syspath_prepend(str(churn / "src/deployment"))
     module = _load(churn / "src/deployment/azureml_target.py", "generated_azureml_target")
-    for name in ("support", "common", "common.backend", "common.files"):
+    for name in helper_modules():
         monkeypatch.delitem(sys.modules, name, raising=False)
     return module
 
