@@ -1,12 +1,16 @@
 """`mlops-gen run-local SPEC [--workdir DIR] [--through ENV] [--inject FAULT]`: the pipeline on this machine.
 
-The model folder is generated into DIR/<model.name>/ (owned files refreshed, seeded ones kept), a virtual
-environment is built from its requirements (cached by their hash), the sample data is made when the spec's local
-data file is missing, and the pipeline model's steps run in order with `--backend local`: an MLflow sqlite store
-under the model folder's .mlops/state. A failing gate stops the run before registration. Then the release to each
-environment up to ENV (default: the first), each endpoint a local router splitting requests by weight between
-scoring servers; a failing step rolls the release back. Endpoints outlive the run (suspended, started again by
-the next run in the same DIR), so a second run releases a second version next to the first.
+The spec's layout (its repository configuration's `layout`) is generated into DIR (owned files refreshed, seeded
+ones kept): per model, the model folder DIR/<model.name>/ holding its code too; in the monorepo layout DIR is the
+root of a generated copy of the repository (DIR/mlops-gen.yaml, a copy of the configuration; DIR/<output>/_shared
+with the code, DIR/<output>/<model.name>/, DIR/.github/workflows/). A virtual environment is built from the code's
+requirements (cached by their hash), the sample data is made when the spec's local data file is missing, and the
+pipeline model's steps run in order with `--backend local`, in the model folder (mlops_gen/local/folders.py says
+where their code is): an MLflow sqlite store under the model folder's .mlops/state. A failing gate stops the run
+before registration. Then the release to each environment up to ENV (default: the first), each endpoint a local
+router splitting requests by weight between scoring servers; a failing step rolls the release back. Endpoints
+outlive the run (suspended, started again by the next run in the same DIR), so a second run releases a second
+version next to the first.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import click
 
 from mlops_gen.commands.generate import run_generate
 from mlops_gen.errors import EXIT_DIFFERENCES, UserError
+from mlops_gen.local.folders import LOCAL_TARGET, Folders
 from mlops_gen.local.release import (
     FAULTS,
     RunStages,
@@ -33,6 +38,7 @@ from mlops_gen.local.release import (
 )
 from mlops_gen.local.stages import (
     RESULTS,
+    SAMPLE_DATA,
     STATE,
     Outcome,
     Stage,
@@ -43,9 +49,11 @@ from mlops_gen.local.stages import (
     training_stages,
 )
 from mlops_gen.local.venv import ensure_venv
+from mlops_gen.output.options import CONFIG_FILE
+from mlops_gen.output.writer import atomic_write
 from mlops_gen.pipeline import build_pipeline
 from mlops_gen.render.context import spec_hash
-from mlops_gen.repo_config.find import find_config
+from mlops_gen.repo_config.find import ConfigFile, find_config
 from mlops_gen.spec.validate import SpecFile, load_specs
 
 STAGE_TIMEOUT_SECONDS = 1800
@@ -81,8 +89,8 @@ def _print_table(outcomes: list[Outcome]) -> None:
         click.echo(f"{outcome.stage.name:<{width}}  {outcome.status.upper():<7}  {seconds}")
 
 
-def _runner(python: Path, model_dir: Path) -> RunStages:
-    env = stage_env(python)
+def _runner(python: Path, folders: Folders) -> RunStages:
+    env = stage_env(python, folders)
 
     def run(stages: list[Stage], first_index: int) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -92,7 +100,7 @@ def _runner(python: Path, model_dir: Path) -> RunStages:
                 outcomes.append(Outcome(stage, "skipped"))
                 continue
             click.echo(f"[{index:02d}] {stage.name} ...", nl=False)
-            outcome = run_stage(stage, index, python, model_dir, env, STAGE_TIMEOUT_SECONDS)
+            outcome = run_stage(stage, index, python, folders, env, STAGE_TIMEOUT_SECONDS)
             click.echo(f" {outcome.status} ({outcome.seconds:.1f}s)")
             outcomes.append(outcome)
             if outcome.status == "failed":
@@ -118,17 +126,53 @@ def _drift_result(results: Path, outcomes: list[Outcome]) -> dict[str, object]:
     return verdict
 
 
-def _suspend_servers(python: Path, model_dir: Path) -> None:
+def _suspend_servers(python: Path, folders: Folders) -> None:
     """Stop the local routers and scoring servers; their records stay for the next run in this work dir."""
-    script = model_dir / "src" / "deployment" / "local_target.py"
-    if script.exists():
-        subprocess.run([str(python), str(script), "suspend", "--workdir", STATE], cwd=model_dir,
-                       env=stage_env(python), capture_output=True, check=False, timeout=120)
+    if (folders.code / LOCAL_TARGET).exists():
+        subprocess.run([str(python), folders.code_path(LOCAL_TARGET), "suspend", "--workdir", STATE],
+                       cwd=folders.model, env=stage_env(python, folders), capture_output=True, check=False,
+                       timeout=120)
+
+
+def _generate(spec_file: SpecFile, spec: str, root: Path, config: ConfigFile | None,
+              config_option: str | None) -> Folders:
+    """Generate the spec's layout into `root`; where the model's files and the code are."""
+    from mlops_gen.layout.units import layout_of
+
+    name = spec_file.spec.model.name
+    if config is None or layout_of(config) != "monorepo":
+        run_generate([spec], str(root), config_option=config_option)
+        return Folders.per_model(root / name)
+    from mlops_gen.layout import units
+    from mlops_gen.registry import TARGETS
+
+    copy = _repository_config(config, root)
+    repo = units.repository(copy, None)
+    units.run_generate(copy, [spec], None, TARGETS, dry_run=False, verbose=False, override_dirs=(), jobs=0,
+                       adopt=())
+    return Folders.shared(repo.root / repo.paths.model(name), repo.root / repo.paths.shared())
+
+
+def _repository_config(config: ConfigFile, root: Path) -> ConfigFile:
+    """The configuration of the generated repository at `root`: the spec's own when `root` is its folder, else a
+    copy written to root/mlops-gen.yaml (the monorepo layout's paths are relative to the configuration's folder)."""
+    if root.resolve() == config.folder.resolve():
+        return config
+    path = root / CONFIG_FILE
+    if not path.is_file() or path.read_bytes() != config.raw:
+        if path.exists():
+            click.echo(f"{path}: replaced by a copy of {config.shown_as} (this work dir's repository configuration)")
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, config.raw, executable=False)
+    copy = find_config(str(path))
+    assert copy is not None
+    return copy
 
 
 def run_run_local(spec: str, workdir: str, through: str | None = None, inject: str | None = None,
                   monitor_seconds: int = MONITOR_SECONDS, config_option: str | None = None) -> int:
-    specs = load_specs([spec], find_config(config_option))
+    config = find_config(config_option)
+    specs = load_specs([spec], config)
     if len(specs) != 1:
         raise UserError(f"{spec}: run-local takes one spec file")
     if inject is not None and inject not in FAULTS:
@@ -140,18 +184,18 @@ def run_run_local(spec: str, workdir: str, through: str | None = None, inject: s
     root = Path(workdir)
     if root.exists() and not root.is_dir():
         raise UserError(f"{workdir}: exists and is not a directory")
-    run_generate([spec], str(root))
-    model_dir = (root / model.model.name).resolve()
-    python = ensure_venv([model_dir / "requirements.txt", model_dir / "requirements-dev.txt"])
+    folders = _generate(spec_file, spec, root, config, config_option)
+    model_dir = folders.model
+    python = ensure_venv(folders.requirements())
     results = model_dir / RESULTS
     for stale in results.glob("*") if results.exists() else []:  # this run's results only
         if stale.is_file():
             stale.unlink()
-    run = _runner(python, model_dir)
+    run = _runner(python, folders)
 
     data_path = model.data.local_path
     prepare = [] if (model_dir / data_path).exists() else [
-        Stage("make sample data", ("src/data/make_sample_data.py", "--output", data_path), local_flags=False)]
+        Stage("make sample data", (SAMPLE_DATA, "--output", data_path), local_flags=False)]
     lineage = _lineage(spec_file)
     outcomes = run([*prepare, *training_stages(model, lineage, data_path)], 1)
     training = list(outcomes)
@@ -176,10 +220,10 @@ def run_run_local(spec: str, workdir: str, through: str | None = None, inject: s
                 outcomes += drift
                 drift_result = _drift_result(results, drift)
         aliases = [model.registry.aliases.staging, model.registry.aliases.production]
-        status = local_status(python, model_dir, stage_env(python), model.model.name, aliases)
+        status = local_status(python, folders, stage_env(python, folders), model.model.name, aliases)
     finally:
         write_fault(model_dir, None, "", 0)
-        _suspend_servers(python, model_dir)
+        _suspend_servers(python, folders)
 
     _print_table(outcomes)
     report = summary(pipeline, status, release_results, training)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gen.errors import UserError
+from mlops_gen.local.folders import LOCAL_TARGET, Folders
 from mlops_gen.local.stages import RESULTS, STATE, Outcome, Stage, skipped, to_stage
 from mlops_gen.pipeline import Pipeline, Release, Step
 
@@ -95,15 +96,14 @@ def run_release(release: Release, run: RunStages, lineage: dict[str, str], data_
     return ReleaseResult(release.env.name, outcomes, False)
 
 
-def local_status(python: Path, model_dir: Path, env: dict[str, str], model_name: str,
+def local_status(python: Path, folders: Folders, env: dict[str, str], model_name: str,
                  aliases: list[str]) -> dict[str, Any]:
-    """Each local endpoint's weights and versions, and the version holding each alias, from the model folder's
-    own scripts (they know the local backend's state)."""
-    script = model_dir / "src" / "deployment" / "local_target.py"
-    argv = [str(python), str(script), "status", "--workdir", STATE, "--model-name", model_name]
+    """Each local endpoint's weights and versions, and the version holding each alias, from the generated
+    scripts (they know the local backend's state, in the model folder)."""
+    argv = [str(python), folders.code_path(LOCAL_TARGET), "status", "--workdir", STATE, "--model-name", model_name]
     for alias in aliases:
         argv += ["--alias", alias]
-    result = subprocess.run(argv, cwd=model_dir, env=env, capture_output=True, text=True, check=False, timeout=300)
+    result = subprocess.run(argv, cwd=folders.model, env=env, capture_output=True, text=True, check=False, timeout=300)
     if result.returncode != 0:
         return {"error": (result.stderr or result.stdout).strip()[-2000:]}
     status: dict[str, Any] = json.loads(result.stdout)

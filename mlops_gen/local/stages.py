@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlops_gen.local.folders import CodePath, Folders
 from mlops_gen.pipeline import Ref, Step, build_pipeline
 from mlops_gen.pipeline.model import EXTENSION, PYTEST, Value
 from mlops_gen.render.filters import number
@@ -22,7 +23,7 @@ STATE = ".mlops/state"  # MLOPS_WORKDIR: MLflow store, artifacts, scoring server
 @dataclass(frozen=True)
 class Stage:
     name: str
-    argv: tuple[str, ...]  # after the interpreter: a script path or `-m pytest ...`
+    argv: tuple[str, ...]  # after the interpreter: a script (a CodePath) or `-m pytest ...` (test folders: CodePaths)
     gate: bool = False  # a failing gate is the model's verdict, not a broken run
     local_flags: bool = True  # contract scripts take --backend/--workdir
     runs_here: bool = True  # False: a pipeline-only step (your extension scripts), reported as skipped
@@ -42,6 +43,8 @@ class Outcome:
 # `--inject drift`), since no traffic is logged on this machine.
 CURRENT_INPUTS = f"{RESULTS}/current-inputs.csv"
 DRIFT_SHIFT = "1.0"  # standard deviations: far above any threshold a spec allows for psi or ks
+
+SAMPLE_DATA = CodePath("src/data/make_sample_data.py")  # makes the spec's local data, or the drift check's inputs
 
 # run-local's spelling of the model's files (the platforms have their own): all under the results folder.
 LOCAL_FILES = {"version": "version.json", "model-card": "model_card.md"}
@@ -68,10 +71,13 @@ def to_stage(step: Step, lineage: dict[str, str], data_path: str, overrides: dic
     if step.script == EXTENSION:  # your scripts run in the pipelines, with their cloud login; not here
         return Stage(f"{step.name} (your step: pipelines only)", (step.path,), gate=step.gate, local_flags=False,
                      runs_here=False)
-    argv: list[str] = [] if step.script == PYTEST else [step.script]
+    argv: list[str] = [] if step.script == PYTEST else [CodePath(step.script)]
     for flag, value in step.flags:
         text = (overrides or {}).get(flag) or _local(value, lineage, data_path)
-        argv += [text] if not flag else [f"{flag}={text}"] if flag == "--junitxml" else [flag, text]
+        if not flag:  # positional: the test folder of a pytest step
+            argv.append(CodePath(text) if step.script == PYTEST else text)
+        else:
+            argv += [f"{flag}={text}"] if flag == "--junitxml" else [flag, text]
     if step.script == PYTEST:
         return Stage(step.name, ("-m", "pytest", *argv, "-q", "-p", "no:cacheprovider"), gate=step.gate,
                      local_flags=False)
@@ -92,21 +98,22 @@ def serving_stages(spec: ProjectSpec, lineage: dict[str, str], data_path: str) -
 
 def drift_stages(spec: ProjectSpec, shifted: bool) -> list[Stage]:
     """The drift check on this machine: current inputs (shifted with `shifted`), then the model's drift steps."""
-    make = ("src/data/make_sample_data.py", "--output", CURRENT_INPUTS, "--rows", "2000", "--seed", "7",
+    make = (SAMPLE_DATA, "--output", CURRENT_INPUTS, "--rows", "2000", "--seed", "7",
             *(("--shift", DRIFT_SHIFT) if shifted else ()))
     lineage: dict[str, str] = {}
     return [Stage("current inputs" + (" (shifted)" if shifted else ""), make, local_flags=False),
             *(to_stage(step, lineage, spec.data.local_path) for step in build_pipeline(spec).drift)]
 
 
-def run_stage(stage: Stage, index: int, python: Path, model_dir: Path, env: dict[str, str],
+def run_stage(stage: Stage, index: int, python: Path, folders: Folders, env: dict[str, str],
               timeout: float) -> Outcome:
-    """Run one stage with its output in a log file; a failure keeps the log's last lines for the report."""
-    logs = model_dir / RESULTS / "logs"
+    """Run one stage in the model folder, its code placed by `folders`, with its output in a log file; a failure
+    keeps the log's last lines for the report."""
+    logs = folders.model / RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "-" for c in stage.name).strip("-")
     log = logs / f"{index:02d}-{slug}.log"
-    argv = [str(python), *stage.argv]
+    argv = [str(python), *folders.argv(stage.argv)]
     if stage.local_flags:
         argv += ["--backend", "local", "--workdir", STATE]
     started = time.monotonic()
@@ -114,7 +121,7 @@ def run_stage(stage: Stage, index: int, python: Path, model_dir: Path, env: dict
         out.write("$ " + " ".join(argv[1:]) + "\n")
         out.flush()
         try:
-            code = subprocess.run(argv, cwd=model_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+            code = subprocess.run(argv, cwd=folders.model, env=env, stdout=out, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, timeout=timeout, check=False).returncode
         except subprocess.TimeoutExpired:
             out.write(f"\ntimed out after {timeout:.0f}s\n")
@@ -126,11 +133,13 @@ def run_stage(stage: Stage, index: int, python: Path, model_dir: Path, env: dict
     return Outcome(stage, "failed", seconds, code, log, tail)
 
 
-def stage_env(python: Path) -> dict[str, str]:
-    """The scripts' environment: local backend, the venv first on PATH, no inherited MLflow or Azure targets."""
+def stage_env(python: Path, folders: Folders) -> dict[str, str]:
+    """The scripts' environment: local backend, the venv first on PATH, no inherited MLflow or Azure targets, and
+    where the model folder is when the code is shared."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("MLFLOW_", "AZURE_", "MLOPS_", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"))}
     env.update(MLOPS_BACKEND="local", MLOPS_WORKDIR=STATE, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+    env.update(folders.env())
     env["PATH"] = os.pathsep.join([str(python.parent), env.get("PATH", "")])
     return env
 
