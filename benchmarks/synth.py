@@ -47,7 +47,10 @@ def variant(index: int, width: int = 4, tweak: int = 0) -> tuple[str, str]:
     turn = index // len(EXAMPLES)
     if prefix != "fraud":
         data["platforms"] = PLATFORMS[turn % len(PLATFORMS)]
-        data.setdefault("rollout", {})["strategy"] = STRATEGIES[turn % len(STRATEGIES)]
+        rollout = data.setdefault("rollout", {})
+        rollout["strategy"] = STRATEGIES[turn % len(STRATEGIES)]
+        if rollout["strategy"] != "canary":  # increments are canary-only: validation refuses them elsewhere
+            rollout.pop("increments", None)
     elif turn % 2:  # half of the minimal specs gain an approved production environment
         data["environments"].append({"name": "prod", "approval": "required"})
     data["python_version"] = PYTHONS[turn % len(PYTHONS)]
