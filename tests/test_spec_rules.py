@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -342,3 +343,79 @@ def test_paths_chosen_in_the_spec(field: str, value: str, expected: str | None) 
 def test_lists_are_bounded() -> None:
     many = [{"name": f"env{i}"} for i in range(21)]
     assert any("environments" in m for m in messages(check(environments=many)))
+
+
+def check_in(layout: str, changes: dict[str, Any]) -> ProjectSpec | list[Problem]:
+    """`check`, for a repository of the given layout (its mlops-gen.yaml's `layout`)."""
+    data = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        section, key = dotted.split(".")
+        data.setdefault(section, {})[key] = value
+    return validate_loaded(LoadedSpec(file="spec.yaml", data=data), layout=layout)
+
+
+@pytest.mark.parametrize(("field", "value", "per_model", "monorepo"), [
+    # generated in both layouts' model folders
+    ("training.config", "azure-pipelines/training.yml", "is also a file mlops-gen generates",
+     "is also a file mlops-gen generates"),
+    ("data.local_path", "README.md/train.csv", "would put a file inside 'README.md'",
+     "would put a file inside 'README.md'"),
+    ("data.expectations", "config/pipeline.yaml/expectations.json", "would put a file inside 'config/pipeline.yaml'",
+     "would put a file inside 'config/pipeline.yaml'"),
+    # the model's plan as data: only the monorepo layout writes it into the model's folder
+    ("training.config", "config/plan.yaml", None, "is also a file mlops-gen generates"),
+    ("data.expectations", "config/plan.yaml/expectations.json", None, "would put a file inside 'config/plan.yaml'"),
+    # the Dockerfile and the stage scripts are the shared part's in the monorepo layout, not the model folder's
+    ("training.config", "Dockerfile/training.yaml", "would put a file inside 'Dockerfile'", None),
+    ("data.expectations", "src/training/train.py/expectations.json", "would put a file inside 'src/training/train.py'",
+     None),
+    ("data.expectations", "config/expectations.json", None, None),
+])
+def test_chosen_paths_are_checked_against_the_files_of_the_repositorys_layout(
+        field: str, value: str, per_model: str | None, monorepo: str | None) -> None:
+    for layout, expected in (("per-model", per_model), ("monorepo", monorepo)):
+        result = check_in(layout, {field: value})
+        if expected is None:
+            assert isinstance(result, ProjectSpec), (layout, result)
+        else:
+            assert [m for m in messages(result) if m.startswith(f"{field}: ") and expected in m], (layout, result)
+
+
+def test_the_monorepo_check_sees_every_file_of_the_model_folder_and_no_other() -> None:
+    """The monorepo layout's paths for the check are exactly the model unit's files in the model's folder (what
+    the composer writes there, less the .gitattributes and manifest it adds itself)."""
+    from mlops_gen.layout.monorepo import model_outputs
+    from mlops_gen.layout.paths import Monorepo
+    from mlops_gen.spec.semantic import generated_paths
+
+    data = copy.deepcopy(BASE)
+    data["environments"] = [{"name": "staging", "target": "aks", "cluster": "aks-staging"}, {"name": "dev"}]
+    spec = validate_loaded(LoadedSpec(file="spec.yaml", data=data), layout="monorepo")
+    assert isinstance(spec, ProjectSpec), spec
+    repo = Monorepo("out")
+    folder = repo.model(spec.model.name) + "/"
+    written = sorted(f.path.removeprefix(folder) for f in model_outputs(spec, repo) if f.path.startswith(folder))
+    assert sorted(generated_paths(spec, "monorepo")) == [p for p in written if p != ".gitattributes"]
+    assert "config/plan.yaml" in written and "k8s/staging/manifests.yaml" in written  # not per-model paths
+    assert "config/plan.yaml" not in generated_paths(spec, "per-model")
+
+
+@pytest.mark.parametrize(("layout", "code"), [("monorepo", 2), ("per-model", 0)])
+def test_validate_checks_chosen_paths_against_the_configured_layout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], layout: str,
+        code: int) -> None:
+    from tests.test_regeneration import cli
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "mlops-gen.yaml").write_text(f"apiVersion: mlops-gen/v1\nkind: RepositoryConfig\nlayout: {layout}\n",
+                                             encoding="utf-8")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "m.yaml").write_text(
+        "apiVersion: mlops-gen/v1\nkind: ModelPipeline\nmodel:\n  name: my-model\nenvironments:\n  - name: dev\n"
+        "training:\n  config: config/plan.yaml\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    found, output = cli(capsys, "validate", "specs")
+    assert found == code, output
+    if code:
+        assert output.strip() == ("specs/m.yaml:8:3: training.config: 'config/plan.yaml' is also a file mlops-gen "
+                                  "generates; choose another path")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlops_gen.registry import PLATFORMS
+from mlops_gen.registry import PLATFORMS, TARGETS
 from mlops_gen.spec.model import (
     CLASSIFICATION_METRICS,
     RATIO_METRICS,
@@ -228,10 +228,32 @@ _CHOSEN_PATHS: tuple[tuple[FieldPath, tuple[str, ...]], ...] = (
 )
 
 
-def _paths(spec: ProjectSpec) -> Iterator[Finding]:
-    from mlops_gen.render.plan import planned_paths  # the planners decide which files are generated
+def generated_paths(spec: ProjectSpec, layout: str = "per-model") -> list[str]:
+    """Every path the targets plan in the model's folder, relative to it, duplicates included (a seeded file at a
+    path the spec chose is listed, so a second file there shows as a duplicate); as in the per-model layout, not
+    the files about the folder itself (.gitattributes, the manifest), which the composer adds.
 
-    planned = planned_paths(spec)
+    The per-model layout's planners decide its files; the monorepo layout's model unit is planned by the targets'
+    `monorepo_model` hooks instead, as mlops_gen.layout.monorepo.model_outputs asks them (its shared part and root
+    callers lie outside the model's folder, where the spec's paths point). Each layout is checked against the files
+    it writes: planning every per-model file in the monorepo layout cost more than the rest of validation, and
+    missed the files only that layout writes (config/plan.yaml, k8s/<env>/manifests.yaml)."""
+    if layout != "monorepo":
+        from mlops_gen.render.plan import planned_paths  # the planners decide which files are generated
+
+        return planned_paths(spec)
+    from mlops_gen.layout.monorepo import MONOREPO_ONLY, _hooks
+    from mlops_gen.layout.paths import Monorepo
+
+    repo = Monorepo("generated")  # the output folder does not change paths inside the model's folder
+    folder = repo.model(spec.model.name) + "/"
+    names = [name for name in TARGETS if name not in PLATFORMS or name in spec.platforms]
+    files = [file for _, hook in _hooks("monorepo_model", [*names, *MONOREPO_ONLY]) for file in hook(spec, repo)]
+    return [f.path.removeprefix(folder) for f in files if f.path.startswith(folder)]
+
+
+def _paths(spec: ProjectSpec, layout: str = "per-model") -> Iterator[Finding]:
+    planned = generated_paths(spec, layout)
     for path, suffixes in _CHOSEN_PATHS:
         section = getattr(spec, str(path[0]))
         value: str = getattr(section, str(path[1]))
@@ -248,9 +270,10 @@ def _paths(spec: ProjectSpec) -> Iterator[Finding]:
                              f"{value!r} is a folder of files mlops-gen generates ({clash!r}); choose another path")
 
 
-def semantic_findings(spec: ProjectSpec) -> list[Finding]:
-    """Every cross-field rule violated by `spec`, as (field path, message)."""
+def semantic_findings(spec: ProjectSpec, layout: str = "per-model") -> list[Finding]:
+    """Every cross-field rule violated by `spec`, as (field path, message); `layout`: the repository's (its
+    mlops-gen.yaml's), which decides the generated files a path the spec chooses must not clash with."""
     rules = (_platforms, _gates, _fairness, _environments, _rollout, _monitoring, _extensions)
     findings = [finding for rule in rules for finding in rule(spec)]
     # Planning assumes an otherwise valid spec (unique environments, ...), so path clashes are checked last.
-    return findings or list(_paths(spec))
+    return findings or list(_paths(spec, layout))
