@@ -34,6 +34,7 @@ import synth
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(1, str(REPO))  # in-process planning (floor, copier data) uses the same checkout as the commands
 HEAVY = ("pydantic", "jinja2", "jsonschema")
+MONOREPO_CONFIG = "apiVersion: mlops-gen/v1\nkind: RepositoryConfig\nlayout: monorepo\noutput: generated\n"
 Hook = Callable[[], None]
 
 
@@ -262,6 +263,8 @@ class Bench:
         # mlops-gen's cache (compiled templates, check's stat records) starts empty in the work directory, for the
         # commands and for the floor rendered in this process alike: the first runs fill it, as a user's first would.
         os.environ["MLOPS_GEN_CACHE_DIR"] = str(work / "cache")
+        # Nothing the benchmark runs (mlops-gen, copier, pip) writes to the user's own cache folder either.
+        os.environ["XDG_CACHE_HOME"] = str(work / "xdg-cache")
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPROFILEIMPORTTIME", "MLOPS_GEN_NO_STAT_CACHE")}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         script = Path(sys.executable).parent / "mlops-gen"
@@ -309,6 +312,12 @@ class Bench:
                 self.ratio(key, "generate_N", None)
         for key in ("copier_cli_N", "copier_api_N"):
             self.ratio(key, "generate_N", None)
+        # issue 14's targets for the monorepo layout, on the same N specs as the per-model rows
+        self.ratio("mono_validate_N", "generate_N", None)
+        self.ratio("mono_generate_N", "generate_N", 0.25)
+        self.ratio("mono_generate_N_noop", "mono_generate_N", None)
+        self.ratio("mono_check_N", "mono_generate_N", 0.1)
+        self.ratio("mono_check_N_cold", "mono_generate_N", 0.1)
 
     @staticmethod
     def fresh(path: Path) -> Hook:
@@ -383,16 +392,19 @@ class Bench:
             peak.error = "generate_N failed"
         self.generated = out
 
-    def check_without_records(self, root: Path) -> None:
-        """check_N reading and hashing every file, as on a fresh clone or CI machine (MLOPS_GEN_NO_STAT_CACHE)."""
-        warm = self.runner
-        self.runner = Runner(self.cli, {**self.env, "MLOPS_GEN_NO_STAT_CACHE": "1"})
+    def check_without_records(self, root: Path, key: str = "check_N_cold") -> None:
+        """check of N unchanged specs as on a fresh clone or a CI runner: mlops-gen's cache folder (stat records,
+        compiled templates) is empty before each run, so every file is read and hashed (and the records written)."""
+        warm, cold = self.runner, self.work / "cache-cold"
+        self.runner = Runner(self.cli, {**self.env, "MLOPS_GEN_CACHE_DIR": str(cold)})
         try:
-            self.timed("check_N_cold", [*self.cli, "check", "specs", "-o", "generated"], root, warmup=False,
-                       before=settle)
+            self.timed(key, [*self.cli, "check", "specs", "-o", "generated"], root, warmup=False,
+                       before=self.fresh(cold))
         finally:
             self.runner = warm
-        self.metric("check_N_cold").note = "no stat records (fresh clone, CI): every file read and hashed"
+            shutil.rmtree(cold, ignore_errors=True)
+        self.metric(key).note = ("empty cache folder before each run (fresh clone, CI): no stat records, every "
+                                 "file read and hashed")
 
     def one_changed(self, root: Path, changed: Path, n: int) -> None:
         """Edit one spec's threshold before each run (check must exit 1), restore it after."""
@@ -415,6 +427,72 @@ class Bench:
         proc = subprocess.run([*self.cli, "generate", "--help"], capture_output=True, text=True, env=self.env,
                               check=False)
         return "--jobs" in proc.stdout
+
+    def monorepo(self) -> None:
+        """The same N specs in a repository whose mlops-gen.yaml says `layout: monorepo` (issue 14): generate into
+        an empty output, generate again, check warm and cold, and the files each model's unit owns."""
+        root, n = self.work / "monorepo", self.args.n
+        synth.build_monorepo(root, n)
+        (root / "mlops-gen.yaml").write_text(MONOREPO_CONFIG, encoding="utf-8")
+        out, workflows = root / "generated", root / ".github"
+
+        def fresh() -> None:  # the shared unit's reusable workflows and the callers live in the root .github/
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(workflows, ignore_errors=True)
+            settle()
+
+        generate = [*self.cli, "generate", "specs", "-o", "generated"]
+        check = [*self.cli, "check", "specs", "-o", "generated"]
+        # Every generate validates every spec first: what validation alone costs bounds what generate can reach.
+        self.timed("mono_validate_N", [*self.cli, "validate", "specs"], root)
+        self.metric("mono_validate_N").note = "validate of the N specs in the monorepo repository"
+        # No warm-up run, as for generate_N: validate warmed the interpreter, generate_N the templates and the cache.
+        self.timed("mono_generate_N", generate, root, before=fresh, warmup=False)
+        self.metric("mono_generate_N").note = ("layout: monorepo, the same N specs as generate_N; empty output "
+                                               "(generated/ and .github/) each run")
+        if self.metric("mono_generate_N").error:
+            for key in ("mono_generate_N_noop", "mono_check_N", "mono_check_N_cold", "mono_files_per_model"):
+                self.metric(key).error = "needs a working monorepo generate"
+            return
+        self.timed("mono_generate_N_noop", generate, root, warmup=False, before=settle)
+        self.metric("mono_generate_N_noop").note = "generate again over an up-to-date monorepo output"
+        self.timed("mono_check_N", check, root, warmup=False, before=settle)
+        self.metric("mono_check_N").note = "repeated on one checkout: files a previous check found intact are stat()ed"
+        self.check_without_records(root, "mono_check_N_cold")
+        self.files_per_model(root, "mono_files_per_model", n, target=15)
+        self.files_per_model(self.work / "mono", "files_per_model", n)
+
+    def files_per_model(self, root: Path, key: str, n: int, target: int | None = None) -> None:
+        """The most files one model's unit owns: those its manifest lists (its folder, and in the monorepo layout
+        its root callers; seeded files too) plus the manifest itself."""
+        metric = self.metric(key, "files")
+        counts: dict[str, tuple[int, int, int]] = {}  # model -> (files, seeded, outside its folder)
+        for path in sorted((root / "generated").glob("*/.mlops-gen/manifest.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                files, model = data["files"], str(data["model"])
+                # monorepo manifests list paths from the repository root, per-model ones from the model folder
+                folder = path.parent.parent.relative_to(root).as_posix() + "/" if data.get("layout") == "monorepo" \
+                    else ""
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                metric.error = f"{path}: unreadable manifest: {exc}"
+                return
+            if model == "_shared":
+                metric.note = f"shared unit (once): {len(files) + 1} files; "
+                continue
+            seeded = sum(1 for entry in files.values() if entry.get("mode") == "seeded")
+            outside = sum(1 for name in files if not name.startswith(folder))
+            counts[model] = (len(files) + 1, seeded, outside)
+        if len(counts) != n:
+            metric.error = f"{len(counts)} model manifests under {root / 'generated'}, expected {n}"
+            return
+        model, (most, seeded, outside) = max(counts.items(), key=lambda item: (item[1][0], item[0]))
+        metric.value = most
+        metric.note += (f"largest unit {model}: {most} = {most - 1 - seeded} owned + {seeded} seeded + its "
+                        f"manifest" + (f", {outside} of them root callers" if outside else "")
+                        + f"; smallest {min(c[0] for c in counts.values())}")
+        if target is not None:
+            metric.target, metric.ok = f"<= {target} files", most <= target
 
     def floor(self) -> None:
         root = self.work / "mono"
@@ -493,7 +571,9 @@ class Bench:
 ORDER = (
     "python_startup", "version", "help", "heavy_imports_version", "heavy_imports_help", "validate_1",
     "generate_1", "check_1", "validate_N", "floor_N", "generate_N", "generate_N_jobs1", "generate_N_noop",
-    "check_N", "check_N_cold", "check_N_one_changed", "peak_rss_generate_N", "copier_cli_N", "copier_api_N",
+    "check_N", "check_N_cold", "check_N_one_changed", "peak_rss_generate_N", "files_per_model",
+    "mono_validate_N", "mono_generate_N", "mono_generate_N_noop", "mono_check_N", "mono_check_N_cold",
+    "mono_files_per_model", "copier_cli_N", "copier_api_N",
 )
 
 
@@ -588,6 +668,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.one_spec()
         bench.many_specs()
         bench.floor()
+        bench.monorepo()
         if not args.no_copier:
             bench.copier()
         bench.ratios()
