@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark mlops-gen where users feel it: cold start, validate/generate/check on 1 and N specs, the floor, copier.
+"""Benchmark mlops-gen where users feel it: cold start, validate/generate/check on 1 and N specs, the floor, copier,
+and the same N specs in the monorepo layout (issue 14), measured in the same run.
 
     python benchmarks/bench.py [--n 500] [--reps 5] [--quick] [--json out.json]
 
