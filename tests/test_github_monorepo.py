@@ -368,7 +368,8 @@ def test_the_shared_jobs_run_the_model_plan_through_the_runner(tree: Path) -> No
              if step.get("env", {}).get("MLOPS_PART")}
     assert parts == {*(f"stage:{stage}" for stage, *_ in github_monorepo.STAGES), "post", "drift",
                      "${{ format('release:{0}', inputs.environment) }}",
-                     "${{ format('rollback:{0}', inputs.environment) }}"}
+                     "${{ format('rollback:{0}', inputs.environment) }}",
+                     "notify:pipeline_failed", "notify:drift_detected"}
 
 
 def test_the_stage_jobs_are_the_plan_stages(specs: list[SpecFile]) -> None:
@@ -489,16 +490,17 @@ def test_a_plan_step_gets_the_runner_call_and_the_plan_secret_and_variables(tree
 
 
 @pytest.mark.skipif(BASH is None or shutil.which("jq") is None, reason="needs bash and jq")
-def test_the_failure_notice_gets_the_model_arguments_and_the_run_link(tree: Path, tmp_path: Path,
-                                                                      specs: list[SpecFile]) -> None:
-    [step] = [step for step in shared(tree, github_monorepo.NOTIFY)["jobs"]["notify"]["steps"]
-              if step.get("name") == "Notify"]
-    root = _fake_repo(tmp_path, "src/notification/send_notification.py")
-    spec = next(s.spec for s in specs if s.spec.model.name == "customer-churn")
-    args = caller(tree, spec)["jobs"]["notify-failure"]["with"]["notify-args"]
-    out = _run_block(step["run"], root, {"NOTIFY_ARGS": args})
-    # What the per-model workflow passes (notify_flags, one source), with this run's link.
-    assert out["argv"] == ["--event", "pipeline", "--model-name", "customer-churn", "--status", "failed", "--detail",
-                           "run=https://github.com/o/r/actions/runs/42", "--channel", "teams",
-                           "--webhook-env", "TEAMS_WEBHOOK_URL", "--email", "ml-team@company.com"]
+@pytest.mark.parametrize(("workflow", "job", "part"), [
+    (github_monorepo.NOTIFY, "notify", "notify:pipeline_failed"),
+    (github_monorepo.DRIFT, "notify", "notify:drift_detected")])
+def test_the_notices_run_the_plan_notify_part_with_the_webhook_under_the_plan_name(
+        tree: Path, tmp_path: Path, workflow: str, job: str, part: str) -> None:
+    """The notice is the plan's (no argument of it travels through the caller): the runner with its notify part,
+    the webhook secret exported under the plan's name for it."""
+    [step] = [step for step in shared(tree, workflow)["jobs"][job]["steps"]
+              if step.get("env", {}).get("MLOPS_PART")]
+    assert step["env"]["MLOPS_PART"] == part
+    root = _fake_repo(tmp_path, github_monorepo.RUNNER_SCRIPT)
+    out = _run_block(step["run"], root, {"MLOPS_PART": part, "REPOSITORY_VARIABLES": "{}"})
+    assert out["argv"] == ["--model-dir", REPO.model("m"), "--platform", "github", part]
     assert out["env"]["HOOK"] == "https://hook.example/x"

@@ -27,7 +27,7 @@ from mlops_gen.pipeline.serialize import plan_data
 from mlops_gen.render.context import spec_hash
 from mlops_gen.spec.validate import load_specs
 from mlops_gen.targets import github_actions
-from tests.conftest import example_specs
+from tests.conftest import ROOT, example_specs
 from tests.template_scripts import load_script
 
 run_plan = load_script("pipeline/run_plan.py")
@@ -53,7 +53,8 @@ def _spec(name: str) -> Any:
 
 def _parts(plan: dict[str, Any]) -> list[str]:
     return ([f"stage:{s['id']}" for s in plan["stages"]] + ["post", "drift"]
-            + [f"{kind}:{r['environment']}" for r in plan["releases"] for kind in ("release", "rollback")])
+            + [f"{kind}:{r['environment']}" for r in plan["releases"] for kind in ("release", "rollback")]
+            + [f"notify:{event}" for event in plan["notifications"]])
 
 
 def _relative(argv: list[str]) -> list[str]:
@@ -83,6 +84,7 @@ def test_the_runner_runs_what_the_per_model_github_workflow_runs(spec_file: Any,
     for release in pipeline.releases:
         steps[f"release:{release.env.name}"] = [*release.steps(), *release.rollback]
     steps["post"] = list(pipeline.post_release)
+    steps.update({f"notify:{event}": [step] for event, step in pipeline.notifications.items()})
     compared = 0
     for part, model_steps in steps.items():
         planned = run_plan.part_steps(plan, part)
@@ -108,6 +110,55 @@ def test_every_part_resolves_and_names_shared_files(spec_file: Any, platform: st
             if step["script"] not in (PYTEST, EXTENSION):
                 assert Path(argv[1]).is_file(), argv[1]  # the shared folder holds every script the plan calls
             assert not any("{'ref'" in arg for arg in argv)
+
+
+@pytest.mark.parametrize("spec_file", SPEC_FILES, ids=lambda s: s.spec.model.name)
+def test_the_plan_holds_every_notice_of_the_pipeline_model_and_the_webhook_secret(spec_file: Any,
+                                                                                  tmp_path: Path) -> None:
+    spec = spec_file.spec
+    plan = run_plan.load_plan(_model_dir(tmp_path, spec_file))
+    events = ["pipeline_failed", "model_registered", *(["drift_detected"] if spec.monitoring.drift.enabled else [])]
+    assert list(plan["notifications"]) == events == list(build_pipeline(spec).notifications)
+    for event in events:
+        (step,) = run_plan.part_steps(plan, f"notify:{event}")
+        assert step["script"] == "src/notification/send_notification.py" and not step["relogin"]
+        args = [(flag, value) for item in step["args"] for flag, value in item.items()]
+        assert ("--webhook-env", spec.notifications.webhook_secret) in args and ("--detail", {"ref": "run_url"}) in args
+        assert not any(flag in ("--workspace", "--subscription-id") for flag, _ in args)  # no Azure needed
+    assert plan["secrets"] == ([spec.notifications.webhook_secret] if spec.notifications.channel != "none" else [])
+
+
+# Where the per-model GitHub workflows send the stand-alone notices (github_actions.NOTIFICATIONS): file, job.
+GITHUB_NOTICES = {"failed": ("ml-pipeline.yml", "notify-failure"), "drift": ("drift-monitor.yml", "notify")}
+
+
+@pytest.mark.parametrize("spec_file", SPEC_FILES, ids=lambda s: s.spec.model.name)
+def test_a_notify_part_sends_the_notice_the_per_model_github_workflow_sends(spec_file: Any, tmp_path: Path) -> None:
+    """The runner's notify:<event> against the golden record's per-model workflows (generated/<model>), word for
+    word once the run's variables are filled in."""
+    spec = spec_file.spec
+    model = _model_dir(tmp_path, spec_file)
+    workflows = ROOT / "generated" / spec.model.name / ".github" / "workflows"
+    compared = 0
+    for key, event in github_actions.NOTIFICATIONS.items():
+        file, job = GITHUB_NOTICES[key]
+        if not (workflows / file).is_file():
+            assert event not in build_pipeline(spec).notifications
+            continue
+        steps = yaml.safe_load((workflows / file).read_text(encoding="utf-8"))["jobs"][job]["steps"]
+        [run] = [step["run"] for step in steps if "send_notification.py" in step.get("run", "")]
+        words = shlex.split(run.replace("\\\n", " "))
+        expected = [w.replace("${", "{").format(**ENV) if "${" in w else w for w in words][1:]
+        ran: list[list[str]] = []
+
+        def execute(argv: list[str], cwd: Path, env: dict[str, str], ran: list[list[str]] = ran) -> int:
+            ran.append(argv)
+            return 0
+
+        assert run_plan.run_part(model, "github", f"notify:{event}", ENV, execute=execute) == 0
+        assert [_relative(argv) for argv in ran] == [expected], event
+        compared += 1
+    assert compared >= 1
 
 
 def test_a_failed_monitor_window_stops_the_release_and_rolls_back(tmp_path: Path) -> None:

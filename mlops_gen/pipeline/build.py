@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from mlops_gen.pipeline.dispatch import Dispatch
 from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step, Value, monitored_release
-from mlops_gen.pipeline.release import alias_of, notify_flags, releases
+from mlops_gen.pipeline.release import NOTIFY_SCRIPT, alias_of, notify_flags, releases
 from mlops_gen.pipeline.training import training_stages
 from mlops_gen.render.context import EnvView
 from mlops_gen.render.filters import number
@@ -20,6 +20,11 @@ MONITORING_TARGETS = frozenset({"azureml_online_endpoint"})
 COLLECTED_INPUTS = "model_inputs"
 # The pipeline variable naming the recent production inputs when the watched deployment collects none (AKS, ACI).
 DRIFT_CURRENT_VARIABLE = "DRIFT_CURRENT_DATA"
+# What a stand-alone notification is about (Pipeline.notifications; the monorepo runner's part notify:<event>).
+PIPELINE_FAILED = "pipeline_failed"  # any job of a pipeline run failed
+MODEL_REGISTERED = "model_registered"  # the registration stage registered a version
+DRIFT_DETECTED = "drift_detected"  # the scheduled drift check found drift (and started retraining)
+NOTIFICATION_EVENTS = (PIPELINE_FAILED, MODEL_REGISTERED, DRIFT_DETECTED)
 
 
 def collects_production_data(env: EnvView) -> bool:
@@ -51,7 +56,7 @@ def _post_release(spec: ProjectSpec, rel: tuple[Release, ...]) -> tuple[Step, ..
                               ("--model-name", spec.model.name), ("--environment", release.env.name),
                               ("--endpoint-file", release.endpoint_file), ("--version-file", Ref("file", "version")),
                               ("--output", Ref("file", f"deployment-docs/{release.env.name}.md")))))
-    steps.append(Step("notify", "Notify the team (deployed)", "src/notification/send_notification.py",
+    steps.append(Step("notify", "Notify the team (deployed)", NOTIFY_SCRIPT,
                       notify_flags(spec, "deployment", "succeeded",
                                    (f"environments={','.join(r.env.name for r in rel)}",)), azure=False))
     return tuple(steps)
@@ -69,6 +74,22 @@ def _drift(spec: ProjectSpec, watched: EnvView) -> tuple[Step, ...]:
         ("--output", Ref("file", "drift-report"))), kind="check",
         # what an Azure ML endpoint collected is in its workspace; a team's own inputs (AKS, ACI) in training's
         served_in=watched.name if collects_production_data(watched) else ""),)
+
+
+def _notifications(spec: ProjectSpec, watched: EnvView) -> dict[str, Step]:
+    """The stand-alone notices, by event (a platform sends those its pipelines send: see Pipeline.notifications)."""
+    out = {
+        PIPELINE_FAILED: Step("notify-pipeline-failed", "Notify the team (pipeline failed)", NOTIFY_SCRIPT,
+                              notify_flags(spec, "pipeline", "failed", ()), azure=False),
+        MODEL_REGISTERED: Step("notify-model-registered", "Notify the team (model registered)", NOTIFY_SCRIPT,
+                               notify_flags(spec, "model_registered", "succeeded", (Ref("tag", "branch"),)),
+                               azure=False),
+    }
+    if spec.monitoring.drift.enabled:
+        found = notify_flags(spec, "drift", "drift_detected", (f"endpoint={watched.endpoint_name}",))
+        out[DRIFT_DETECTED] = Step("notify-drift-detected", "Notify the team (drift)", NOTIFY_SCRIPT, found,
+                                   azure=False)
+    return out
 
 
 def drift_current(pipeline: Pipeline) -> Value:
@@ -92,8 +113,10 @@ def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
 
 def build_pipeline(spec: ProjectSpec) -> Pipeline:
     rel = releases(spec)
+    watched = monitored_release(rel).env
     return Pipeline(training=training_stages(spec), releases=rel, post_release=_post_release(spec, rel),
-                    drift=_drift(spec, monitored_release(rel).env),
+                    drift=_drift(spec, watched),
                     dispatch=Dispatch(environments=tuple(r.env.name for r in rel),
                                       aliases=tuple((r.env.name, alias_of(spec, r.env)) for r in rel),
-                                      branch=spec.triggers.branches[0]))
+                                      branch=spec.triggers.branches[0]),
+                    notifications=_notifications(spec, watched))

@@ -6,7 +6,7 @@ a script's parser would refuse cannot reach any platform, nor run-local.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Union
@@ -139,6 +139,10 @@ class Pipeline:
     drift: tuple[Step, ...] = ()
     # The manual operations (deploy a version to one environment, roll one back) and which parts run for each.
     dispatch: Dispatch | None = None
+    # The team's notices that stand alone, by what happened (build.PIPELINE_FAILED, MODEL_REGISTERED,
+    # DRIFT_DETECTED): each platform sends those its pipelines send, when it happens. A release's rollback steps
+    # and the post-release steps send their own (rollout failed, deployed).
+    notifications: Mapping[str, Step] = field(default_factory=dict)
 
     def release(self, env_name: str) -> Release:
         return next(release for release in self.releases if release.env.name == env_name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mlops_gen.pipeline.model import PYTEST, Flags, Phase, Ref, Release, Step, When
+from mlops_gen.pipeline.model import PYTEST, Flags, Phase, Ref, Release, Step, Value, When
 from mlops_gen.pipeline.training import extensions, preflight
 from mlops_gen.render.context import EnvView, environments
 from mlops_gen.spec.model import ProjectSpec
@@ -157,7 +157,12 @@ def _promote(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
         kind="promote"),)
 
 
-def notify_flags(spec: ProjectSpec, event: str, status: str, details: tuple[str, ...]) -> Flags:
+NOTIFY_SCRIPT = "src/notification/send_notification.py"
+
+
+def notify_flags(spec: ProjectSpec, event: str, status: str, details: tuple[Value, ...]) -> Flags:
+    """The notification script's flags: what happened, the facts (`details`, KEY=VALUE) and this run's link,
+    where it goes."""
     notifications = spec.notifications
     return (("--event", event), ("--model-name", spec.model.name), ("--status", status),
             *(("--detail", detail) for detail in details), ("--detail", Ref("run_url")),
@@ -166,7 +171,7 @@ def notify_flags(spec: ProjectSpec, event: str, status: str, details: tuple[str,
 
 
 def _rollback(spec: ProjectSpec, env: EnvView) -> tuple[Step, ...]:
-    notify = Step("notify-failure", "Notify the team (rollout failed)", "src/notification/send_notification.py",
+    notify = Step("notify-failure", "Notify the team (rollout failed)", NOTIFY_SCRIPT,
                   notify_flags(spec, "deployment", "rolled_back" if spec.rollout.auto_rollback else "failed",
                                (f"environment={env.name}",)), when=When.FAILURE, azure=False)
     if not spec.rollout.auto_rollback:

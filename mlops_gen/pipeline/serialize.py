@@ -12,6 +12,7 @@ from typing import Any
 
 from mlops_gen.pipeline.build import build_pipeline, cloud_drift
 from mlops_gen.pipeline.model import EXTENSION, PYTEST, Pipeline, Ref, Release, Step, Value
+from mlops_gen.pipeline.release import NOTIFY_SCRIPT
 from mlops_gen.render.context import EnvView, environments
 from mlops_gen.render.filters import number
 from mlops_gen.spec.model import ProjectSpec
@@ -24,7 +25,7 @@ SUBSCRIPTION = Ref("subscription")
 # renew them (AADSTS700024, "client assertion is not within its valid time range").
 LONG_KINDS = frozenset({"deploy", "route", "monitor"})
 LONG_IDS = frozenset({"wait"})
-NO_AZURE = frozenset({"src/notification/send_notification.py"})
+NO_AZURE = frozenset({NOTIFY_SCRIPT})
 # A deployment to Azure Container Instances pulls with this identity (a repository or pipeline variable).
 ACI_IDENTITY = "ACI_ACR_IDENTITY"
 
@@ -100,7 +101,7 @@ def _all_steps(pipeline: Pipeline) -> list[Step]:
     steps = [step for stage in pipeline.training for step in stage.steps]
     for release in pipeline.releases:
         steps += [*release.steps(), *release.rollback]
-    return [*steps, *pipeline.post_release]
+    return [*steps, *pipeline.post_release, *pipeline.notifications.values()]
 
 
 def plan_data(spec: ProjectSpec, spec_hash: str) -> dict[str, Any]:
@@ -121,4 +122,7 @@ def plan_data(spec: ProjectSpec, spec_hash: str) -> dict[str, Any]:
         "releases": [_release(spec, release) for release in pipeline.releases],
         "post_release": _steps(spec, pipeline.post_release),
         "drift": _steps(spec, drift),
+        # The stand-alone notices by event (the runner's part notify:<event>): each platform's CI files send
+        # those its per-model pipelines send, when it happens.
+        "notifications": {event: _steps(spec, (step,))[0] for event, step in pipeline.notifications.items()},
     }

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from mlops_gen.pipeline import build_pipeline
-from mlops_gen.pipeline.build import cloud_drift
+from mlops_gen.pipeline.build import DRIFT_DETECTED, MODEL_REGISTERED, cloud_drift
 from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, NO_ENVIRONMENT, NO_VERSION, TRAIN, Case, Dispatch
 from mlops_gen.pipeline.training import gate_flags
 from mlops_gen.render.filters import script_call, sh
@@ -25,6 +25,11 @@ from mlops_gen.targets.azure_release import (
 from mlops_gen.targets.azure_steps import AZURE, PATHS, azure_step, training_steps
 from mlops_gen.targets.github_actions import PIP_AUDIT
 
+# The pipeline model's stand-alone notices this platform sends (Pipeline.notifications), by key: the registration
+# stage's last step (a version registered) and the drift monitor's Notify job (drift found); no pipeline-failure
+# notice. The per-model templates spell their own calls (training.yml, drift-monitor.yml); the monorepo layout's
+# shared templates send the plan's notify:<event> parts.
+NOTIFICATIONS = {"registered": MODEL_REGISTERED, "drift": DRIFT_DETECTED}
 VM_IMAGE = "ubuntu-24.04"  # pinned: `ubuntu-latest` moves under a pipeline without a diff
 
 ARTIFACTS = {

@@ -63,6 +63,7 @@ from mlops_gen.targets.azure_devops import (
     ACTION_VARIABLE,
     BUILD_STAGE,
     ENVIRONMENT_VARIABLE,
+    NOTIFICATIONS,
     REF_VARIABLE,
     VM_IMAGE,
     azure_cases,
@@ -86,6 +87,9 @@ PLATFORM = "azure_devops"
 # version a release deploys, and the drift check's report, whose "result" (drift | no_drift) decides on retraining.
 VERSION_FILE = "model-version.json"
 DRIFT_REPORT = "drift-report.json"
+# The plan's notices the shared templates send, as runner parts, by azure_devops.NOTIFICATIONS' key: training.yml
+# the registration notice (after the registration stage's steps), drift-monitor.yml the drift notice.
+NOTIFY_PARTS = {key: f"notify:{event}" for key, event in NOTIFICATIONS.items()}
 # The environment's own subscription, for a release served in another subscription than training's.
 ENV_SUBSCRIPTION_VARIABLE = "AZURE_ENVIRONMENT_SUBSCRIPTION_ID"
 
@@ -142,14 +146,21 @@ def merge_script() -> str:
     ])
 
 
-def login_script() -> str:
-    """Select the subscription (the environment's own one first), export AZURE_SUBSCRIPTION_ID for the runner, and
-    unset mapped pipeline variables that are not set (an unset variable arrives as its own macro text)."""
+def unset_script() -> str:
+    """Unset the mapped pipeline variables that are not set (an unset variable arrives as its own macro text)."""
     return "\n".join([
         f'read -r -a names <<< {_var("variables")}',
         'for name in "${names[@]}"; do',
         '  if [[ "${!name:-}" == "\\$("* ]]; then unset "${name}"; fi',
         "done",
+    ])
+
+
+def login_script() -> str:
+    """Select the subscription (the environment's own one first), export AZURE_SUBSCRIPTION_ID for the runner, and
+    unset mapped pipeline variables that are not set (unset_script)."""
+    return "\n".join([
+        unset_script(),
         f'if [ -n {_var("env_subscription")} ]; then',
         f'  az account set --subscription {_var("env_subscription")}',
         f'  export {ENV_SUBSCRIPTION_VARIABLE}={_var("env_subscription")}',
@@ -169,6 +180,16 @@ def runner_script() -> str:
     """One part of the model's plan through the shared runner."""
     return "\n".join([
         login_script(),
+        f'python {_var("shared_dir")}/{RUNNER} \\',
+        f'  --model-dir {_var("model_dir")} --platform {PLATFORM} {_var("part")}',
+    ])
+
+
+def notify_script() -> str:
+    """One notice of the model's plan (a part notify:<event>) through the shared runner: no Azure login (a
+    notification needs none), the webhook secret mapped into env like every variable the plan names."""
+    return "\n".join([
+        unset_script(),
         f'python {_var("shared_dir")}/{RUNNER} \\',
         f'  --model-dir {_var("model_dir")} --platform {PLATFORM} {_var("part")}',
     ])
@@ -334,7 +355,10 @@ def shared_context() -> dict[str, Any]:
         "registration": _registration(),
         "scripts": {"merge": merge_script(), "runner": runner_script(), "guard": guard_script(),
                     "deploy_version": scripts["deploy"], "rollback_version": scripts["rollback"],
-                    "export": export_script(), "build": build_script(), "drift_result": drift_result_script()},
+                    "export": export_script(), "build": build_script(), "drift_result": drift_result_script(),
+                    "notify": notify_script()},
+        # The plan's notices these templates send (azure_devops.NOTIFICATIONS, as the per-model pipelines do).
+        "notify_parts": NOTIFY_PARTS,
         "artifact": artifact,
         "training_parts": " ".join(training_parts()),
         # What a release merges: training's folders (through the build's), the build's and earlier releases'.
@@ -356,7 +380,7 @@ def step_variables(spec: ProjectSpec, pipeline: Pipeline) -> list[str]:
     secret) and every variable a step's flag names."""
     steps: list[Step] = [step for stage in pipeline.training for step in stage.steps]
     steps += [step for release in pipeline.releases for step in (*release.steps(), *release.rollback)]
-    steps += [*pipeline.post_release, *pipeline.drift]
+    steps += [*pipeline.post_release, *pipeline.drift, *pipeline.notifications.values()]
     names = {value.arg for step in steps for _, value in step.flags if isinstance(value, Ref)
              and value.kind == "variable"}
     if spec.notifications.channel != "none":

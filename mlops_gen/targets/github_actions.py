@@ -13,10 +13,9 @@ from typing import Any
 from mlops_gen.errors import UserError
 from mlops_gen.layout.paths import Monorepo
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
-from mlops_gen.pipeline.build import cloud_drift
+from mlops_gen.pipeline.build import DRIFT_DETECTED, PIPELINE_FAILED, cloud_drift
 from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, NO_ENVIRONMENT, TRAIN, Case, Dispatch
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
-from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import EnvView, environments
 from mlops_gen.render.filters import ShellRaw, env_value, number, script_call, sh
 from mlops_gen.render.plan import OutputFile
@@ -43,6 +42,10 @@ Flags = list[tuple[str, Any]]
 # Jobs of ml-pipeline.yml that do not come from an environment.
 FIXED_JOBS = ("code-quality", "security-scan", "data-validation", "train", "validate-model", "register-model",
               "build-image", "post-deployment", "release", "notify-failure")
+# The pipeline model's stand-alone notices this platform sends (Pipeline.notifications), by the workflows' key: the
+# pipeline's notify-failure job (any failed job of a run) and the drift workflow's notify job (drift found). Neither
+# layout's GitHub workflows send a registration notice.
+NOTIFICATIONS = {"failed": PIPELINE_FAILED, "drift": DRIFT_DETECTED}
 # GitHub-hosted runners end any job after 6 hours, whatever timeout-minutes says.
 HOSTED_JOB_LIMIT = 360
 # Where the model's Ref("file", ...) names land in a job's working directory (artifacts carry them between jobs).
@@ -316,8 +319,9 @@ def dispatch_inputs(dispatch: Dispatch) -> dict[str, dict[str, Any]]:
     }
 
 
-def _notify_flags(spec: ProjectSpec, event: str, status: str, details: tuple[str, ...]) -> Flags:
-    return [(flag, resolve(value)) for flag, value in notify_flags(spec, event, status, details)]
+def notice_flags(step: Step) -> Flags:
+    """A stand-alone notification's flags (Pipeline.notifications) as a workflow passes them."""
+    return [(flag, resolve(value)) for flag, value in step.flags]
 
 
 def _artifact_files(pipeline: Pipeline) -> dict[str, list[str]]:
@@ -379,10 +383,9 @@ def pipeline_context(spec: ProjectSpec) -> dict[str, Any]:
         "pipeline_config": PIPELINE_CONFIG,
         # The job waits for the Azure ML training job, plus setup; a longer wait cannot run on a hosted runner.
         "train_timeout": min(spec.training.timeout_minutes + 30, HOSTED_JOB_LIMIT),
-        "notify_flags": {
-            "failed": _notify_flags(spec, "pipeline", "failed", ()),
-            "drift": _notify_flags(spec, "drift", "drift_detected", (f"endpoint={monitored.env.endpoint_name}",)),
-        },
+        # The notices this platform sends of the pipeline model's stand-alone ones (NOTIFICATIONS).
+        "notify_flags": {key: notice_flags(pipeline.notifications[event]) for key, event in NOTIFICATIONS.items()
+                         if event in pipeline.notifications},
         "secret_env": _secret_env(spec),
         "dispatch_inputs": dispatch_inputs(dispatch),
         "retrain_input": f"{INPUTS[0].name}={TRAIN.name}",  # the drift workflow's dispatch of ml-pipeline.yml

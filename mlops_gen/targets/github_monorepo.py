@@ -4,11 +4,12 @@ The shared part (`monorepo_shared`, rendered once, from no spec) is five reusabl
 `.github/workflows/` (GitHub runs workflows from there only; subfolders are not supported):
 `mlops.pipeline.yml` (code quality, security scan, the training stages, the serving image), `mlops.release.yml`
 (one environment's release and its rollback job), `mlops.post.yml` (post-release steps and the GitHub release),
-`mlops.notify.yml` (the failure notice) and `mlops.drift.yml` (the scheduled drift check). Each model gets
-`.github/workflows/mlops-<model>.yml` (and `mlops-<model>.drift.yml` when drift monitoring is on): triggers with
-path filters, the manual operations' inputs, and jobs that `uses:` the shared workflows with the spec's values as
-typed `with:` inputs. The steps of each job come from the model's plan (`<model folder>/config/plan.yaml`) through
-the shared runner (`src/pipeline/run_plan.py`): no shared file lists a model's steps or names a model.
+`mlops.notify.yml` (the failure notice) and `mlops.drift.yml` (the scheduled drift check, and its notice). Each
+model gets `.github/workflows/mlops-<model>.yml` (and `mlops-<model>.drift.yml` when drift monitoring is on):
+triggers with path filters, the manual operations' inputs, and jobs that `uses:` the shared workflows with the
+spec's values as typed `with:` inputs. The steps of each job, and the notices (the plan's parts notify:<event>),
+come from the model's plan (`<model folder>/config/plan.yaml`) through the shared runner
+(`src/pipeline/run_plan.py`): no shared file lists a model's steps or names a model.
 
 Rules of GitHub Actions this design relies on (docs.github.com/en/actions, "Reuse workflows" and "Reusable
 workflows" reference, reference/workflows-and-actions/reusing-workflow-configurations):
@@ -41,7 +42,7 @@ from typing import Any
 
 from mlops_gen.layout.paths import RUN_FOLDER as RUN_DIR
 from mlops_gen.layout.paths import Monorepo
-from mlops_gen.pipeline import Ref, build_pipeline
+from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.dispatch import (
     ACTION,
     ENVIRONMENT,
@@ -51,7 +52,6 @@ from mlops_gen.pipeline.dispatch import (
     deploy_record,
     guard_script_reading,
 )
-from mlops_gen.pipeline.release import notify_flags
 from mlops_gen.render.context import environments
 from mlops_gen.render.filters import ShellRaw, script_call, yaml_str
 from mlops_gen.render.plan import OutputFile
@@ -61,6 +61,7 @@ from mlops_gen.targets.github_actions import (
     DISPATCHED,
     FILES,
     HOSTED_JOB_LIMIT,
+    NOTIFICATIONS,
     PIP_AUDIT,
     REF_VARIABLE,
     RUNNER,
@@ -157,20 +158,20 @@ RELEASE_INPUTS = {
                       type="boolean"),
 }
 POST_INPUTS = {"subscription-id": SUBSCRIPTION_INPUT}
-NOTIFY_ARGS = Input("The notification script's arguments (JSON array; {\"ref\": \"run_url\"}: this run's link)")
-NOTIFY_INPUTS = {"notify-args": NOTIFY_ARGS}
+# The notice itself is the plan's (notify:<event>, NOTIFY_PARTS): the notify workflow takes the common inputs only.
+NOTIFY_INPUTS: dict[str, Input] = {}
 DRIFT_INPUTS = {
     "subscription-id": SUBSCRIPTION_INPUT,
     "endpoint": Input("The watched endpoint (shown in the job's name)"),
-    "notify-args": NOTIFY_ARGS,
     "pipeline-workflow": Input("The model's pipeline workflow file, dispatched to retrain"),
     "release-branch": Input("The branch the retraining runs on; empty: the default branch", required=False,
                             default=""),
 }
 INPUTS = {PIPELINE: PIPELINE_INPUTS, RELEASE: RELEASE_INPUTS, POST: POST_INPUTS, NOTIFY: NOTIFY_INPUTS,
           DRIFT: DRIFT_INPUTS}
-
-RUN_URL = {"ref": "run_url"}  # how notify-args marks the link to this run (as the plan spells its references)
+# The plan's notices the shared workflows send, as runner parts, by github_actions.NOTIFICATIONS' key (the per-model
+# workflows send the same ones): notify.yml the failure notice, drift.yml the drift notice.
+NOTIFY_PARTS = {key: f"notify:{event}" for key, event in NOTIFICATIONS.items()}
 
 
 def _expr(text: str) -> str:
@@ -208,20 +209,6 @@ def runner_script() -> str:
         "done",
         f'python "${{SHARED_DIR}}/{RUNNER_SCRIPT}" --model-dir "${{MODEL_DIR}}" --platform {PLATFORM} \\',
         '  "${MLOPS_PART}"',
-    ]) + "\n"
-
-
-def notify_script() -> str:
-    """Bash sending a notification with the caller's arguments (NOTIFY_ARGS, see notify_args) and the secret the
-    plan names."""
-    return "\n".join([
-        *READ_PLAN,
-        'RUN_URL="run=${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"',
-        "export RUN_URL",
-        f"filter='.[] | if . == {json.dumps(RUN_URL)} then env.RUN_URL else . end'",
-        'args_text="$(jq --raw-output "${filter}" <<< "${NOTIFY_ARGS}")"',
-        'mapfile -t args <<< "${args_text}"',
-        'python "${SHARED_DIR}/src/notification/send_notification.py" "${args[@]}"',
     ]) + "\n"
 
 
@@ -269,10 +256,8 @@ def shared_context(repo: Monorepo) -> dict[str, Any]:
         "pipeline_inputs": PIPELINE_INPUTS,
         "release_inputs": RELEASE_INPUTS,
         "post_inputs": POST_INPUTS,
-        "notify_inputs": NOTIFY_INPUTS,
         "drift_inputs": DRIFT_INPUTS,
         "runner_script": runner_script(),
-        "notify_script": notify_script(),
         "guard_script": guard(),
         "resolve_script": resolve_script(),
         "export_call": str(script_call("src/deployment/export_model.py", [
@@ -294,6 +279,7 @@ def shared_context(repo: Monorepo) -> dict[str, Any]:
         "files": {name: FILES[name] for name in ("version", "model-card")},
         "post_part": "post",
         "drift_part": "drift",
+        "notify_parts": NOTIFY_PARTS,
         "drift_report": f"{RUN_DIR}/{file_path('drift-report')}",
         "retrain_input": f"{ACTION.name}={TRAIN.name}",
     }
@@ -327,16 +313,6 @@ def _with(values: dict[str, Any], inputs: dict[str, Input]) -> dict[str, str]:
     if unknown or missing:
         raise RuntimeError(f"inputs not declared: {sorted(unknown)}; required inputs missing: {sorted(missing)}")
     return {name: _literal(value) for name, value in values.items()}
-
-
-def notify_args(spec: ProjectSpec, event: str, status: str, details: tuple[str, ...]) -> str:
-    """notify_flags as the JSON array of notify.yml/drift.yml: flags and values, RUN_URL for the run's link."""
-    args: list[Any] = []
-    for flag, value in notify_flags(spec, event, status, details):
-        if isinstance(value, Ref) and value.kind != "run_url":
-            raise ValueError(f"a notification argument the shared workflows cannot resolve: {value}")
-        args += [flag, RUN_URL if isinstance(value, Ref) else value]
-    return json.dumps(args, separators=(",", ":"))
 
 
 def path_filters(spec: ProjectSpec, repo: Monorepo) -> list[str]:
@@ -412,10 +388,9 @@ def caller_context(spec: ProjectSpec, repo: Monorepo) -> dict[str, Any]:
         "release_jobs": jobs,
         "post_condition": github_cases(dispatch.post_release),
         "post_with": _with({**common, "subscription-id": subscription}, POST_INPUTS),
-        "notify_with": _with({**common, "notify-args": notify_args(spec, "pipeline", "failed", ())}, NOTIFY_INPUTS),
+        "notify_with": _with(common, NOTIFY_INPUTS),
         "drift_with": _with({
             **common, "subscription-id": subscription, "endpoint": monitored.env.endpoint_name,
-            "notify-args": notify_args(spec, "drift", "drift_detected", (f"endpoint={monitored.env.endpoint_name}",)),
             "pipeline-workflow": repo.caller(model).rsplit("/", 1)[1],
             "release-branch": "" if "*" in branch else branch,
         }, DRIFT_INPUTS),

@@ -36,7 +36,11 @@ PLAN: dict[str, Any] = {
              "when": "always", "args": []}]}],
     "post_release": [], "drift": [
         {**STEP, "id": "drift", "name": "Drift", "script": "src/monitoring/detect_drift.py", "when": "success",
-         "args": [{"--current": {"ref": "variable", "arg": "RECENT_INPUTS"}}]}]}
+         "args": [{"--current": {"ref": "variable", "arg": "RECENT_INPUTS"}}]}],
+    "notifications": {"pipeline_failed": {
+        **STEP, "id": "notify", "name": "Notify", "script": "src/notification/send_notification.py",
+        "when": "success", "args": [{"--event": "pipeline"}, {"--status": "failed"},
+                                    {"--detail": {"ref": "tag", "arg": "branch"}}, {"--detail": {"ref": "run_url"}}]}}}
 ENV = {"GITHUB_RUN_ID": "41", "IMAGE_REFERENCE": "registry/m@sha256:0", "AZURE_SUBSCRIPTION_ID": "sub"}
 
 
@@ -112,6 +116,8 @@ def test_missing_settings_and_unknown_parts_exit_2_before_any_step(rp: Any, mode
     assert "IMAGE_REFERENCE is not set" in capsys.readouterr().err
     assert rp.main(["--model-dir", str(model), "--platform", "github", "stage:nope"]) == 2
     assert "parts: stage:train, release:prod" in capsys.readouterr().err
+    assert rp.main(["--model-dir", str(model), "--platform", "github", "notify:drift_detected"]) == 2
+    assert "post, drift, notify:pipeline_failed" in capsys.readouterr().err
     (model / "config" / "plan.yaml").write_text("format: other\n", encoding="utf-8")
     assert rp.main(["--model-dir", str(model), "--platform", "github", "post"]) == 2
     assert ran == []
@@ -176,3 +182,19 @@ def test_extension_scripts_run_from_the_model_folder(rp: Any) -> None:
     assert rp.resolve({"ref": "run_url"}, PLAN, "azure_devops", {"BUILD_BUILDNUMBER": "7"}) == "run=7"
     with pytest.raises(rp.PlanError, match="unknown reference"):
         rp.resolve({"ref": "nothing"}, PLAN, "github", ENV)
+
+
+@pytest.mark.parametrize(("platform", "env", "details"), [
+    ("github", {"GITHUB_REF_NAME": "main", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r",
+                "GITHUB_RUN_ID": "41"}, ["branch=main", "run=https://github.com/o/r/actions/runs/41"]),
+    ("azure_devops", {"BUILD_SOURCEBRANCHNAME": "main", "BUILD_BUILDNUMBER": "20261204.1"},
+     ["branch=main", "run=20261204.1"]),
+])
+def test_a_notify_part_sends_its_one_notice_with_the_platform_run_link(rp: Any, model: Path, platform: str,
+                                                                      env: dict[str, str],
+                                                                      details: list[str]) -> None:
+    run = Recorder()
+    assert rp.run_part(model, platform, "notify:pipeline_failed", env, execute=run) == 0
+    (argv,) = run.ran
+    assert argv[1] == str(rp.SHARED / "src/notification/send_notification.py")
+    assert argv[2:] == ["--event", "pipeline", "--status", "failed", "--detail", details[0], "--detail", details[1]]

@@ -9,7 +9,9 @@ for. The steps, their flags and their order come from the model's plan, which ml
     python <shared>/src/pipeline/run_plan.py --model-dir generated/churn --platform github stage:train
     python <shared>/src/pipeline/run_plan.py --model-dir generated/churn --platform github release:production
 
-Parts: stage:<id> (data, train, validate, register), release:<environment>, rollback:<environment>, post, drift.
+Parts: stage:<id> (data, train, validate, register), release:<environment>, rollback:<environment>, post, drift,
+notify:<event> (the team's notice that the pipeline failed, a version was registered or drift was found: the plan's
+`notifications`, sent where the CI platform's pipelines send them).
 Steps run in order with the model folder as working directory (the plan's paths are relative to it) and
 MLOPS_MODEL_DIR pointing at it; stage scripts and tests are this shared folder's. A step runs when every earlier
 step passed (`success`), after a failure (`failure`: a release's rollback), or always. Files steps hand to each
@@ -140,11 +142,14 @@ def part_steps(plan: Mapping[str, Any], part: str) -> list[Mapping[str, Any]]:
                  [step for step in release["rollback"] if step["when"] != "success"] for release in releases]
     elif kind in ("post", "drift") and not name:
         found = [plan["post_release" if kind == "post" else "drift"]]
+    elif kind == "notify" and name in plan.get("notifications", {}):
+        found = [[plan["notifications"][name]]]
     else:
         found = []
     if not found:
         known = [f"stage:{s['id']}" for s in plan["stages"]] + [
-            f"{k}:{r['environment']}" for r in plan["releases"] for k in ("release", "rollback")] + ["post", "drift"]
+            f"{k}:{r['environment']}" for r in plan["releases"] for k in ("release", "rollback")] + [
+            "post", "drift", *(f"notify:{event}" for event in plan.get("notifications", {}))]
         raise PlanError(f"the plan of {plan['model']} has no part {part!r}; parts: {', '.join(known)}")
     return list(found[0])
 
@@ -257,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model-dir", required=True, help="the model's folder (holds config/plan.yaml)")
     parser.add_argument("--platform", required=True, choices=PLATFORMS, help="the CI platform running this job")
     parser.add_argument("--dry-run", action="store_true", help="print the commands without running them")
-    parser.add_argument("part", help="stage:<id>, release:<environment>, rollback:<environment>, post or drift")
+    parser.add_argument("part", help="stage:<id>, release:<environment>, rollback:<environment>, post, drift or "
+                                     "notify:<event>")
     args = parser.parse_args(argv)
     try:
         return run_part(Path(args.model_dir), args.platform, args.part, dict(os.environ), args.dry_run)
