@@ -186,3 +186,15 @@ def test_both_platforms_run_the_same_parts_of_the_plan() -> None:
     azure = parts(GOLDEN / OUT / SHARED / "azure-pipelines", "*.yml")
     assert github == azure == {"stage:data", "stage:train", "stage:validate", "stage:register", "release",
                                "rollback", "post", "drift"}
+
+
+def test_the_shared_code_passes_its_own_code_quality_checks(tmp_path: Path) -> None:
+    """What the shared code-quality job runs before the unit tests (`ruff check src tests`, `mypy src`, with the
+    shared ruff.toml and mypy.ini), on a copy: an executable script without a shebang or a type slip in the shared
+    code would fail every model's pipeline. (The unit tests themselves need the scripts' requirements: the slow
+    tests run them, tests/test_generated_ci.py.)"""
+    shared = tmp_path / SHARED
+    shutil.copytree(GOLDEN / OUT / SHARED, shared)
+    assert_clean(run_tool(["ruff", "check", "--no-cache", "src", "tests"], cwd=shared))
+    assert_clean(run_tool(["mypy", "--config-file", "mypy.ini", "--cache-dir", str(tmp_path / "mypy-cache"), "src"],
+                          cwd=shared))

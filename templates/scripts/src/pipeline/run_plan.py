@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Run one part of a model's pipeline plan (config/plan.yaml) in a CI job of the monorepo layout.
 
 The shared workflows and templates hold no model-specific literal: they check out the repository, log in, fetch the

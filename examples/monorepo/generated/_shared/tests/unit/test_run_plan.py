@@ -109,7 +109,11 @@ def test_missing_settings_and_unknown_parts_exit_2_before_any_step(rp: Any, mode
                                                                    monkeypatch: pytest.MonkeyPatch,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     ran: list[Any] = []
-    monkeypatch.setattr(rp, "_execute", lambda *a: ran.append(a) or 0)
+    def record(*args: Any) -> int:
+        ran.append(args)
+        return 0
+
+    monkeypatch.setattr(rp, "_execute", record)
     monkeypatch.delenv("RECENT_INPUTS", raising=False)
     assert rp.main(["--model-dir", str(model), "--platform", "github", "drift"]) == 2
     assert "RECENT_INPUTS is not set" in capsys.readouterr().err
@@ -157,7 +161,11 @@ def test_fresh_login_exchanges_a_new_federated_token(rp: Any, platform: str, env
         requests.append(request)
         return Response(json.dumps({key: "tok"}).encode())
 
-    rp.fresh_login(platform, env, fetch=fetch, run=lambda argv: commands.append(argv) or 0)
+    def run(argv: list[str]) -> int:
+        commands.append(argv)
+        return 0
+
+    rp.fresh_login(platform, env, fetch=fetch, run=run)
     assert requests[0].get_method() == method
     assert commands[0][:3] == ["az", "login", "--service-principal"] and "tok" in commands[0]
     with pytest.raises(RuntimeError):
