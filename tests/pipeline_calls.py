@@ -234,3 +234,15 @@ def hook_commands(hook: dict[str, Any], increment: str | None = None) -> list[tu
                      if flag in WHAT}
             out.append((match.group(1), flags))
     return out
+
+
+def azure_scripts(document: Any) -> list[str]:
+    """Every bash body of an Azure DevOps pipeline: `bash:` steps and AzureCLI inline scripts."""
+    bodies = []
+    for node in mappings(document):
+        if isinstance(node.get("bash"), str):
+            bodies.append(node["bash"])
+        inputs = node.get("inputs")
+        if isinstance(inputs, dict) and isinstance(inputs.get("inlineScript"), str):
+            bodies.append(inputs["inlineScript"])
+    return bodies

@@ -24,6 +24,7 @@ from mlops_gen.spec.model import ProjectSpec, metric_gates
 from mlops_gen.spec.validate import load_specs
 from tests.conftest import CORPUS, ROOT, example_specs
 from tests.pipeline_calls import WHAT, hook_commands
+from tests.pipeline_calls import azure_scripts as _scripts
 from tests.pipeline_calls import mappings as _walk
 from tests.referees import assert_clean, run_tool, tool
 
@@ -71,18 +72,6 @@ def _load(folder: Path, name: str) -> dict[str, Any]:
     data = yaml.safe_load((folder / "azure-pipelines" / f"{name}.yml").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
-
-
-def _scripts(document: Any) -> list[str]:
-    """Every bash body: `bash:` steps and AzureCLI inline scripts."""
-    bodies = []
-    for node in _walk(document):
-        if isinstance(node.get("bash"), str):
-            bodies.append(node["bash"])
-        inputs = node.get("inputs")
-        if isinstance(inputs, dict) and isinstance(inputs.get("inlineScript"), str):
-            bodies.append(inputs["inlineScript"])
-    return bodies
 
 
 def _strings(node: Any) -> list[str]:

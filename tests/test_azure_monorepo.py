@@ -29,6 +29,7 @@ from mlops_gen.spec.validate import SpecFile, load_specs
 from mlops_gen.targets import azure_devops, azure_monorepo
 from tests.ado_expressions import simulate
 from tests.conftest import CORPUS, ROOT, example_specs
+from tests.pipeline_calls import azure_scripts, mappings
 from tests.referees import assert_clean, run_tool, tool
 from tests.test_azure_monorepo_expand import MAX_DEPTH, MAX_FILES, expand_pipeline, load
 
@@ -100,29 +101,6 @@ def _shared_texts(repo: Path) -> dict[str, str]:
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.yml"))}
 
 
-def _mappings(node: Any) -> list[dict[str, Any]]:
-    out = []
-    if isinstance(node, dict):
-        out.append(node)
-        for value in node.values():
-            out += _mappings(value)
-    elif isinstance(node, list):
-        for item in node:
-            out += _mappings(item)
-    return out
-
-
-def _scripts(document: Any) -> list[str]:
-    bodies = []
-    for node in _mappings(document):
-        if isinstance(node.get("bash"), str):
-            bodies.append(node["bash"])
-        inputs = node.get("inputs")
-        if isinstance(inputs, dict) and isinstance(inputs.get("inlineScript"), str):
-            bodies.append(inputs["inlineScript"])
-    return bodies
-
-
 # ----- referees -----
 
 def test_expanded_pipelines_satisfy_the_azure_schema(repo: Path, tmp_path: Path) -> None:
@@ -144,11 +122,11 @@ def test_yamllint_finds_nothing(repo: Path) -> None:
     assert_clean(run_tool(["yamllint", "--strict", "-c", str(YAMLLINT_CONFIG), "-f", "parsable", *files]))
 
 
-def test_shellcheck_finds_nothing_in_the_expanded_scripts(repo: Path, tmp_path: Path) -> None:
+def test_shellcheck_finds_nothing_in_the_expandedazure_scripts(repo: Path, tmp_path: Path) -> None:
     shellcheck = tool("shellcheck")
     problems = []
     for path in _expanded(repo, tmp_path):
-        for body in _scripts(yaml.safe_load(path.read_text(encoding="utf-8"))):
+        for body in azure_scripts(yaml.safe_load(path.read_text(encoding="utf-8"))):
             text = "#!/bin/bash\n" + MACRO.sub(lambda m: "MACRO_" + re.sub(r"\W", "_", m.group(1)), body)
             result = subprocess.run([shellcheck, "--shell=bash", "-"], input=text, capture_output=True, text=True,
                                     check=False)
@@ -195,7 +173,7 @@ def test_shared_files_are_the_same_bytes_whoever_renders_them(tmp_path: Path) ->
 def test_no_parameter_is_spliced_into_a_script(repo: Path) -> None:
     """Scripts of the shared templates read every value from env: no template expression inside a script."""
     for name in _shared_texts(repo):
-        bodies = _scripts(load(repo / REPO.shared(f"azure-pipelines/{name}")))
+        bodies = azure_scripts(load(repo / REPO.shared(f"azure-pipelines/{name}")))
         assert bodies, name
         for body in bodies:
             assert "${{" not in body, f"{name}: {body[:200]}"
@@ -288,7 +266,7 @@ def test_training_runs_each_plan_stage_in_order(repo: Path) -> None:
                  for s in job["steps"] if "MLOPS_CI_PART" in s.get("env", {})]
         # The registration notice (the plan's, as the per-model training pipeline sends it) after registration.
         assert parts == [*(f"stage:{stage_id}" for stage_id in stage_ids), "notify:model_registered"]
-        for node in _mappings(document):
+        for node in mappings(document):
             if node.get("task") == "AzureCLI@2":
                 assert node["inputs"]["addSpnToEnvironment"] is True
                 assert node["inputs"]["azureSubscription"] == spec.azure.service_connection

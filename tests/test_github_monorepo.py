@@ -37,6 +37,7 @@ from mlops_gen.targets import github_actions, github_monorepo
 from tests.conftest import CORPUS, ROOT, example_specs
 from tests.gh_expressions import simulate
 from tests.referees import assert_clean, run_tool, tool
+from tests.test_github_actions import triggers
 
 YAMLLINT_CONFIG = ROOT / "tests" / "yamllint.yaml"
 REPO = Monorepo("generated")
@@ -100,12 +101,6 @@ def load(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     return document
-
-
-def triggers(document: dict[str, Any]) -> dict[str, Any]:
-    on = document.get("on", document.get(True))  # PyYAML reads a bare `on` key as the boolean true
-    assert isinstance(on, dict)
-    return on
 
 
 def caller(root: Path, spec: ProjectSpec, suffix: str = "") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec
 from tests import layout_fakes as fakes
 from tests.test_layout_monorepo import snapshot
+from tests.test_layout_monorepo import unit_manifest as manifest
 from tests.test_regeneration import cli, ok, planned, work, write_spec
 
 __all__ = ["work"]
@@ -33,10 +34,6 @@ def specs(work: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write_spec(work / "specs", source="house-prices.yaml", name="house.yaml")
     fakes.install(work, monkeypatch)
     return work
-
-
-def manifest(work: Path, unit: str) -> dict:  # type: ignore[type-arg]
-    return json.loads((work / "generated" / unit / MANIFEST_PATH).read_text(encoding="utf-8"))
 
 
 def test_per_model_to_monorepo(specs: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ import difflib
 import itertools
 import os
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -71,14 +71,14 @@ def _relative(root: Path, outdir: Path) -> str:
     return Path(os.path.relpath(root, outdir)).as_posix()
 
 
-def _entries(plan: FolderPlan, outdir: Path) -> list[tuple[str, Change]]:
-    prefix = _relative(plan.root, outdir)
+def unit_entries(plan: FolderPlan, place: Callable[[Path, str], str]) -> list[tuple[str, Change]]:
+    """A folder's or unit's changes as (shown path, change), its manifest's last; `place(root, path)` spells a
+    path of the folder rooted at `root` as the diff shows it."""
     entries = []
     if plan.before is not None:  # a layout switch: the previous layout's files outside the folder
-        before = _relative(plan.before.root, outdir)
-        entries += [(posixpath.normpath(f"{before}/{c.path}"), c) for c in plan.before.differences]
-    entries += [(posixpath.normpath(f"{prefix}/{c.path}"), c) for c in plan.differences]
-    manifest = posixpath.normpath(f"{prefix}/{plan.manifest_path}")
+        entries += [(place(plan.before.root, c.path), c) for c in plan.before.differences]
+    entries += [(place(plan.root, c.path), c) for c in plan.differences]
+    manifest = place(plan.root, plan.manifest_path)
     if plan.retired and plan.manifest_old is not None:
         entries.append((manifest, Change(plan.manifest_path, "delete", "orphaned", old=plan.manifest_old)))
     elif plan.manifest is not None and plan.manifest_changed:
@@ -86,6 +86,11 @@ def _entries(plan: FolderPlan, outdir: Path) -> list[tuple[str, Change]]:
         entries.append((manifest, Change(plan.manifest_path, action, "stale", old=plan.manifest_old,
                                          new=plan.manifest.to_bytes())))
     return entries
+
+
+def _entries(plan: FolderPlan, outdir: Path) -> list[tuple[str, Change]]:
+    """Paths relative to OUTDIR, as `git apply` there reads them."""
+    return unit_entries(plan, lambda root, path: posixpath.normpath(f"{_relative(root, outdir)}/{path}"))
 
 
 def _counts(change: Change) -> tuple[int, int]:

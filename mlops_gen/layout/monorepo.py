@@ -29,13 +29,12 @@ from typing import Any
 
 import jinja2
 
-from mlops_gen.errors import UserError
 from mlops_gen.layout.paths import SHARED, SHARED_WORKFLOW_PREFIX, WORKFLOWS, Monorepo
 from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.output.paths import shown_path
 from mlops_gen.registry import PLATFORMS, REGISTRY, TARGETS
 from mlops_gen.render.context import build_context
-from mlops_gen.render.plan import ALWAYS_ON, OutputFile
+from mlops_gen.render.plan import ALWAYS_ON, OutputFile, refuse_duplicates
 from mlops_gen.render.render import RenderedFile, render_outputs
 from mlops_gen.spec.model import ProjectSpec
 from mlops_gen.spec.validate import SpecFile
@@ -116,16 +115,9 @@ def model_outputs(spec: ProjectSpec, repo: Monorepo, targets: Sequence[str] = TA
 def _finished(files: list[OutputFile], folder: str, what: str) -> list[OutputFile]:
     """The unit's files plus its .gitattributes; a path planned twice is refused (a seeded one the spec chose is
     the user's to fix)."""
-    paths = [f.path for f in files]
-    duplicates = sorted({p for p in paths if paths.count(p) > 1})
-    if duplicates:
-        chosen = [p for p in duplicates if any(f.path == p and f.mode == "seeded" for f in files)]
-        if chosen:
-            raise UserError(f"{what}: {', '.join(chosen)}: a path set in the spec (such as training.config or "
-                            "data.expectations) is also a file mlops-gen generates; choose another path")
-        raise RuntimeError(f"two templates plan the same output file of {what}: {', '.join(duplicates)}")
+    refuse_duplicates(files, what)
     attributes = f"{folder}/.gitattributes"
-    if attributes in paths:
+    if any(f.path == attributes for f in files):
         raise RuntimeError(f"{attributes} is planned by the composer itself")
     owned = sorted({f.path.removeprefix(folder + "/") for f in files
                     if f.mode == "owned" and f.path.startswith(folder + "/")} | {".gitattributes", MANIFEST_PATH})

@@ -493,20 +493,9 @@ def run_check(config: ConfigFile, paths: Sequence[str], output: str | None, over
 
 def diff_entries(plan: FolderPlan) -> list[tuple[str, Change]]:
     """The unit's changes as (path relative to the repository root, change), its manifest's last."""
-    from mlops_gen.output.changes import Action
+    from mlops_gen.commands.diff import unit_entries
 
-    entries = []
-    if plan.before is not None:
-        entries += [((plan.before.root / c.path).as_posix(), c) for c in plan.before.differences]
-    entries += [((plan.root / c.path).as_posix(), c) for c in plan.differences]
-    name = (plan.root / plan.manifest_path).as_posix()
-    if plan.retired and plan.manifest_old is not None:
-        entries.append((name, Change(plan.manifest_path, "delete", "orphaned", old=plan.manifest_old)))
-    elif plan.manifest is not None and plan.manifest_changed:
-        action: Action = "create" if plan.manifest_old is None else "update"
-        entries.append((name, Change(plan.manifest_path, action, "stale", old=plan.manifest_old,
-                                     new=plan.manifest.to_bytes())))
-    return entries
+    return unit_entries(plan, lambda root, path: (root / path).as_posix())
 
 
 def run_diff(config: ConfigFile, paths: Sequence[str], output: str | None, stat: bool,

@@ -10,41 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlops_gen.pipeline.azure import azure_flags, relogins
 from mlops_gen.pipeline.build import build_pipeline, cloud_drift
 from mlops_gen.pipeline.model import EXTENSION, PYTEST, Pipeline, Ref, Release, Step, Value
-from mlops_gen.pipeline.release import NOTIFY_SCRIPT
-from mlops_gen.render.context import EnvView, environments
+from mlops_gen.render.context import EnvView
 from mlops_gen.render.filters import number
 from mlops_gen.spec.model import ProjectSpec
 
 FORMAT = "mlops-gen/plan-v1"
-# The runner's name for the subscription a job logged in to (AZURE_SUBSCRIPTION_ID of the job).
-SUBSCRIPTION = Ref("subscription")
-# Steps that can outlive an Azure login, and so make the next step needing Azure log in again first: GitHub's OIDC
-# token and the federated token an Azure DevOps task gets are short-lived, and `az login --federated-token` cannot
-# renew them (AADSTS700024, "client assertion is not within its valid time range").
-LONG_KINDS = frozenset({"deploy", "route", "monitor"})
-LONG_IDS = frozenset({"wait"})
-NO_AZURE = frozenset({NOTIFY_SCRIPT})
 # A deployment to Azure Container Instances pulls with this identity (a repository or pipeline variable).
 ACI_IDENTITY = "ACI_ACR_IDENTITY"
-
-
-def azure_flags(spec: ProjectSpec, step: Step) -> tuple[tuple[str, Value], ...]:
-    """The coordinates a step's scripts act on: the training workspace's, or those of the environment it serves
-    in, with the training workspace as --registry-* (model versions, aliases and training data stay there)."""
-    env = step.serving_env(environments(spec))
-    if env is None or not env.separate:
-        return (("--workspace", spec.azure.workspace), ("--resource-group", spec.azure.resource_group),
-                ("--subscription-id", SUBSCRIPTION))
-    own = env.own_subscription
-    flags: list[tuple[str, Value]] = [
-        ("--workspace", env.azure.workspace), ("--resource-group", env.azure.resource_group),
-        ("--subscription-id", own or SUBSCRIPTION), ("--registry-workspace", spec.azure.workspace),
-        ("--registry-resource-group", spec.azure.resource_group)]
-    if own:  # spec.semantic makes sure the training subscription is named then
-        flags.append(("--registry-subscription-id", spec.azure.subscription_id or SUBSCRIPTION))
-    return tuple(flags)
 
 
 def _value(value: Value) -> Any:
@@ -54,24 +29,19 @@ def _value(value: Value) -> Any:
 
 
 def _steps(spec: ProjectSpec, steps: tuple[Step, ...], late: bool = False) -> list[dict[str, Any]]:
-    """Steps as data; `relogin` marks the first step needing Azure after a long one (at once when `late`: a
-    rollback after a failed observation window)."""
+    """Steps as data; `relogin` as pipeline.azure.relogins marks them."""
     out = []
-    stale = late
-    for step in steps:
+    for step, relogin in zip(steps, relogins(steps, late), strict=True):
         takes_azure = step.azure and step.script not in (PYTEST, EXTENSION)
         flags = (*step.flags, *(azure_flags(spec, step) if takes_azure else ()))
         item: dict[str, Any] = {
             "id": step.id, "name": step.name, "script": step.script, "kind": step.kind, "when": step.when.value,
             "gate": step.gate, "args": [{flag: _value(value)} for flag, value in flags],
-            "relogin": stale and step.script not in NO_AZURE}
+            "relogin": relogin}
         if step.script == EXTENSION:
             item["path"] = step.path
         if step.served_in:
             item["served_in"] = step.served_in
-        if item["relogin"]:
-            stale = False
-        stale = stale or step.kind in LONG_KINDS or step.id in LONG_IDS
         out.append(item)
     return out
 

@@ -103,15 +103,20 @@ def plan(spec: ProjectSpec, targets: Sequence[str] = TARGETS, *, always_on: bool
         everything = files if set(TARGETS) <= set(targets) else plan(spec, TARGETS, always_on=False)
         for finisher in _finishers().values():
             files.extend(finisher(spec, everything))
+    refuse_duplicates(files, spec.model.name)
+    return sorted(files, key=lambda f: f.path)
+
+
+def refuse_duplicates(files: Sequence[OutputFile], what: str) -> None:
+    """A path planned twice would be written twice. Seeded files may sit at paths the spec chooses
+    (training.config, data.expectations): a clash there is the user's to fix (`what` names the model or unit).
+    Any other clash is a planner bug."""
     paths = [f.path for f in files]
     duplicates = sorted({p for p in paths if paths.count(p) > 1})
-    if duplicates:
-        # Seeded files may sit at paths the spec chooses (training.config, data.expectations): a clash there is the
-        # user's to fix. Any other clash is a planner bug.
-        chosen = [p for p in duplicates if any(f.path == p and f.mode == "seeded" for f in files)]
-        if chosen:
-            raise UserError(f"{spec.model.name}: {', '.join(chosen)}: a path set in the spec (such as "
-                            "training.config or data.expectations) is also a file mlops-gen generates; "
-                            "choose another path")
-        raise RuntimeError(f"two templates plan the same output file: {', '.join(duplicates)}")
-    return sorted(files, key=lambda f: f.path)
+    if not duplicates:
+        return
+    chosen = [p for p in duplicates if any(f.path == p and f.mode == "seeded" for f in files)]
+    if chosen:
+        raise UserError(f"{what}: {', '.join(chosen)}: a path set in the spec (such as training.config or "
+                        "data.expectations) is also a file mlops-gen generates; choose another path")
+    raise RuntimeError(f"two templates plan the same output file of {what}: {', '.join(duplicates)}")

@@ -13,10 +13,12 @@ from typing import Any
 from mlops_gen.errors import UserError
 from mlops_gen.layout.paths import Monorepo
 from mlops_gen.pipeline import Pipeline, Ref, Release, Step, When, build_pipeline
+from mlops_gen.pipeline.azure import SUBSCRIPTION as AZURE_SUBSCRIPTION
+from mlops_gen.pipeline.azure import azure_flags, relogins
 from mlops_gen.pipeline.build import DRIFT_DETECTED, PIPELINE_FAILED, cloud_drift
 from mlops_gen.pipeline.dispatch import ACTIONS, INPUTS, NO_ENVIRONMENT, TRAIN, Case, Dispatch
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
-from mlops_gen.render.context import EnvView, environments
+from mlops_gen.render.context import EnvView
 from mlops_gen.render.filters import ShellRaw, env_value, number, script_call, sh
 from mlops_gen.render.plan import OutputFile
 from mlops_gen.spec.model import ProjectSpec
@@ -99,26 +101,11 @@ class RunStep:
     relogin: bool = False  # log in to Azure again first (see fresh_logins)
 
 
-# Steps that can outlive the Azure login: GitHub's OIDC token is short-lived and `az login --federated-token`
-# cannot renew it, so a step after a deployment, an observation window or the training wait could meet
-# AADSTS700024 ("client assertion is not within its valid time range"). azure/login requests a new token.
-LONG_KINDS = frozenset({"deploy", "route", "monitor"})
-LONG_IDS = frozenset({"wait"})
-NO_AZURE = frozenset({"src/notification/send_notification.py"})
-
-
 def fresh_logins(steps: list[Step], runs: list[RunStep], late: bool = False) -> list[RunStep]:
-    """Mark the first step needing Azure after any long step (or at once, for steps that run `late`, such as a
-    rollback after a failed observation window) to log in again before it runs."""
-    out = []
-    stale = late
-    for step, run in zip(steps, runs, strict=True):
-        if stale and step.script not in NO_AZURE:
-            run = replace(run, relogin=True)
-            stale = False
-        stale = stale or step.kind in LONG_KINDS or step.id in LONG_IDS
-        out.append(run)
-    return out
+    """The runs, each logging in again (azure/login requests a new OIDC token) where pipeline.azure.relogins
+    says the step follows one that can outlive the login."""
+    return [replace(run, relogin=True) if relogin else run
+            for run, relogin in zip(runs, relogins(steps, late), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -155,19 +142,8 @@ SUBSCRIPTION = ShellRaw('"${AZURE_SUBSCRIPTION_ID}"')  # the job's (see own_subs
 
 
 def _azure_flags(spec: ProjectSpec, step: Step) -> Flags:
-    """The coordinates a step's scripts act on: the training workspace's, or those of the environment it serves
-    in, with the training workspace as --registry-* (model versions, aliases and training data stay there)."""
-    env = step.serving_env(environments(spec))
-    if env is None or not env.separate:
-        return [("--workspace", spec.azure.workspace), ("--resource-group", spec.azure.resource_group),
-                ("--subscription-id", SUBSCRIPTION)]
-    own = env.own_subscription
-    flags: Flags = [("--workspace", env.azure.workspace), ("--resource-group", env.azure.resource_group),
-                    ("--subscription-id", own or SUBSCRIPTION), ("--registry-workspace", spec.azure.workspace),
-                    ("--registry-resource-group", spec.azure.resource_group)]
-    if own:  # spec.semantic makes sure the training subscription is named then
-        flags.append(("--registry-subscription-id", spec.azure.subscription_id))
-    return flags
+    """pipeline.azure.azure_flags, the job's subscription as this platform spells it."""
+    return [(flag, SUBSCRIPTION if value == AZURE_SUBSCRIPTION else value) for flag, value in azure_flags(spec, step)]
 
 
 def _secret_env(spec: ProjectSpec) -> dict[str, str]:
