@@ -33,7 +33,7 @@ TEMPLATES = {
     "mono-test/readme.md.j2": "# {{ model.name }}\n\n{% for gate in gates %}- {{ gate.metric }} >= {{ gate.min }}\n"
                               "{% endfor %}",
     "mono-test/seed.yaml.j2": "epochs: 3\n",
-    "mono-test/plan.yaml.j2": '{"model": "{{ model.name }}", "layout": "{{ layout }}"}\n',
+    "mono-test/plan.json.j2": '{"model": "{{ model.name }}", "layout": "{{ layout }}"}\n',
 }
 SHARED_SCRIPT = "generated/_shared/src/hello.py"
 SHARED_WORKFLOW = ".github/workflows/mlops.pipeline.yml"
@@ -59,7 +59,7 @@ def _docs(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
 
 
 def _plan(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
-    return [OutputFile(repo.model(spec.model.name, "config/plan.yaml"), "mono-test/plan.yaml.j2", "plan_file")]
+    return [OutputFile(repo.model(spec.model.name, "config/plan.json"), "mono-test/plan.json.j2", "plan_file")]
 
 
 FAKES: dict[str, Any] = {

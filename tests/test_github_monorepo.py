@@ -452,7 +452,7 @@ def _fake_repo(root: Path, script: str) -> Path:
     `script` printing its arguments and those variables."""
     (root / REPO.model("m", "config")).mkdir(parents=True)
     (root / REPO.model("m", github_monorepo.PLAN_FILE)).write_text(
-        yaml.safe_dump({"format": "mlops-gen/plan-v1", "secrets": ["HOOK"], "variables": ["V1"]}), encoding="utf-8")
+        json.dumps({"format": "mlops-gen/plan-v1", "secrets": ["HOOK"], "variables": ["V1"]}), encoding="utf-8")
     fake = root / REPO.shared(script)
     fake.parent.mkdir(parents=True)
     fake.write_text(FAKE, encoding="utf-8")

@@ -62,7 +62,7 @@ def test_per_model_to_monorepo(specs: Path, capsys: pytest.CaptureFixture[str]) 
     assert f"the layout changed: the previous layout's files of {FOLDER}" in output
     assert f"would be removed  {FOLDER}/src/training/train.py" in output
     assert f"would be created  .github/workflows/mlops-{CHURN}.yml" in output
-    assert f"would be created  {FOLDER}/config/plan.yaml" in output
+    assert f"would be created  {FOLDER}/config/plan.json" in output
     assert f"would be kept     {FOLDER}/config/training_config.yaml (yours; this layout uses it where it is)" in output
     assert f"would be kept     {FOLDER}/config/data_expectations.json (yours; this layout does not use it)" in output
     assert f"would be kept     {FOLDER}/Dockerfile (edited by hand; no longer tracked)" in output
@@ -135,7 +135,7 @@ def test_a_seeded_file_the_new_layout_seeds_elsewhere_is_named_with_the_move(spe
 
     def docs(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
         return [OutputFile(repo.model(spec.model.name, "data/expectations/data_expectations.json"),
-                           "mono-test/plan.yaml.j2", "docs", mode="seeded")]
+                           "mono-test/plan.json.j2", "docs", mode="seeded")]
 
     fakes.install(work, monkeypatch, {**fakes.FAKES, "docs": types.SimpleNamespace(monorepo_model=docs)})
     fakes.set_layout(work, "monorepo")

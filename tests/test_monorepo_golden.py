@@ -149,7 +149,7 @@ def test_a_spec_change_changes_only_that_models_files(tmp_path: Path) -> None:
     assert code == 0, out
     changed = _changed(before, _snapshot(repo))
     mine = set(_units(repo)["customer-churn"])
-    assert f"{OUT}/customer-churn/config/plan.yaml" in changed
+    assert f"{OUT}/customer-churn/config/plan.json" in changed
     assert changed <= mine, sorted(changed - mine)
 
 

@@ -1,7 +1,7 @@
 """The monorepo layout sends the notices the per-model layout sends, on each platform, from the model's plan.
 
 The stand-alone notices (pipeline failed, model registered, drift found) are the pipeline model's
-(Pipeline.notifications), written into each model's config/plan.yaml and sent by the shared CI files as the runner's
+(Pipeline.notifications), written into each model's config/plan.json and sent by the shared CI files as the runner's
 part notify:<event>. Here the per-model layout's pipelines of the example specs (rendered fresh) are read for every
 send_notification.py call, and each platform's monorepo files (the golden record examples/monorepo, which
 tests/test_monorepo_golden.py keeps current; Azure DevOps pipelines expanded with their shared templates) must call

@@ -106,7 +106,7 @@ def test_monorepo_steps_run_the_shared_scripts_in_the_model_folder(tmp_path: Pat
     shared, model = (work / "models" / SHARED).resolve(), (work / "models" / "customer-churn").resolve()
     assert (work / "mlops-gen.yaml").read_bytes() == config.read_bytes()  # the work dir is the repository's root
     assert (work / ".github" / "workflows" / "mlops-customer-churn.yml").is_file()
-    assert not (model / "src").exists() and (model / "config" / "plan.yaml").is_file()
+    assert not (model / "src").exists() and (model / "config" / "plan.json").is_file()
     assert fake.venvs == 2 * [[shared / "requirements.txt", shared / "requirements-dev.txt"]]
 
     scripts = set()

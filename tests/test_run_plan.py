@@ -1,4 +1,4 @@
-"""The monorepo layout's plan (config/plan.yaml) and its runner (src/pipeline/run_plan.py).
+"""The monorepo layout's plan (config/plan.json) and its runner (src/pipeline/run_plan.py).
 
 The runner is what the shared CI jobs call, so these tests hold it to the per-model layout: the same commands as
 the per-model GitHub workflow's steps, the release's rollback after a failed step, a clear exit 2 (before any step
@@ -25,6 +25,7 @@ from mlops_gen.pipeline import build_pipeline
 from mlops_gen.pipeline.model import EXTENSION, PYTEST
 from mlops_gen.pipeline.serialize import plan_data
 from mlops_gen.render.context import spec_hash
+from mlops_gen.render.filters import json_block
 from mlops_gen.spec.validate import load_specs
 from mlops_gen.targets import github_actions
 from tests.conftest import ROOT, example_specs
@@ -43,7 +44,7 @@ def _model_dir(tmp_path: Path, spec_file: Any) -> Path:
     model = tmp_path / spec_file.spec.model.name
     (model / "config").mkdir(parents=True)
     plan = plan_data(spec_file.spec, spec_hash(spec_file.inputs))
-    (model / "config" / "plan.yaml").write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    (model / "config" / "plan.json").write_text(json_block(plan), encoding="utf-8")
     return model
 
 
@@ -229,7 +230,7 @@ def test_a_missing_setting_exits_2_before_any_step(tmp_path: Path, capsys: pytes
     assert run_plan.main(["--model-dir", str(model), "--platform", "github", "release:nowhere"]) == 2
     assert "no part 'release:nowhere'" in capsys.readouterr().err
     assert run_plan.main(["--model-dir", str(tmp_path), "--platform", "github", "post"]) == 2
-    assert "plan.yaml: not found" in capsys.readouterr().err
+    assert "plan.json: not found" in capsys.readouterr().err
     assert called == []
 
 

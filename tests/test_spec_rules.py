@@ -363,8 +363,8 @@ def check_in(layout: str, changes: dict[str, Any]) -> ProjectSpec | list[Problem
     ("data.expectations", "config/pipeline.yaml/expectations.json", "would put a file inside 'config/pipeline.yaml'",
      "would put a file inside 'config/pipeline.yaml'"),
     # the model's plan as data: only the monorepo layout writes it into the model's folder
-    ("training.config", "config/plan.yaml", None, "is also a file mlops-gen generates"),
-    ("data.expectations", "config/plan.yaml/expectations.json", None, "would put a file inside 'config/plan.yaml'"),
+    ("data.expectations", "config/plan.json", None, "is also a file mlops-gen generates"),
+    ("training.config", "config/plan.json/training.yaml", None, "would put a file inside 'config/plan.json'"),
     # the Dockerfile and the stage scripts are the shared part's in the monorepo layout, not the model folder's
     ("training.config", "Dockerfile/training.yaml", "would put a file inside 'Dockerfile'", None),
     ("data.expectations", "src/training/train.py/expectations.json", "would put a file inside 'src/training/train.py'",
@@ -396,8 +396,8 @@ def test_the_monorepo_check_sees_every_file_of_the_model_folder_and_no_other() -
     folder = repo.model(spec.model.name) + "/"
     written = sorted(f.path.removeprefix(folder) for f in model_outputs(spec, repo) if f.path.startswith(folder))
     assert sorted(generated_paths(spec, "monorepo")) == [p for p in written if p != ".gitattributes"]
-    assert "config/plan.yaml" in written and "k8s/staging/manifests.yaml" in written  # not per-model paths
-    assert "config/plan.yaml" not in generated_paths(spec, "per-model")
+    assert "config/plan.json" in written and "k8s/staging/manifests.yaml" in written  # not per-model paths
+    assert "config/plan.json" not in generated_paths(spec, "per-model")
 
 
 @pytest.mark.parametrize(("layout", "code"), [("monorepo", 2), ("per-model", 0)])
@@ -412,10 +412,10 @@ def test_validate_checks_chosen_paths_against_the_configured_layout(
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "m.yaml").write_text(
         "apiVersion: mlops-gen/v1\nkind: ModelPipeline\nmodel:\n  name: my-model\nenvironments:\n  - name: dev\n"
-        "training:\n  config: config/plan.yaml\n", encoding="utf-8")
+        "data:\n  expectations: config/plan.json\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     found, output = cli(capsys, "validate", "specs")
     assert found == code, output
     if code:
-        assert output.strip() == ("specs/m.yaml:8:3: training.config: 'config/plan.yaml' is also a file mlops-gen "
+        assert output.strip() == ("specs/m.yaml:8:3: data.expectations: 'config/plan.json' is also a file mlops-gen "
                                   "generates; choose another path")

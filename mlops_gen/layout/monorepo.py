@@ -30,6 +30,7 @@ from typing import Any
 import jinja2
 
 from mlops_gen.layout.paths import SHARED, SHARED_WORKFLOW_PREFIX, WORKFLOWS, Monorepo
+from mlops_gen.memo import per_spec
 from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.output.paths import shown_path
 from mlops_gen.registry import PLATFORMS, REGISTRY, TARGETS
@@ -95,13 +96,25 @@ def shared_outputs(repo: Monorepo, targets: Sequence[str] = TARGETS) -> list[Out
     return _finished(files, repo.shared(), "the shared part")
 
 
+def model_targets(spec: ProjectSpec, targets: Sequence[str] = TARGETS) -> tuple[str, ...]:
+    """The targets that take part in the model's unit: the selected ones (platforms only for the spec's), then
+    MONOREPO_ONLY."""
+    names = [t.name for t in REGISTRY if t.name in targets and (t.name not in PLATFORMS or t.name in spec.platforms)]
+    return (*names, *MONOREPO_ONLY)
+
+
+@per_spec
+def target_files(spec: ProjectSpec, repo: Monorepo, name: str) -> tuple[OutputFile, ...]:
+    """What target `name` plans for the model's unit (its `monorepo_model` hook; nothing without one). Validation
+    (the paths a spec may choose), the README (the pipeline files it names) and the composer all ask: planned once."""
+    found = _hooks("monorepo_model", [name])
+    return tuple(found[0][1](spec, repo)) if found else ()
+
+
 def model_outputs(spec: ProjectSpec, repo: Monorepo, targets: Sequence[str] = TARGETS) -> list[OutputFile]:
     """Every file of the model's unit, sorted by path; each path checked to lie in the model's part."""
     model = spec.model.name
-    names = [t.name for t in REGISTRY if t.name in targets and (t.name not in PLATFORMS or t.name in spec.platforms)]
-    files: list[OutputFile] = []
-    for _, hook in _hooks("monorepo_model", [*names, *MONOREPO_ONLY]):
-        files.extend(hook(spec, repo))
+    files = [file for name in model_targets(spec, targets) for file in target_files(spec, repo, name)]
     caller = repo.caller(model)  # .github/workflows/mlops-<model>.yml, and mlops-<model>.<suffix>.yml
     for file in files:
         if not (file.path.startswith(repo.model(model) + "/") or file.path == caller

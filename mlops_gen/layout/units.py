@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mlops_gen import __version__
-from mlops_gen.errors import EXIT_DIFFERENCES, UserError
+from mlops_gen.errors import EXIT_DIFFERENCES, Problem, SpecError, UserError
 from mlops_gen.layout.paths import SHARED, Monorepo
 from mlops_gen.output.changes import REASONS, Change, FolderPlan, Inputs, plan_folder, retired_folders
 from mlops_gen.output.fastpath import verified
@@ -208,56 +208,70 @@ def _env(overrides: Sequence[Path]) -> Any:
     return build_env(overrides)
 
 
-def _load(paths: Sequence[Path], config: ConfigFile | None, known: Mapping[str, str], jobs: int
-          ) -> list[SpecFile]:
-    """Every spec validated (on several cores for many), model names unique with the up-to-date ones too."""
-    from mlops_gen.commands.generate import load_parallel, unique_models
+def _load(paths: Sequence[Path], config: ConfigFile | None, known: Mapping[str, str]) -> list[SpecFile]:
+    """Every spec validated, in this process; model names unique with the up-to-date ones too."""
+    from mlops_gen.commands.generate import unique_models
+    from mlops_gen.spec.validate import load_specs
 
-    specs = load_parallel(paths, jobs, None, config)[0] if paths else []
+    specs = load_specs([str(path) for path in paths], config) if paths else []
     unique_models(specs, known)
     return specs
 
 
-def _units_in_worker(specs: list[SpecFile], repo: Monorepo, targets: tuple[str, ...]) -> list[Unit]:
-    """In a worker process (see commands.generate._pool, whose initializer made the jinja environment): the model
-    units, without their spec (the parent has it)."""
+def _units_in_worker(paths: list[str], config: ConfigFile | None, repo: Monorepo, targets: tuple[str, ...]
+                     ) -> tuple[list[SpecFile], list[Problem], list[Unit]]:
+    """In a worker process (see commands.generate._pool, whose initializer made the jinja environment): a slice
+    of the specs validated and, when all of them are valid, their model units rendered (without their spec: the
+    parent has it). One pass, so the files validation planned for a spec are the ones its render uses."""
     import dataclasses
 
     from mlops_gen.commands import generate
     from mlops_gen.layout.monorepo import model_unit
+    from mlops_gen.spec.validate import collect_specs
 
-    return [dataclasses.replace(model_unit(spec_file, repo, generate._worker_env, targets), spec_file=None)
-            for spec_file in specs]
+    specs, problems = collect_specs(paths, config)
+    if problems:
+        return specs, problems, []
+    return specs, [], [dataclasses.replace(model_unit(spec_file, repo, generate._worker_env, targets), spec_file=None)
+                       for spec_file in specs]
 
 
-def rendered_units(specs: Sequence[SpecFile], repo: Monorepo, overrides: Sequence[Path], targets: Sequence[str],
-                   jobs: int, env: Any) -> Iterator[Unit]:
-    """model_unit of each spec, in order: on several cores for many specs."""
-    import collections
+def loaded_units(paths: Sequence[Path], config: ConfigFile | None, known: Mapping[str, str], repo: Monorepo,
+                 overrides: Sequence[Path], targets: Sequence[str], jobs: int, env: Any) -> list[Unit]:
+    """Validate every spec (all problems raised at once, as SpecError) and render its model unit, in order: on
+    several cores for many specs, each worker validating and rendering its own slice."""
     import dataclasses
 
-    from mlops_gen.commands.generate import _pool
+    from mlops_gen.commands.generate import _pool, unique_models
     from mlops_gen.layout.monorepo import model_unit
     from mlops_gen.parallel import workers
+    from mlops_gen.spec.validate import config_settings
 
-    count = workers(jobs, len(specs))
+    if config is not None:
+        config_settings(config)  # its problems are raised here, once, not by every worker
+    count = workers(jobs, len(paths))
     pool = _pool(count, overrides) if count > 1 else None
     if pool is None:  # few specs, or no process pool on this platform
-        for spec_file in specs:
-            yield model_unit(spec_file, repo, env, targets)
-        return
-    size = max(1, min(32, len(specs) // (count * 4)))
-    pending: collections.deque[Any] = collections.deque()
+        return [model_unit(spec_file, repo, env, targets) for spec_file in _load(paths, config, known)]
+    size = max(1, min(16, -(-len(paths) // (count * 4))))
     try:
-        for start in range(0, len(specs), size):
-            chunk = list(specs[start:start + size])
-            pending.append((chunk, pool.submit(_units_in_worker, chunk, repo, tuple(targets))))
-        while pending:
-            chunk, future = pending.popleft()
-            for spec_file, unit in zip(chunk, future.result(), strict=True):
-                yield dataclasses.replace(unit, spec_file=spec_file)
+        futures = [pool.submit(_units_in_worker, [str(p) for p in paths[start:start + size]], config, repo,
+                               tuple(targets)) for start in range(0, len(paths), size)]
+        specs: list[SpecFile] = []
+        problems: list[Problem] = []
+        units: list[Unit] = []
+        for future in futures:
+            chunk_specs, chunk_problems, chunk_units = future.result()
+            specs += chunk_specs
+            problems += chunk_problems
+            units += [dataclasses.replace(unit, spec_file=spec_file)
+                      for spec_file, unit in zip(chunk_specs, chunk_units, strict=False)]
+        if problems:
+            raise SpecError(problems)
+        unique_models(specs, known)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    return units
 
 
 @dataclass
@@ -302,8 +316,9 @@ def _plan_units(repo: Repo, paths: Sequence[str], spec_paths: Sequence[Path], ov
 
     up_to_date = found.up_to_date() if found is not None else {}
     slow = [path for path in spec_paths if path not in up_to_date]
-    specs = _load(slow, config, found.known if found is not None else {}, jobs)
     env = _env(overrides)
+    loaded = iter(loaded_units(slow, config, found.known if found is not None else {}, repo.paths, overrides,
+                               targets, jobs, env))
     selected = selected_targets(targets)
     planned = Planned()
     if found is not None and found.shared is not None and found.shared_up_to_date():
@@ -314,7 +329,6 @@ def _plan_units(repo: Repo, paths: Sequence[str], spec_paths: Sequence[Path], ov
                            selected)
     planned.shared = shared
     shared.spec_path = paths[0] if paths else "."  # what to generate to fix it
-    loaded = rendered_units(specs, repo.paths, overrides, targets, jobs, env)
     models: dict[str, str] = {}
     for path in spec_paths:
         if path in up_to_date:
@@ -406,8 +420,9 @@ def _summarise(label: str, plan: FolderPlan, dry_run: bool, verbose: bool, total
 def run_generate(config: ConfigFile, paths: Sequence[str], output: str | None, targets: Sequence[str],
                  dry_run: bool, verbose: bool, override_dirs: Sequence[str], jobs: int, adopt: Sequence[str]) -> int:
     from mlops_gen.commands.generate import selected_targets
+    from mlops_gen.output.apply_many import apply_plans
     from mlops_gen.output.conflicts import adopted_paths, refuse_conflicts
-    from mlops_gen.output.writer import apply_plan
+    from mlops_gen.parallel import few_collections
 
     overrides = override_paths(override_dirs)
     repo = repository(config, output)
@@ -420,7 +435,7 @@ def run_generate(config: ConfigFile, paths: Sequence[str], output: str | None, t
     if not dry_run:
         outdir.mkdir(parents=True, exist_ok=True)  # the lock lives on it
     try:
-        with output_lock(outdir, shared=dry_run):
+        with output_lock(outdir, shared=dry_run), few_collections():
             hashes = template_hashes(overrides)
             found = triage_units(repo, spec_paths, overrides, hashes, jobs, config.raw) if full else None
             planned = plan_units(repo, paths, spec_paths, overrides, targets, config, found, hashes, full, jobs)
@@ -428,11 +443,12 @@ def run_generate(config: ConfigFile, paths: Sequence[str], output: str | None, t
                      if unit is not None and plan is not None]
             refuse_conflicts([(repo.root, list(unit.files), unit.manifest_path, MONOREPO) for _, unit in units],
                              lambda index: units[index][1].files, adopted_paths(adopt))
+            if not dry_run:  # the model units on several cores: each owns its folder and its callers
+                apply_plans([planned.shared] if planned.shared is not None else [],
+                            [plan for plan, _ in planned.models], planned.retired, jobs)
             totals = dict.fromkeys(ACTION_LABELS, 0)
             count = 0
             for label, plan in planned.all():
-                if not dry_run:
-                    apply_plan(plan)
                 count += label.startswith("model") and not plan.retired
                 _summarise(label, plan, dry_run, verbose, totals)
     except BaseException:

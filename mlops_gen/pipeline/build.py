@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from mlops_gen.memo import per_spec
 from mlops_gen.pipeline.dispatch import Dispatch
 from mlops_gen.pipeline.model import Pipeline, Ref, Release, Step, Value, monitored_release
 from mlops_gen.pipeline.release import NOTIFY_SCRIPT, alias_of, notify_flags, releases
@@ -111,6 +112,7 @@ def cloud_drift(spec: ProjectSpec, pipeline: Pipeline) -> tuple[Step, ...]:
                                             else value) for flag, value in step.flags)) for step in pipeline.drift)
 
 
+@per_spec  # the README, the callers and the plan file of one model each ask for it
 def build_pipeline(spec: ProjectSpec) -> Pipeline:
     rel = releases(spec)
     watched = monitored_release(rel).env

@@ -1,4 +1,4 @@
-"""The pipeline model as data: `config/plan.yaml` of a model in the monorepo layout.
+"""The pipeline model as data: `config/plan.json` of a model in the monorepo layout.
 
 The shared CI files of the monorepo layout hold no model-specific literal, so what a model's pipeline runs (its
 steps, their flags, gates, rollout phases and rollback) reaches the CI job as this file, and the shared runner
@@ -74,13 +74,14 @@ def _all_steps(pipeline: Pipeline) -> list[Step]:
     return [*steps, *pipeline.post_release, *pipeline.notifications.values()]
 
 
-def plan_data(spec: ProjectSpec, spec_hash: str) -> dict[str, Any]:
-    """The model's pipeline as plan.yaml holds it. A step's args are one-key mappings, in order (a flag may
-    repeat; '' is a positional argument)."""
+def plan_data(spec: ProjectSpec, spec_hash: str, comment: list[str] | None = None) -> dict[str, Any]:
+    """The model's pipeline as plan.json holds it, `comment` (what the file is) first when given. A step's args
+    are one-key mappings, in order (a flag may repeat; '' is a positional argument)."""
     pipeline = build_pipeline(spec)
     drift = cloud_drift(spec, pipeline)
     notifications = spec.notifications
     return {
+        **({"comment": comment} if comment else {}),  # JSON has no comments
         "format": FORMAT,
         "model": spec.model.name,
         "spec_hash": spec_hash,

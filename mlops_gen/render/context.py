@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_gen import __version__
+from mlops_gen.memo import per_spec
 from mlops_gen.spec.model import (
     LOWER_IS_BETTER,
     Azure,
@@ -104,6 +105,12 @@ def container_size(env: Environment) -> dict[str, float]:
 
 
 def environments(spec: ProjectSpec) -> list[EnvView]:
+    """One view per environment, in the spec's order (a new list: callers may change it)."""
+    return list(_environments(spec))
+
+
+@per_spec  # every planner and template of a model asks, dozens of times per spec
+def _environments(spec: ProjectSpec) -> tuple[EnvView, ...]:
     views = []
     previous: str | None = None
     for index, env in enumerate(spec.environments):
@@ -119,7 +126,7 @@ def environments(spec: ProjectSpec) -> list[EnvView]:
                        **deployment_names(spec, env))
         views.append(view)
         previous = view.ident
-    return views
+    return tuple(views)
 
 
 def azure_pipelines(spec: ProjectSpec) -> dict[str, str]:

@@ -11,6 +11,7 @@ import jinja2
 from mlops_gen import pins
 from mlops_gen.cache import cache_root, private_dir
 from mlops_gen.render import filters
+from mlops_gen.render.headers import marker_sentences
 from mlops_gen.templates_dir import builtin_templates
 
 
@@ -29,6 +30,7 @@ def build_env(override_dirs: Sequence[Path] = ()) -> jinja2.Environment:
     env.filters.update(
         yaml_str=filters.yaml_str,
         yaml_block=filters.yaml_block,
+        json_block=filters.json_block,
         sh=filters.sh,
         py=filters.py,
         json=filters.to_json,
@@ -39,7 +41,8 @@ def build_env(override_dirs: Sequence[Path] = ()) -> jinja2.Environment:
         md_code=filters.md_code,
         mermaid=filters.mermaid,
     )
-    env.globals.update(script_call=filters.script_call, shell_raw=filters.ShellRaw, uses=pins.uses,
+    env.globals.update(generated_marker=marker_sentences, script_call=filters.script_call,
+                       shell_raw=filters.ShellRaw, uses=pins.uses,
                        trivy_version=pins.TRIVY_VERSION, kubectl_version=pins.KUBECTL_VERSION,
                        install_kube_tools=pins.install_kube_tools())
     return env

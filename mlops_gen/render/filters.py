@@ -77,6 +77,56 @@ def _has_text_emitters_differ_on(value: Any) -> bool:
     return False
 
 
+def json_block(value: Any, width: int = 100) -> str:
+    """A JSON document of plain data, keys in insertion order: a mapping or list that fits in `width` columns on
+    one line is written on one line, any other one item per line, indented by two (what json.dumps(indent=2)
+    writes, with short items kept together). One pass over the data: each node's one-line text is built from its
+    children's, so a large plan costs about what its compact dump costs."""
+    return _json_node(value, 0, 0, width)[1] + "\n"
+
+
+_JSON_STRING = json.encoder.encode_basestring  # the encoder json.dumps(ensure_ascii=False) uses (C where built)
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _JSON_STRING(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value, allow_nan=False)  # true/false/null, int and float text as json writes them
+    raise TypeError(f"no JSON value for {type(value).__name__}")
+
+
+def _json_node(value: Any, indent: int, column: int, width: int) -> tuple[str, str]:
+    """(`value` on one line, `value` laid out from `column` on a line indented by `indent`)."""
+    if isinstance(value, dict):
+        opening, closing = "{", "}"
+        names = [_json_scalar(_json_key(key)) + ": " for key in value]
+        items = list(value.values())
+    elif isinstance(value, (list, tuple)):
+        opening, closing = "[", "]"
+        names = [""] * len(value)
+        items = list(value)
+    else:
+        text = _json_scalar(value)
+        return text, text
+    inner = indent + 2
+    last = len(items) - 1  # every item but the last is followed by a comma, which must fit too
+    nodes = [_json_node(item, inner, inner + len(name), width - (index < last))
+             for index, (name, item) in enumerate(zip(names, items, strict=True))]
+    flat = opening + ", ".join(name + node[0] for name, node in zip(names, nodes, strict=True)) + closing
+    if column + len(flat) <= width or not items:
+        return flat, flat
+    pad = " " * inner
+    body = f",\n{pad}".join(name + node[1] for name, node in zip(names, nodes, strict=True))
+    return flat, f"{opening}\n{pad}{body}\n{' ' * indent}{closing}"
+
+
+def _json_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"a JSON key must be a string, not {type(key).__name__}")
+    return key
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 

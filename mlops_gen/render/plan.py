@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlops_gen.errors import UserError
+from mlops_gen.memo import per_spec
 from mlops_gen.registry import PLATFORMS, REGISTRY
 from mlops_gen.registry import TARGETS as REGISTRY_TARGETS
 from mlops_gen.spec.model import ProjectSpec
@@ -49,35 +50,24 @@ def _finishers() -> dict[str, Finisher]:
 
 
 # Planning is pure (a frozen spec in, frozen OutputFiles out) but not cheap (config/pipeline.yaml is dumped while
-# planning), and each spec is planned by validation and again by rendering: remember the result per spec object.
-# The spec is kept in the entry, so its id() cannot be reused while the entry lives.
-_PLANNED: dict[tuple[int, tuple[str, ...]], tuple[ProjectSpec, tuple[OutputFile, ...]]] = {}
-_PLANNED_MAX = 4096  # bounded: a long-lived process must not grow without end
+# planning), and each spec is planned by validation and again by rendering: remembered per spec object.
+@per_spec
+def _remembered(spec: ProjectSpec, targets: tuple[str, ...]) -> tuple[OutputFile, ...]:
+    return tuple(_plan_targets(spec, targets))
 
 
 def _planned(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]:
-    key = (id(spec), tuple(targets))
-    hit = _PLANNED.get(key)
-    if hit is not None and hit[0] is spec:
-        return list(hit[1])  # a new list: callers extend it
-    files = _plan_targets(spec, targets)
-    if len(_PLANNED) >= _PLANNED_MAX:
-        _PLANNED.clear()
-    _PLANNED[key] = (spec, tuple(files))
-    return files
+    return list(_remembered(spec, tuple(targets)))  # a new list: callers extend it
 
 
 def cached_plan(spec: ProjectSpec) -> tuple[OutputFile, ...] | None:
     """The remembered full plan of `spec` (all targets), if any: lets a worker process hand it back with the spec."""
-    hit = _PLANNED.get((id(spec), TARGETS))
-    return hit[1] if hit is not None and hit[0] is spec else None
+    return _remembered.peek(spec, tuple(TARGETS))
 
 
 def remember_plan(spec: ProjectSpec, files: Sequence[OutputFile]) -> None:
     """Remember `files` as the full plan of `spec` (as _planned would have computed it)."""
-    if len(_PLANNED) >= _PLANNED_MAX:
-        _PLANNED.clear()
-    _PLANNED[(id(spec), TARGETS)] = (spec, tuple(files))
+    _remembered.remember(spec, tuple(files), tuple(TARGETS))
 
 
 def _plan_targets(spec: ProjectSpec, targets: Sequence[str]) -> list[OutputFile]:

@@ -39,7 +39,7 @@ class RepoSettings:
         """The spec resolved against the defaults, or its problems: the spec's own, those an inherited value
         causes in it (shown at the configuration's line), and every policy it breaks (shown at its field)."""
         merged = resolved(self.document, spec)
-        result = validate_loaded(merged, layout=self.config.layout)
+        result = validate_loaded(merged, layout=self.config.layout, output=self.config.output)
         if isinstance(result, list):
             return [self._inherited(problem, spec.file) for problem in result]
         problems = []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
-from mlops_gen.registry import PLATFORMS, TARGETS
+from mlops_gen.registry import PLATFORMS
 from mlops_gen.spec.model import (
     CLASSIFICATION_METRICS,
     RATIO_METRICS,
@@ -228,7 +229,7 @@ _CHOSEN_PATHS: tuple[tuple[FieldPath, tuple[str, ...]], ...] = (
 )
 
 
-def generated_paths(spec: ProjectSpec, layout: str = "per-model") -> list[str]:
+def generated_paths(spec: ProjectSpec, layout: str = "per-model", output: str = "generated") -> list[str]:
     """Every path the targets plan in the model's folder, relative to it, duplicates included (a seeded file at a
     path the spec chose is listed, so a second file there shows as a duplicate); as in the per-model layout, not
     the files about the folder itself (.gitattributes, the manifest), which the composer adds.
@@ -237,23 +238,24 @@ def generated_paths(spec: ProjectSpec, layout: str = "per-model") -> list[str]:
     `monorepo_model` hooks instead, as mlops_gen.layout.monorepo.model_outputs asks them (its shared part and root
     callers lie outside the model's folder, where the spec's paths point). Each layout is checked against the files
     it writes: planning every per-model file in the monorepo layout cost more than the rest of validation, and
-    missed the files only that layout writes (config/plan.yaml, k8s/<env>/manifests.yaml)."""
+    missed the files only that layout writes (config/plan.json, k8s/<env>/manifests.yaml)."""
     if layout != "monorepo":
         from mlops_gen.render.plan import planned_paths  # the planners decide which files are generated
 
         return planned_paths(spec)
-    from mlops_gen.layout.monorepo import MONOREPO_ONLY, _hooks
+    from mlops_gen.layout.monorepo import model_targets, target_files
     from mlops_gen.layout.paths import Monorepo
 
-    repo = Monorepo("generated")  # the output folder does not change paths inside the model's folder
+    # The output folder does not change paths inside the model's folder; the repository's own (normally
+    # "generated") lets the composer reuse the files planned here.
+    repo = Monorepo(posixpath.normpath(output))
     folder = repo.model(spec.model.name) + "/"
-    names = [name for name in TARGETS if name not in PLATFORMS or name in spec.platforms]
-    files = [file for _, hook in _hooks("monorepo_model", [*names, *MONOREPO_ONLY]) for file in hook(spec, repo)]
+    files = [file for name in model_targets(spec) for file in target_files(spec, repo, name)]
     return [f.path.removeprefix(folder) for f in files if f.path.startswith(folder)]
 
 
-def _paths(spec: ProjectSpec, layout: str = "per-model") -> Iterator[Finding]:
-    planned = generated_paths(spec, layout)
+def _paths(spec: ProjectSpec, layout: str, output: str) -> Iterator[Finding]:
+    planned = generated_paths(spec, layout, output)
     for path, suffixes in _CHOSEN_PATHS:
         section = getattr(spec, str(path[0]))
         value: str = getattr(section, str(path[1]))
@@ -270,10 +272,10 @@ def _paths(spec: ProjectSpec, layout: str = "per-model") -> Iterator[Finding]:
                              f"{value!r} is a folder of files mlops-gen generates ({clash!r}); choose another path")
 
 
-def semantic_findings(spec: ProjectSpec, layout: str = "per-model") -> list[Finding]:
+def semantic_findings(spec: ProjectSpec, layout: str = "per-model", output: str = "generated") -> list[Finding]:
     """Every cross-field rule violated by `spec`, as (field path, message); `layout`: the repository's (its
     mlops-gen.yaml's), which decides the generated files a path the spec chooses must not clash with."""
     rules = (_platforms, _gates, _fairness, _environments, _rollout, _monitoring, _extensions)
     findings = [finding for rule in rules for finding in rule(spec)]
     # Planning assumes an otherwise valid spec (unique environments, ...), so path clashes are checked last.
-    return findings or list(_paths(spec, layout))
+    return findings or list(_paths(spec, layout, output))

@@ -172,10 +172,11 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return text
 
 
-def validate_loaded(loaded: LoadedSpec, semantic: bool = True, layout: str = "per-model"
+def validate_loaded(loaded: LoadedSpec, semantic: bool = True, layout: str = "per-model", output: str = "generated"
                     ) -> ProjectSpec | list[Problem]:
     """Model validation then (unless `semantic` is off) the rules across fields: all problems of one file, or
-    the spec. `layout`: the repository's, whose generated files the paths the spec chooses must not clash with."""
+    the spec. `layout` and `output`: the repository's, whose generated files the paths the spec chooses must not
+    clash with."""
     problems = []
     reported: set[str] = set()  # paths already explained: the model's own (vaguer) error there is left out
     for path, message in spelling_findings(loaded):
@@ -198,13 +199,13 @@ def validate_loaded(loaded: LoadedSpec, semantic: bool = True, layout: str = "pe
         bad += _error_paths(loaded.data, exc)
         if not semantic:
             return problems
-        return problems + [p for p in _semantic_problems(loaded, _without(loaded.data, bad), bad, layout)
+        return problems + [p for p in _semantic_problems(loaded, _without(loaded.data, bad), bad, layout, output)
                            if p.path not in {known.path for known in problems}]
     if not semantic:
         return problems or spec
     if problems:
-        return problems + _semantic_problems(loaded, _without(loaded.data, bad), bad, layout)
-    return _semantic_problems(loaded, spec, [], layout) or spec
+        return problems + _semantic_problems(loaded, _without(loaded.data, bad), bad, layout, output)
+    return _semantic_problems(loaded, spec, [], layout, output) or spec
 
 
 # Fields the cross-field rules of a whole spec, or of one environment, are decided by: when one of them is invalid,
@@ -215,7 +216,7 @@ _DECISIVE_IN_ENVIRONMENT = frozenset({"name", "target", "endpoint_name", "produc
 
 
 def _semantic_problems(loaded: LoadedSpec, spec: ProjectSpec | None, bad: list[tuple[str | int, ...]],
-                       layout: str = "per-model") -> list[Problem]:
+                       layout: str = "per-model", output: str = "generated") -> list[Problem]:
     """The cross-field rules' findings on `spec`: when other problems were found, `spec` is the document without
     the invalid fields, so that one problem does not hide the others (findings that depend on an invalid field
     are left out: they would be about its default, not about what the author wrote)."""
@@ -224,7 +225,7 @@ def _semantic_problems(loaded: LoadedSpec, spec: ProjectSpec | None, bad: list[t
     doubtful = {path[:2] for path in bad
                 if len(path) >= 3 and path[0] == "environments" and path[2] in _DECISIVE_IN_ENVIRONMENT}
     problems = []
-    for path, message in semantic_findings(spec, layout):
+    for path, message in semantic_findings(spec, layout, output):
         # about an invalid field, inside one, or about a mapping or list that lost one: not what the author wrote
         if path[:2] in doubtful or any(path[:len(b)] == b or b[:len(path)] == path for b in bad):
             continue

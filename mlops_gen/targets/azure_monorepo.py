@@ -29,7 +29,7 @@ Rules the design relies on (Microsoft's documentation):
 - Limits: at most 100 template files per pipeline and 20 levels of nesting (.../process/templates, "Imposed
   limits"); a pipeline here uses at most 2 files and 2 levels (SHARED_TEMPLATES, INCLUDES).
 
-The jobs run the model's plan (`<out>/<model>/config/plan.yaml`) through the shared runner
+The jobs run the model's plan (`<out>/<model>/config/plan.json`) through the shared runner
 `<out>/_shared/src/pipeline/run_plan.py` (RUNNER): no shared file lists a model's steps. Every value reaches a
 script through `env:`, never through the script's text.
 """

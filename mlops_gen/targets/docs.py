@@ -7,7 +7,6 @@ plain nodes and edges; the template only prints them, escaping every label with 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -243,12 +242,13 @@ def monorepo_model(spec: ProjectSpec, repo: Monorepo) -> list[OutputFile]:
 
 
 def _monorepo_pipeline_files(spec: ProjectSpec, repo: Monorepo) -> list[PipelineFile]:
+    from mlops_gen.layout.monorepo import target_files  # the layout's composer asks this module's hooks
+
     found = []
     for target in REGISTRY:
         if not target.platform or target.name not in spec.platforms:
             continue
-        module = importlib.import_module(f"mlops_gen.targets.{target.name}")
-        for output in sorted(module.monorepo_model(spec, repo), key=lambda f: f.path):
+        for output in sorted(target_files(spec, repo, target.name), key=lambda f: f.path):
             if output.path.endswith((".yml", ".yaml")):
                 # the role from the file name without the model's name (a model may be called "deploy-x")
                 role = _purpose(output.path.replace(spec.model.name, "model"))

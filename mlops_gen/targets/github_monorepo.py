@@ -8,7 +8,7 @@ The shared part (`monorepo_shared`, rendered once, from no spec) is five reusabl
 model gets `.github/workflows/mlops-<model>.yml` (and `mlops-<model>.drift.yml` when drift monitoring is on):
 triggers with path filters, the manual operations' inputs, and jobs that `uses:` the shared workflows with the
 spec's values as typed `with:` inputs. The steps of each job, and the notices (the plan's parts notify:<event>),
-come from the model's plan (`<model folder>/config/plan.yaml`) through the shared runner
+come from the model's plan (`<model folder>/config/plan.json`) through the shared runner
 (`src/pipeline/run_plan.py`): no shared file lists a model's steps or names a model.
 
 Rules of GitHub Actions this design relies on (docs.github.com/en/actions, "Reuse workflows" and "Reusable
@@ -80,7 +80,7 @@ PIPELINE, RELEASE, POST, NOTIFY, DRIFT = "pipeline.yml", "release.yml", "post.ym
 SHARED_WORKFLOWS = (PIPELINE, RELEASE, POST, NOTIFY, DRIFT)
 CALLER_DRIFT_SUFFIX = "drift"
 # The runner's contract (design: "Runtime contract: the plan and its runner"); the runner is
-# templates/scripts/src/pipeline/run_plan.py, its run folder RUN_DIR there, its plan config/plan.yaml
+# templates/scripts/src/pipeline/run_plan.py, its run folder RUN_DIR there, its plan config/plan.json
 # (targets/plan_file.PLAN).
 RUNNER_SCRIPT = "src/pipeline/run_plan.py"
 RUN_ARTIFACT = "mlops-run-"  # each job's copy of the run folder: mlops-run-<job>, merged on download
@@ -118,7 +118,7 @@ class Input:
 
 
 COMMON_INPUTS = {
-    "model-dir": Input("The model's folder, relative to the repository root (holds config/plan.yaml)"),
+    "model-dir": Input("The model's folder, relative to the repository root (holds config/plan.json)"),
     "model-name": Input("The model's name"),
     "python-version": Input("The Python version of the model's jobs"),
 }
@@ -182,9 +182,9 @@ def _expr(text: str) -> str:
 READ_PLAN = [
     "read_plan() {",
     "  python - \"${MODEL_DIR}/" + PLAN_FILE + "\" \"$1\" <<'PYTHON'",
-    "import sys, yaml",
+    "import json, sys",
     "with open(sys.argv[1], encoding='utf-8') as plan:",
-    "    print(' '.join(yaml.safe_load(plan)[sys.argv[2]]))",
+    "    print(' '.join(json.load(plan)[sys.argv[2]]))",
     "PYTHON",
     "}",
     "# The notification secret under the name the plan gives it.",

@@ -79,7 +79,7 @@ TESTS = (
     "tests/unit/test_pod_traffic.py",
     "tests/unit/test_model_dir.py",
 )
-# Only in the monorepo layout: the runner its shared CI files call with a model's plan (config/plan.yaml).
+# Only in the monorepo layout: the runner its shared CI files call with a model's plan (config/plan.json).
 MONOREPO_SHARED = ("src/pipeline/run_plan.py", "tests/unit/test_run_plan.py")
 PIPELINE_CONFIG = "config/pipeline.yaml"
 

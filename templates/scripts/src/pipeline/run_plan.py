@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run one part of a model's pipeline plan (config/plan.yaml) in a CI job of the monorepo layout.
+"""Run one part of a model's pipeline plan (config/plan.json) in a CI job of the monorepo layout.
 
 The shared workflows and templates hold no model-specific literal: they check out the repository, log in, fetch the
 run folder of the earlier jobs, and call this script with the model's folder and the part of the plan the job is
@@ -205,15 +205,13 @@ def _https(url: str) -> str:
 
 
 def load_plan(model_dir: Path) -> dict[str, Any]:
-    import yaml
-
-    path = model_dir / "config" / "plan.yaml"
+    path = model_dir / "config" / "plan.json"
     try:
-        plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+        plan = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PlanError(f"{path}: not found (is --model-dir a model folder of the monorepo layout?)") from None
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML: {exc}") from None
+    except ValueError as exc:  # json.JSONDecodeError, or bytes that are not UTF-8
+        raise PlanError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(plan, dict) or plan.get("format") != FORMAT:
         raise PlanError(f"{path}: not a plan of format {FORMAT}: regenerate it with mlops-gen")
     return plan
@@ -258,7 +256,7 @@ def _execute(argv: list[str], cwd: Path, env: dict[str, str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-dir", required=True, help="the model's folder (holds config/plan.yaml)")
+    parser.add_argument("--model-dir", required=True, help="the model's folder (holds config/plan.json)")
     parser.add_argument("--platform", required=True, choices=PLATFORMS, help="the CI platform running this job")
     parser.add_argument("--dry-run", action="store_true", help="print the commands without running them")
     parser.add_argument("part", help="stage:<id>, release:<environment>, rollback:<environment>, post, drift or "

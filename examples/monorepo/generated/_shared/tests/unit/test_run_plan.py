@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 STEP = {"kind": "run", "gate": False, "relogin": False}
 PLAN: dict[str, Any] = {
@@ -54,7 +53,7 @@ def rp(scripts: Any) -> Any:
 @pytest.fixture
 def model(tmp_path: Path) -> Path:
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "plan.yaml").write_text(yaml.safe_dump(PLAN), encoding="utf-8")
+    (tmp_path / "config" / "plan.json").write_text(json.dumps(PLAN), encoding="utf-8")
     return tmp_path
 
 
@@ -124,8 +123,11 @@ def test_missing_settings_and_unknown_parts_exit_2_before_any_step(rp: Any, mode
     assert "parts: stage:train, release:prod" in capsys.readouterr().err
     assert rp.main(["--model-dir", str(model), "--platform", "github", "notify:drift_detected"]) == 2
     assert "post, drift, notify:pipeline_failed" in capsys.readouterr().err
-    (model / "config" / "plan.yaml").write_text("format: other\n", encoding="utf-8")
+    (model / "config" / "plan.json").write_text('{"format": "other"}', encoding="utf-8")
     assert rp.main(["--model-dir", str(model), "--platform", "github", "post"]) == 2
+    (model / "config" / "plan.json").write_text("format: mlops-gen/plan-v1\n", encoding="utf-8")  # YAML, not JSON
+    assert rp.main(["--model-dir", str(model), "--platform", "github", "post"]) == 2
+    assert "plan.json: not valid JSON" in capsys.readouterr().err
     assert ran == []
 
 
