@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from mlops_gen.pipeline.model import Ref, Step, Value
 from mlops_gen.pipeline.release import NOTIFY_SCRIPT
-from mlops_gen.render.context import environments
+from mlops_gen.render.context import EnvView, environments
 from mlops_gen.spec.model import ProjectSpec
 
 # The subscription the job logged in to.
@@ -20,11 +20,33 @@ LONG_IDS = frozenset({"wait"})
 NO_AZURE = frozenset({NOTIFY_SCRIPT})
 
 
+TRAINING = "training"  # the name of the training workspace's coordinates, beside "serving:<environment>" ones
+
+
+def coordinates_name(spec: ProjectSpec, step: Step) -> str:
+    """Which coordinates the step acts on: TRAINING, or "serving:<env>" for an environment served apart (an
+    environment name has no colon)."""
+    env = step.serving_env(environments(spec))
+    return TRAINING if env is None or not env.separate else f"serving:{env.name}"
+
+
+def coordinates(spec: ProjectSpec) -> dict[str, tuple[tuple[str, Value], ...]]:
+    """Every set of coordinates a step of the spec's pipeline may act on, by coordinates_name."""
+    sets = {TRAINING: _coordinates(spec, None)}
+    for env in environments(spec):
+        if env.separate:
+            sets[f"serving:{env.name}"] = _coordinates(spec, env)
+    return sets
+
+
 def azure_flags(spec: ProjectSpec, step: Step) -> tuple[tuple[str, Value], ...]:
     """The coordinates a step's scripts act on: the training workspace's, or those of the environment it serves
     in, with the training workspace as --registry-* (model versions, aliases and training data stay there)."""
-    env = step.serving_env(environments(spec))
-    if env is None or not env.separate:
+    return coordinates(spec)[coordinates_name(spec, step)]
+
+
+def _coordinates(spec: ProjectSpec, env: EnvView | None) -> tuple[tuple[str, Value], ...]:
+    if env is None:
         return (("--workspace", spec.azure.workspace), ("--resource-group", spec.azure.resource_group),
                 ("--subscription-id", SUBSCRIPTION))
     own = env.own_subscription

@@ -8,9 +8,10 @@ steps, their flags, gates, rollout phases and rollback) reaches the CI job as th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from mlops_gen.pipeline.azure import azure_flags, relogins
+from mlops_gen.pipeline.azure import coordinates, coordinates_name, relogins
 from mlops_gen.pipeline.build import build_pipeline, cloud_drift
 from mlops_gen.pipeline.model import EXTENSION, PYTEST, Pipeline, Ref, Release, Step, Value
 from mlops_gen.render.context import EnvView
@@ -28,16 +29,20 @@ def _value(value: Value) -> Any:
     return number(value) if isinstance(value, float) else value
 
 
+def _args(flags: Sequence[tuple[str, Value]]) -> list[dict[str, Any]]:
+    return [{flag: _value(value)} for flag, value in flags]
+
+
 def _steps(spec: ProjectSpec, steps: tuple[Step, ...], late: bool = False) -> list[dict[str, Any]]:
     """Steps as data; `relogin` as pipeline.azure.relogins marks them."""
     out = []
     for step, relogin in zip(steps, relogins(steps, late), strict=True):
-        takes_azure = step.azure and step.script not in (PYTEST, EXTENSION)
-        flags = (*step.flags, *(azure_flags(spec, step) if takes_azure else ()))
         item: dict[str, Any] = {
             "id": step.id, "name": step.name, "script": step.script, "kind": step.kind, "when": step.when.value,
-            "gate": step.gate, "args": [{flag: _value(value)} for flag, value in flags],
-            "relogin": relogin}
+            "gate": step.gate, "args": _args(step.flags)}
+        if step.azure and step.script not in (PYTEST, EXTENSION):
+            item["azure"] = coordinates_name(spec, step)  # its flags follow the step's own: the plan's "azure"
+        item["relogin"] = relogin
         if step.script == EXTENSION:
             item["path"] = step.path
         if step.served_in:
@@ -88,6 +93,8 @@ def plan_data(spec: ProjectSpec, spec_hash: str, comment: list[str] | None = Non
         "branch": spec.triggers.branches[0],
         "secrets": [notifications.webhook_secret] if notifications.channel != "none" else [],
         "variables": _variables(pipeline, drift),
+        # The Azure coordinates steps act on, once: a step's "azure" names the set whose flags follow its own.
+        "azure": {name: _args(flags) for name, flags in coordinates(spec).items()},
         "stages": [{"id": stage.id, "name": stage.name, "steps": _steps(spec, stage.steps)}
                    for stage in pipeline.training],
         "releases": [_release(spec, release) for release in pipeline.releases],

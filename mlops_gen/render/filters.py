@@ -88,11 +88,16 @@ def json_block(value: Any, width: int = 100) -> str:
 _JSON_STRING = json.encoder.encode_basestring  # the encoder json.dumps(ensure_ascii=False) uses (C where built)
 
 
+_JSON_LITERALS = {True: "true", False: "false", None: "null"}
+
+
 def _json_scalar(value: Any) -> str:
     if isinstance(value, str):
         return _JSON_STRING(value)
-    if value is None or isinstance(value, (bool, int, float)):
-        return json.dumps(value, allow_nan=False)  # true/false/null, int and float text as json writes them
+    if value is None or isinstance(value, bool):
+        return _JSON_LITERALS[value]
+    if isinstance(value, (int, float)):
+        return json.dumps(value, allow_nan=False)  # int and float text as json writes them; NaN refused
     raise TypeError(f"no JSON value for {type(value).__name__}")
 
 
@@ -100,24 +105,33 @@ def _json_node(value: Any, indent: int, column: int, width: int) -> tuple[str, s
     """(`value` on one line, `value` laid out from `column` on a line indented by `indent`)."""
     if isinstance(value, dict):
         opening, closing = "{", "}"
-        names = [_json_scalar(_json_key(key)) + ": " for key in value]
-        items = list(value.values())
+        names = [_JSON_STRING(_json_key(key)) + ": " for key in value]
+        items: Any = value.values()
     elif isinstance(value, (list, tuple)):
         opening, closing = "[", "]"
         names = [""] * len(value)
-        items = list(value)
+        items = value
     else:
         text = _json_scalar(value)
         return text, text
     inner = indent + 2
-    last = len(items) - 1  # every item but the last is followed by a comma, which must fit too
-    nodes = [_json_node(item, inner, inner + len(name), width - (index < last))
-             for index, (name, item) in enumerate(zip(names, items, strict=True))]
-    flat = opening + ", ".join(name + node[0] for name, node in zip(names, nodes, strict=True)) + closing
-    if column + len(flat) <= width or not items:
+    last = len(names) - 1  # every item but the last is followed by a comma, which must fit too
+    flats: list[str] = []
+    laids: list[str] = []
+    for index, (name, item) in enumerate(zip(names, items, strict=True)):
+        if type(item) is str:  # most items of a plan: encoded here rather than in a call per string
+            text = _JSON_STRING(item)
+            flats.append(text)
+            laids.append(text)
+        else:
+            flat, laid = _json_node(item, inner, inner + len(name), width - (index < last))
+            flats.append(flat)
+            laids.append(laid)
+    flat = opening + ", ".join([name + text for name, text in zip(names, flats, strict=True)]) + closing
+    if column + len(flat) <= width or not names:
         return flat, flat
     pad = " " * inner
-    body = f",\n{pad}".join(name + node[1] for name, node in zip(names, nodes, strict=True))
+    body = f",\n{pad}".join([name + text for name, text in zip(names, laids, strict=True)])
     return flat, f"{opening}\n{pad}{body}\n{' ' * indent}{closing}"
 
 

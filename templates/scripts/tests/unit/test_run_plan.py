@@ -14,6 +14,8 @@ STEP = {"kind": "run", "gate": False, "relogin": False}
 PLAN: dict[str, Any] = {
     "format": "mlops-gen/plan-v1", "model": "m", "spec_hash": "abc", "branch": "main", "secrets": [],
     "variables": [],
+    "azure": {"training": [{"--workspace": "mlw"}, {"--subscription-id": {"ref": "subscription"}}],
+              "serving:prod": [{"--workspace": "mlw-prod"}, {"--registry-workspace": "mlw"}]},
     "stages": [{"id": "train", "name": "Training", "steps": [
         {**STEP, "id": "fit", "name": "Fit", "script": "src/training/train.py", "when": "success",
          "args": [{"--config": "config/training_config.yaml"}, {"--data-path": {"ref": "data_path"}},
@@ -27,7 +29,7 @@ PLAN: dict[str, Any] = {
              "relogin": True, "args": [{"": "tests/endpoint"}, {"--junitxml": {"ref": "file", "arg": "e.xml"}}]}]},
         {"kind": "promote", "traffic": None, "steps": [
             {**STEP, "id": "promote", "name": "Promote", "script": "src/deployment/promote.py", "when": "success",
-             "args": [{"--subscription-id": {"ref": "subscription"}}]}]}],
+             "args": [{"--version": "3"}], "azure": "serving:prod"}]}],
         "rollback": [
             {**STEP, "id": "rollback", "name": "Roll back", "script": "src/deployment/rollback.py",
              "when": "failure", "args": [{"--endpoint-file": {"ref": "endpoint_file", "arg": "prod"}}]},
@@ -73,6 +75,24 @@ def test_a_stage_resolves_its_values_for_the_platform(rp: Any, model: Path) -> N
     assert argv[1] == str(rp.SHARED / "src/training/train.py")
     assert argv[2:] == ["--config", "config/training_config.yaml", "--output-dir", "mlops-run/model.json",
                         "--tag", "build_id=41", "--tag", "spec_hash=abc"]  # the local data path is left out
+
+
+def test_a_step_acting_on_azure_gets_its_coordinates_after_its_own_flags(rp: Any, model: Path) -> None:
+    run = Recorder()
+    assert rp.run_part(model, "github", "release:prod", ENV, execute=run, login=lambda *_: None) == 0
+    promote = next(argv for argv in run.ran if argv[1].endswith("promote.py"))
+    assert promote[2:] == ["--version", "3", "--workspace", "mlw-prod", "--registry-workspace", "mlw"]
+    deploy = next(argv for argv in run.ran if argv[1].endswith("deploy.py"))
+    assert "--workspace" not in deploy  # no "azure": no coordinates
+
+
+def test_coordinates_the_plan_does_not_hold_are_exit_2(rp: Any, model: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    plan = json.loads((model / "config" / "plan.json").read_text(encoding="utf-8"))
+    plan["stages"][0]["steps"][0]["azure"] = "serving:nowhere"
+    (model / "config" / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    assert rp.main(["--model-dir", str(model), "--platform", "github", "--dry-run", "stage:train"]) == 2
+    assert "'serving:nowhere', which the plan does not hold" in capsys.readouterr().err
 
 
 def test_a_failed_step_skips_the_rest_and_runs_the_rollback(rp: Any, model: Path) -> None:

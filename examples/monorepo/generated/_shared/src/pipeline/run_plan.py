@@ -115,7 +115,7 @@ def command(step: Mapping[str, Any], plan: Mapping[str, Any], platform: str, env
         path = str(step["path"])
         return ["bash" if path.endswith(".sh") else python, path]
     args: list[str] = []
-    for item in step.get("args", []):
+    for item in [*step.get("args", []), *_coordinates(step, plan)]:
         ((flag, raw),) = item.items()
         value = resolve(raw, plan, platform, env)
         if value is None:
@@ -129,6 +129,18 @@ def command(step: Mapping[str, Any], plan: Mapping[str, Any], platform: str, env
     if step["script"] == PYTEST:
         return [python, "-m", "pytest", *args, "-p", "no:cacheprovider"]
     return [python, str(SHARED / step["script"]), *args]
+
+
+def _coordinates(step: Mapping[str, Any], plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The Azure flags of the coordinates the step acts on (its "azure": a set the plan's "azure" holds once)."""
+    name = step.get("azure")
+    if name is None:
+        return []
+    sets = plan.get("azure", {})
+    if name not in sets:
+        raise PlanError(f"step {step['id']!r} acts on Azure coordinates {name!r}, which the plan does not hold: "
+                        "regenerate it with mlops-gen")
+    return list(sets[name])
 
 
 def part_steps(plan: Mapping[str, Any], part: str) -> list[Mapping[str, Any]]:
