@@ -26,6 +26,12 @@ def workers(jobs: int, count: int, per_worker: int = MIN_ITEMS_PER_WORKER) -> in
     return max(1, min(usable_cores(), count // per_worker, 8))
 
 
+def slice_size(items: int, count: int, most: int = 16) -> int:
+    """Items per task for `count` workers: about four tasks each, so a slow slice does not leave the others idle,
+    and at most `most`, so results come back (and memory is freed) steadily."""
+    return max(1, min(most, -(-items // (count * 4))))
+
+
 def process_pool(count: int, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> Any:
     """A ProcessPoolExecutor of `count` workers, forked where the platform can (workers inherit what the parent
     loaded), or None where the platform cannot make one (no /dev/shm, no semaphores): then the caller runs serially.

@@ -164,7 +164,7 @@ def environment_names(tree_root: Path) -> dict[str, set[str]]:
                 jobs = document.get("jobs", {}) if isinstance(document, dict) else {}
                 values = [job.get("environment") for job in jobs.values() if isinstance(job, dict)]
             else:
-                values = [job.get("environment") for job in _dicts(document) if "deployment" in job]
+                values = [job.get("environment") for job in mappings(document) if "deployment" in job]
             for value in values:
                 name = value.get("name") if isinstance(value, dict) else value
                 if isinstance(name, str):
@@ -172,27 +172,15 @@ def environment_names(tree_root: Path) -> dict[str, set[str]]:
     return names
 
 
-def _dicts(node: Any) -> Iterator[dict[str, Any]]:
+def mappings(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping in a parsed YAML document, outermost first (jobs, steps, tasks, their inputs)."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _dicts(value)
+            yield from mappings(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _dicts(item)
-
-
-def mappings(node: Any) -> list[dict[str, Any]]:
-    """Every mapping in a parsed YAML document, outermost first (jobs, steps, tasks, their inputs)."""
-    found = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found.extend(mappings(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(mappings(item))
-    return found
+            yield from mappings(item)
 
 
 def render_to(spec_paths: list[Path], out: Path) -> dict[str, Path]:

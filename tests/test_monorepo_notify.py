@@ -11,7 +11,6 @@ exactly the notify parts matching them, where the per-model layout sends them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from mlops_gen.pipeline.build import NOTIFICATION_EVENTS
 from mlops_gen.render.plan import TARGETS
 from mlops_gen.targets import azure_devops, github_actions, github_monorepo
 from tests.conftest import ROOT
+from tests.pipeline_calls import mappings
 from tests.test_azure_monorepo_expand import expand_pipeline
 
 GOLDEN = ROOT / "examples" / "monorepo"
@@ -71,16 +71,6 @@ def per_model() -> dict[str, dict[str, set[str | None]]]:
     return out
 
 
-def _mappings(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _mappings(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _mappings(item)
-
-
 def _load(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(document, dict)
@@ -123,7 +113,7 @@ def _azure_parts(model: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return [node for node in _mappings(job) if "env" in node and ("bash" in node or "task" in node)]
+    return [node for node in mappings(job) if "env" in node and ("bash" in node or "task" in node)]
 
 
 def _models() -> list[str]:

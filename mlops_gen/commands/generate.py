@@ -33,7 +33,7 @@ from mlops_gen.output.manifest import manifest_file, read_manifest
 from mlops_gen.output.options import discover_specs, override_paths, scanned_dirs, shown_overrides
 from mlops_gen.output.paths import from_shown, safe_target, shown_path
 from mlops_gen.output.writer import apply_plan, build_folder, is_new_folder, place_folder, remove_leftovers
-from mlops_gen.parallel import few_collections, process_pool, workers
+from mlops_gen.parallel import few_collections, process_pool, slice_size, workers
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import ALWAYS_ON, TARGETS, cached_plan, remember_plan
 from mlops_gen.render.plan import plan as planned_files
@@ -144,7 +144,7 @@ def _rendered(specs: Sequence[SpecFile], targets: Sequence[str], override_dirs: 
         for spec_file in specs:
             yield spec_file, render_spec(spec_file, targets, env, output_dir)
         return
-    size = max(1, min(16, len(specs) // (count * 4)))
+    size = slice_size(len(specs), count)
     chunks = [list(specs[start:start + size]) for start in range(0, len(specs), size)]
     pending: collections.deque[Any] = collections.deque()
     try:
@@ -228,7 +228,7 @@ def _written(specs: Sequence[SpecFile], job: _Job, jobs: int) -> Generator[Folde
         for spec_file in specs:
             yield _write_model(spec_file, job, env)
         return
-    size = max(1, min(16, len(specs) // (count * 4)))
+    size = slice_size(len(specs), count)
     chunks = [list(range(start, min(start + size, len(specs)))) for start in range(0, len(specs), size)]
     pending: collections.deque[Any] = collections.deque()
     try:
@@ -371,7 +371,7 @@ def load_parallel(paths: Sequence[Path], jobs: int, build: _Job | None = None, c
     pool = _pool(count, (), _no_setup, ()) if count > 1 else None
     if pool is None:
         return load_specs([str(path) for path in paths], config), {}
-    size = max(1, min(16, -(-len(paths) // (count * 4))))
+    size = slice_size(len(paths), count)
     built: Built = {}
     try:
         futures = [pool.submit(_validate_chunk, [str(p) for p in paths[start:start + size]], build, config)

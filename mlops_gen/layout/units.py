@@ -244,7 +244,7 @@ def loaded_units(paths: Sequence[Path], config: ConfigFile | None, known: Mappin
 
     from mlops_gen.commands.generate import _pool, unique_models
     from mlops_gen.layout.monorepo import model_unit
-    from mlops_gen.parallel import workers
+    from mlops_gen.parallel import slice_size, workers
     from mlops_gen.spec.validate import config_settings
 
     if config is not None:
@@ -253,7 +253,7 @@ def loaded_units(paths: Sequence[Path], config: ConfigFile | None, known: Mappin
     pool = _pool(count, overrides) if count > 1 else None
     if pool is None:  # few specs, or no process pool on this platform
         return [model_unit(spec_file, repo, env, targets) for spec_file in _load(paths, config, known)]
-    size = max(1, min(16, -(-len(paths) // (count * 4))))
+    size = slice_size(len(paths), count)
     try:
         futures = [pool.submit(_units_in_worker, [str(p) for p in paths[start:start + size]], config, repo,
                                tuple(targets)) for start in range(0, len(paths), size)]
@@ -264,8 +264,9 @@ def loaded_units(paths: Sequence[Path], config: ConfigFile | None, known: Mappin
             chunk_specs, chunk_problems, chunk_units = future.result()
             specs += chunk_specs
             problems += chunk_problems
-            units += [dataclasses.replace(unit, spec_file=spec_file)
-                      for spec_file, unit in zip(chunk_specs, chunk_units, strict=False)]
+            if not chunk_problems:  # a slice with problems renders nothing
+                units += [dataclasses.replace(unit, spec_file=spec_file)
+                          for spec_file, unit in zip(chunk_specs, chunk_units, strict=True)]
         if problems:
             raise SpecError(problems)
         unique_models(specs, known)

@@ -3,8 +3,9 @@ step makes the next one log in again. Each platform spells the job's subscriptio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from mlops_gen.memo import per_spec
 from mlops_gen.pipeline.model import Ref, Step, Value
 from mlops_gen.pipeline.release import NOTIFY_SCRIPT
 from mlops_gen.render.context import EnvView, environments
@@ -30,7 +31,8 @@ def coordinates_name(spec: ProjectSpec, step: Step) -> str:
     return TRAINING if env is None or not env.separate else f"serving:{env.name}"
 
 
-def coordinates(spec: ProjectSpec) -> dict[str, tuple[tuple[str, Value], ...]]:
+@per_spec  # azure_flags asks for every step; the result is only read
+def coordinates(spec: ProjectSpec) -> Mapping[str, tuple[tuple[str, Value], ...]]:
     """Every set of coordinates a step of the spec's pipeline may act on, by coordinates_name."""
     sets = {TRAINING: _coordinates(spec, None)}
     for env in environments(spec):
