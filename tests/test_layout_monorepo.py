@@ -17,6 +17,7 @@ import yaml
 
 from mlops_gen.layout import monorepo
 from mlops_gen.layout.paths import Monorepo
+from mlops_gen.output import stat_cache
 from mlops_gen.output.manifest import MANIFEST_PATH
 from mlops_gen.render.environment import build_env
 from mlops_gen.render.plan import OutputFile
@@ -371,8 +372,10 @@ def test_monorepo_generate_waits_for_the_output_folder_s_lock(repo: Path) -> Non
 def test_check_keeps_stat_records_per_unit(repo: Path, capsys: pytest.CaptureFixture[str], cache_dir: Path) -> None:
     ok(capsys, "generate", "specs", *OVR)
     ok(capsys, "check", "specs", *OVR)
-    records = {path.name for path in (cache_dir / "check").rglob("*.json")}
-    assert {"_shared.json", f"{CHURN}.json", f"{HOUSE}.json"} <= records
+    place = stat_cache._place(repo / "generated" / CHURN)  # the output directory's records file
+    assert place is not None and place.file.is_relative_to(cache_dir / "check")
+    records = json.loads(place.file.read_text(encoding="utf-8"))["folders"]
+    assert {"_shared", CHURN, HOUSE} <= set(records)
     shared = (repo / fakes.SHARED_SCRIPT)
     data = shared.read_bytes()
     shared.write_bytes(data.replace(b"every", b"EVERY"))  # same size: only the ctime tells

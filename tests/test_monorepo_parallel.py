@@ -4,6 +4,7 @@ bytes as one process, and an invalid spec anywhere still leaves nothing written.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -73,3 +74,31 @@ def test_two_specs_of_one_model_in_different_slices_are_refused(tmp_path: Path, 
     assert code == 2, output
     assert "model-00" in output and "specs/model-00.yaml" in output and "specs/model-11.yaml" in output
     assert not (root / "generated").exists()
+
+
+def test_a_check_on_several_cores_records_every_unit_in_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """check's stat records (mlops_gen/output/stat_cache.py) come back from the worker processes that compared the
+    units and are written once, one file for the output directory: every owned file of every unit recorded, and a
+    second check finds all of them intact without writing the file again."""
+    from mlops_gen.output import stat_cache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MLOPS_GEN_CACHE_DIR", str(cache))
+    monkeypatch.setattr(stat_cache, "RACY_MARGIN_NS", 0)  # before the workers fork: they inherit it
+    root = _repository(tmp_path / "repo")
+    monkeypatch.chdir(root)
+    ok(capsys, "generate", "specs", "--jobs", "1")
+    assert f"{MODELS + 1} units up to date" in ok(capsys, "check", "specs", "--jobs", "2")
+    files = list(cache.rglob("*.json"))
+    assert [file.name for file in files] == [stat_cache.RECORDS_FILE]
+    folders = json.loads(files[0].read_text(encoding="utf-8"))["folders"]
+    manifests = {path.parent.parent.name: json.loads(path.read_text(encoding="utf-8"))
+                 for path in (root / "generated").glob("*/.mlops-gen/manifest.json")}
+    assert set(folders) == set(manifests) and len(folders) == MODELS + 1
+    for name, manifest in manifests.items():
+        owned = {path for path, entry in manifest["files"].items() if entry["mode"] == "owned"}
+        assert set(folders[name]["files"]) == owned, name
+    written = files[0].stat().st_mtime_ns, files[0].stat().st_ino
+    assert f"{MODELS + 1} units up to date" in ok(capsys, "check", "specs", "--jobs", "2")
+    assert (files[0].stat().st_mtime_ns, files[0].stat().st_ino) == written  # nothing new to record

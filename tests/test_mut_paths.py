@@ -263,3 +263,20 @@ def test_is_executable_means_any_execute_bit(tmp_path: Path, mode: int, executab
     target.write_bytes(b"")
     target.chmod(mode)
     assert is_executable(target) is executable
+
+
+def test_the_resolved_path_is_what_pathlib_resolves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """shown_path resolves a spec's folder once per run and only the last component per spec (paths._resolved):
+    the same answer as Path.resolve for plain files, links (to files and to folders), '..' after a linked folder,
+    relative paths and folders."""
+    real = tmp_path / "real"
+    (real / "deep").mkdir(parents=True)
+    (real / "deep" / "m.yaml").write_text("x")
+    (tmp_path / "linked").symlink_to(real)
+    (real / "alias.yaml").symlink_to(real / "deep" / "m.yaml")
+    monkeypatch.chdir(tmp_path)
+    paths._resolved_dir.cache_clear()
+    for path in (real / "deep" / "m.yaml", tmp_path / "linked" / "deep" / "m.yaml", real / "alias.yaml",
+                 tmp_path / "linked" / "deep" / ".." / "alias.yaml", Path("linked/deep/m.yaml"),
+                 Path("real/missing.yaml"), Path("linked"), Path("linked/"), tmp_path):
+        assert paths._resolved(path) == str(path.resolve()), path

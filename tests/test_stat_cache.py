@@ -3,6 +3,7 @@ edit is still found (content, same-size content with the old mtime restored, mod
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -102,11 +103,14 @@ def test_turned_off_or_malformed_records_mean_reading_everything(generated: Path
     assert check(capsys)[0] == 0
     assert len(reads) == owned
     monkeypatch.delenv(stat_cache.DISABLE_ENV)
-    records = list((cache_dir / "check").rglob("customer-churn.json"))
-    assert records, "the records live in the cache folder"
-    for record in records:
-        record.write_text('{"format": 1, "recorded_ns": "soon", "files": [1, 2]}', encoding="utf-8")
-    reads.clear()
-    assert check(capsys)[0] == 0
-    assert len(reads) == owned
+    place = stat_cache._place(generated)
+    assert place is not None and place.file.is_relative_to(cache_dir / "check"), "the records live in the cache"
+    assert place.file.name == stat_cache.RECORDS_FILE  # one file for the output directory
+    assert "customer-churn" in json.loads(place.file.read_text(encoding="utf-8"))["folders"]
+    for malformed in ('{"format": 2, "folders": {"customer-churn": {"recorded_ns": "soon", "files": [1, 2]}}}',
+                      '{"format": 2, "folders": [1]}', '{"format": 1, "recorded_ns": 1, "files": {}}', "{"):
+        place.file.write_text(malformed, encoding="utf-8")
+        reads.clear()
+        assert check(capsys)[0] == 0
+        assert len(reads) == owned, malformed
     assert not list(generated.rglob("*.json.*tmp")) and not (generated / ".mlops-gen" / "stat").exists()

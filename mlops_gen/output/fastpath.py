@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlops_gen import __version__
+from mlops_gen.output import stat_cache
 from mlops_gen.output.changes import Change, FolderPlan, folder_changes, verify_folder
 from mlops_gen.output.fingerprint import generator_fingerprint, sha256, template_fingerprint
 from mlops_gen.output.manifest import MANIFEST_PATH, PER_MODEL, Manifest, all_manifests
@@ -78,11 +79,12 @@ FOLDERS_PER_WORKER = 64  # comparing a folder costs ~1.5 ms; a worker process co
 _folders: list[tuple[Path, Manifest, str]] = []  # what forked workers compare, inherited rather than pickled
 
 
-def _compare_range(start: int, stop: int) -> list[list[Change]]:
+def _compare_range(start: int, stop: int) -> tuple[list[list[Change]], stat_cache.Pending]:
     """In a worker: only what is not up to date travels back (the parent has the manifests, and sending a record
-    of every file costs more than comparing it)."""
-    return [folder_changes(root, manifest, with_unchanged=False, manifest_path=where)
-            for root, manifest, where in _folders[start:stop]]
+    of every file costs more than comparing it), with the stat records for the parent to write."""
+    changes = [folder_changes(root, manifest, with_unchanged=False, manifest_path=where)
+               for root, manifest, where in _folders[start:stop]]
+    return changes, stat_cache.take()
 
 
 def verified(folders: Sequence[tuple[Path, Manifest]], jobs: int = 0,
@@ -90,19 +92,27 @@ def verified(folders: Sequence[tuple[Path, Manifest]], jobs: int = 0,
     """verify_folder of each (root, manifest), in order: on several cores for many folders (reading and hashing
     tens of thousands of files is the whole cost of an up-to-date `check`). `manifest_paths`: each unit's manifest
     path relative to its root, for the monorepo layout's units."""
-    global _folders
-    count = workers(jobs, len(folders), FOLDERS_PER_WORKER)
     where = list(manifest_paths) if manifest_paths is not None else [MANIFEST_PATH] * len(folders)
     units = [(root, manifest, path) for (root, manifest), path in zip(folders, where, strict=True)]
+    with stat_cache.deferred() as records:  # one write of the records, not one per folder
+        return _verified(units, workers(jobs, len(folders), FOLDERS_PER_WORKER), records)
+
+
+def _verified(units: list[tuple[Path, Manifest, str]], count: int, records: stat_cache.Pending) -> list[FolderPlan]:
+    global _folders
     _folders = units  # before the workers fork
     pool = process_pool(count) if count > 1 else None
     if pool is None:
         _folders = []
         return [verify_folder(root, manifest, manifest_path=path) for root, manifest, path in units]
     try:
-        size = -(-len(folders) // (count * 2))
-        futures = [pool.submit(_compare_range, start, start + size) for start in range(0, len(folders), size)]
-        changes = [folder for future in futures for folder in future.result()]
+        size = -(-len(units) // (count * 2))
+        futures = [pool.submit(_compare_range, start, start + size) for start in range(0, len(units), size)]
+        changes: list[list[Change]] = []
+        for future in futures:
+            found, recorded = future.result()
+            changes += found
+            stat_cache.merge(records, recorded)
         return [verify_folder(root, manifest, found, path)
                 for (root, manifest, path), found in zip(units, changes, strict=True)]
     finally:

@@ -199,6 +199,25 @@ def from_shown(shown: str, near: Path) -> Path:
     return project_root(near) / shown
 
 
+@functools.lru_cache(maxsize=1024)
+def _resolved_dir(directory: str) -> str:
+    """os.path.realpath of a directory, once per run: a repository's specs share a few folders."""
+    return os.path.realpath(directory)
+
+
+def _resolved(path: Path) -> str:
+    """Path(path).resolve() as a string: the folder resolved once (cached), then only the last component checked
+    for a link; a path with '..' is resolved in full, as a link before it changes what '..' means."""
+    text = os.fspath(path)
+    if ".." in text.replace(os.sep, "/").split("/"):
+        return str(path.resolve())
+    head, name = os.path.split(os.path.abspath(text))
+    if not name:
+        return _resolved_dir(head)
+    real = os.path.join(_resolved_dir(head), name)
+    return os.path.realpath(real) if os.path.islink(real) else real
+
+
 def shown_path(path: Path) -> str:
     """How a path is named in headers, output and manifests: relative to its project root, never absolute.
 
@@ -206,7 +225,7 @@ def shown_path(path: Path) -> str:
     """
     base = project_root(path)
     try:
-        relative = os.path.relpath(path.resolve(), base.resolve())
+        relative = os.path.relpath(_resolved(path), _resolved_dir(os.fspath(base)))
     except ValueError:  # another drive on Windows
         relative = path.name
     if relative.startswith(".."):
