@@ -91,13 +91,15 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-j", "--jobs", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Worker processes for validating; 0 picks one per core when there are many specs.")
 @_config
-def validate(paths: tuple[str, ...], config_option: str | None) -> None:
+def validate(paths: tuple[str, ...], jobs: int, config_option: str | None) -> None:
     """Validate spec files, or directories of *.yaml/*.yml specs, against the repository configuration's
     defaults and policies when there is one."""
     from mlops_gen.commands.validate import run_validate
 
-    _handled(run_validate)(paths, config_option)
+    _handled(run_validate)(paths, config_option, jobs)
 
 
 @main.command()

@@ -25,6 +25,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                            r"|token)\s*[:=]\s*[^\s:=]{4,}", re.IGNORECASE)),
 ]
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
+# Every pattern in one search: a spec has a few hundred strings and almost none matches, so one pass of the regex
+# engine per string rather than twelve calls; only a string that matches is asked which kind it is, in order.
+_ANY = re.compile("|".join(f"(?i:{pattern.pattern})" if pattern.flags & re.IGNORECASE else f"(?:{pattern.pattern})"
+                           for _, pattern in _PATTERNS))
 
 
 def _entropy(text: str) -> float:
@@ -34,10 +38,9 @@ def _entropy(text: str) -> float:
 
 def secret_like(value: str) -> str | None:
     """Name the kind of credential `value` resembles, or None."""
-    for kind, pattern in _PATTERNS:
-        if pattern.search(value):
-            return kind
-    for token in _TOKEN.findall(value):
+    if _ANY.search(value):
+        return next(kind for kind, pattern in _PATTERNS if pattern.search(value))
+    for token in _TOKEN.findall(value) if len(value) >= 32 else ():
         has_digit = any(c.isdigit() for c in token)
         has_alpha = any(c.isalpha() for c in token)
         if has_digit and has_alpha and _entropy(token) > 4.0:

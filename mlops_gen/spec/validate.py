@@ -313,20 +313,33 @@ def collect_specs(paths: Iterable[str], config: ConfigFile | None = None
     return specs, problems
 
 
-def duplicate_models(specs: Iterable[SpecFile], known: Mapping[str, str] | None = None) -> list[Problem]:
+@dataclass(frozen=True)
+class Valid:
+    """A valid spec in brief: what `validate` reports, and what the duplicate-model rule needs."""
+
+    shown_as: str
+    model: str
+    name_at: tuple[int, int]
+
+    @classmethod
+    def of(cls, spec_file: SpecFile) -> Valid:
+        return cls(spec_file.shown_as, spec_file.spec.model.name, spec_file.name_at)
+
+
+def duplicate_models(specs: Iterable[SpecFile | Valid], known: Mapping[str, str] | None = None) -> list[Problem]:
     """Two specs for one model would write one folder: a problem at each later spec's model.name, naming the first.
 
     `known` maps models of specs that were not loaded (their folders are up to date) to their spec path.
     """
     seen: dict[str, str] = dict(known or {})
     problems = []
-    for spec_file in specs:
-        name = spec_file.spec.model.name
-        if name in seen:
-            problems.append(Problem(spec_file.shown_as, *spec_file.name_at, "model.name",
-                                    f"model {name!r} is also defined in {seen[name]}; each spec needs its own "
-                                    "model name (it names the output folder)"))
-        seen.setdefault(name, spec_file.shown_as)
+    for spec in specs:
+        brief = spec if isinstance(spec, Valid) else Valid.of(spec)
+        if brief.model in seen:
+            problems.append(Problem(brief.shown_as, *brief.name_at, "model.name",
+                                    f"model {brief.model!r} is also defined in {seen[brief.model]}; each spec "
+                                    "needs its own model name (it names the output folder)"))
+        seen.setdefault(brief.model, brief.shown_as)
     return problems
 
 
