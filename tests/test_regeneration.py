@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -539,6 +540,44 @@ def test_new_and_existing_folders_in_one_parallel_run(work: Path, capsys: pytest
     (work / OUT).rename(work / "parallel")  # the same -o for both: the README's commands name it
     ok(capsys, "generate", "specs", "-o", OUT, "--jobs", "1")
     assert parallel == {name: tree(work / OUT / name) for name in parallel}
+
+
+def test_a_parallel_run_plans_only_existing_folders_again_for_user_files(
+        work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user-file check (commands.generate.check_user_files) runs in the parent after validation: a folder that
+    is not there cannot hold a file of the user's, so only the existing folders' specs are planned there again
+    (the new folders' plans stayed in the workers that built them). A user's file in an existing folder is still
+    found."""
+    from mlops_gen.commands import generate as command
+
+    paths = many_specs(work)
+    ok(capsys, "generate", "specs/m3.yaml", "-o", OUT)
+    planned: list[str] = []
+    real = command.planned_files
+    parent = os.getpid()
+
+    def counting(spec: Any, targets: Any = None) -> Any:
+        if os.getpid() == parent:
+            planned.append(spec.model.name)
+        return real(spec, targets) if targets is not None else real(spec)
+
+    monkeypatch.setattr(command, "planned_files", counting)
+    set_gate(paths[3], "accuracy", 0.91)  # an existing folder to update, beside five new ones
+    ok(capsys, "generate", "specs", "-o", OUT, "--jobs", "2")
+    assert planned == ["model-3"]
+    planned.clear()
+    (work / OUT / "model-3" / "extra.txt").write_text("mine\n", encoding="utf-8")
+    user_file = next(p for p in sorted((work / OUT / "model-3").rglob("*.py")))
+    user_file.write_text("# mine\n", encoding="utf-8")  # a generated path
+    relative = user_file.relative_to(work / OUT / "model-3").as_posix()
+    manifest_file = work / OUT / "model-3" / ".mlops-gen" / "manifest.json"
+    data = json.loads(manifest_file.read_text(encoding="utf-8"))
+    del data["files"][relative]  # now a file the manifest does not record: the user's
+    manifest_file.write_text(json.dumps(data), encoding="utf-8")
+    set_gate(paths[3], "accuracy", 0.93)  # not up to date: validated and written again
+    code, output = cli(capsys, "generate", "specs", "-o", OUT, "--jobs", "2")
+    assert code == 2 and relative in output and "--adopt" in output, output
+    assert "model-3" in planned
 
 
 def test_an_override_template_is_used_and_recorded(work: Path, capsys: pytest.CaptureFixture[str]) -> None:

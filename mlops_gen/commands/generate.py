@@ -298,13 +298,16 @@ def check_user_files(specs: Sequence[SpecFile], outdir: Path, targets: Sequence[
                      adopt: Sequence[str]) -> None:
     """Before anything is written: refuse to overwrite a file the user put where a generated file is now planned."""
     envs: list[jinja2.Environment] = []
+    # A folder that is not there holds no file of the user's: its spec is not planned again here (a new folder's
+    # plan stayed in the worker that built it, and planning 500 specs in this process took 1.7 s).
+    present = [s for s in specs if os.path.isdir(outdir / s.spec.model.name)]
 
     def render(index: int) -> dict[str, RenderedFile]:
         if not envs:
             envs.append(build_env(overrides))
-        return render_spec(specs[index], targets, envs[0], shown_path(outdir))
+        return render_spec(present[index], targets, envs[0], shown_path(outdir))
 
-    roots = [(outdir / s.spec.model.name, [f.path for f in planned_files(s.spec, targets)]) for s in specs]
+    roots = [(outdir / s.spec.model.name, [f.path for f in planned_files(s.spec, targets)]) for s in present]
     refuse_conflicts(roots, render, adopted_paths(adopt))
 
 
