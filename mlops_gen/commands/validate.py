@@ -44,8 +44,8 @@ def validated(paths: Sequence[str], config: ConfigFile | None, jobs: int = 0) ->
                        for start in range(0, len(found), size)]
             valid, problems = [], []
             for future in futures:
-                found, trouble = future.result()
-                valid += found
+                briefs, trouble = future.result()
+                valid += briefs
                 problems += trouble
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
